@@ -6,23 +6,35 @@ video -> pose -> track/clean -> view -> events -> metrics -> assess -> report.
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import Callable, Iterable, Sequence
+
+import numpy as np
 
 from . import __version__
-from .errors import InputError
+from .errors import InputError, ViewError
 from .keypoints import KeypointSeries
+from .schema import Analysis, InputInfo, MetricSummary, Quality, Runner
 
 ProgressFn = Callable[[str, float], None]  # (stage name, fraction 0..1 of that stage)
 
 VIDEO_SUFFIXES = {".mp4", ".mov", ".m4v", ".avi", ".mkv", ".webm", ".3gp", ".mts"}
 
+#: Stages in order, as reported to progress callbacks (the web app's progress bar uses them).
+STAGES = ("pose", "clean", "events", "metrics", "assess", "report")
 
-def _noop(stage: str, frac: float) -> None:  # pragma: no cover - trivial
+
+def _noop(stage: str, frac: float) -> None:
     pass
 
 
-def extract_keypoints(path: str | Path, *, backend: str = "blazepose_full", person: int | tuple[float, float] | None = None,
+def is_video(path: str | Path) -> bool:
+    return Path(path).suffix.lower() in VIDEO_SUFFIXES
+
+
+def extract_keypoints(path: str | Path, *, backend: str = "blazepose_full",
+                      person: int | tuple[float, float] | None = None,
                       progress: ProgressFn | None = None) -> KeypointSeries:
     """Video -> the runner's raw keypoints (one person, chosen automatically unless `person` says)."""
     from .pose import extract_keypoints as _extract
@@ -37,5 +49,205 @@ def load_keypoints(path: str | Path, **kw) -> KeypointSeries:
     return _load(path, **kw)
 
 
-def is_video(path: str | Path) -> bool:
-    return Path(path).suffix.lower() in VIDEO_SUFFIXES
+@dataclass
+class ViewAnalysis:
+    """Everything measured from one input (one camera view); `analyze` merges these."""
+
+    kps: KeypointSeries  # cleaned
+    raw: KeypointSeries
+    info: InputInfo
+    quality: Quality
+    view: str
+    events: object | None = None  # runform.events.GaitEvents or the frontal equivalent
+    steps: object | None = None  # pandas DataFrame
+    summary: dict[str, MetricSummary] = field(default_factory=dict)
+    video: Path | None = None
+
+
+def _input_info(src: str | Path | KeypointSeries, kps: KeypointSeries) -> InputInfo:
+    if isinstance(src, KeypointSeries):
+        kind, path = ("synthetic" if kps.meta.get("synthetic") else "keypoints"), kps.source or "<memory>"
+    else:
+        path = str(src)
+        suffix = Path(src).suffix.lower()
+        kind = ("video" if is_video(src) else "trc" if suffix == ".trc" else "c3d" if suffix == ".c3d"
+                else "mocap" if kps.units == "mm" else "keypoints")
+    dur = float(kps.t[-1] - kps.t[0]) if len(kps) > 1 else 0.0
+    return InputInfo(path=path, kind=kind, fps=round(kps.frame_rate, 3), n_frames=len(kps), duration_s=round(dur, 3),
+                     width=kps.width, height=kps.height, units=kps.units, backend=kps.meta.get("backend"),
+                     rotation_deg=kps.meta.get("rotation_deg"), codec=kps.meta.get("codec"))
+
+
+_METRIC_KEYPOINTS = ("left_shoulder", "right_shoulder", "left_hip", "right_hip", "left_knee", "right_knee",
+                     "left_ankle", "right_ankle", "left_heel", "right_heel", "left_toe", "right_toe")
+
+
+def _quality(kps_raw: KeypointSeries, clean_report, view_result) -> Quality:
+    idx = [kps_raw.index(n) for n in _METRIC_KEYPOINTS if n in kps_raw.names]
+    conf = kps_raw.conf[:, idx]
+    present = np.isfinite(kps_raw.xy[:, idx, 0]).any(axis=1)
+    frames_with_person = float(kps_raw.meta.get("frames_with_person", present.mean() if len(present) else 0.0))
+    per_kp = {kps_raw.names[i]: round(float(np.nanmean(kps_raw.conf[:, i])), 3) for i in idx}
+    measured = conf[present] if present.any() else conf
+    mean_conf = float(np.nanmean(measured)) if measured.size else 0.0
+    direction = {1: "right", -1: "left"}.get(int(view_result.direction), "unknown")
+    return Quality(
+        source=kps_raw.source or "<memory>",
+        frames_with_person=round(frames_with_person, 4),
+        mean_confidence=round(mean_conf, 3),
+        keypoint_confidence=per_kp,
+        view=view_result.view,
+        view_confidence=round(float(view_result.confidence), 3),
+        direction=direction,
+        swaps_repaired=int(getattr(clean_report, "swaps_repaired", 0)),
+        gaps_filled=int(getattr(clean_report, "gaps_filled", 0)),
+        outliers_removed=int(getattr(clean_report, "outliers_removed", 0)),
+        filter_cutoff_hz=getattr(clean_report, "cutoff_hz", None),
+        person_selection=kps_raw.meta.get("person_selection"),
+    )
+
+
+def _load_input(src, *, person, progress: ProgressFn) -> KeypointSeries:
+    if isinstance(src, KeypointSeries):
+        return src
+    path = Path(src)
+    if not path.exists():
+        raise InputError(f"{path}: no such file.")
+    if is_video(path):
+        return extract_keypoints(path, person=person, progress=progress)
+    return load_keypoints(path)
+
+
+def analyze_view(src, *, treadmill: bool | None = None, view: str | None = None,
+                 height_cm: float | None = None, speed_mps: float | None = None,
+                 person=None, progress: ProgressFn = _noop) -> ViewAnalysis:
+    """One input -> cleaned keypoints, events and metrics for the view it was filmed from."""
+    from .clean import clean_keypoints
+    from .view import detect_view
+
+    raw = _load_input(src, person=person, progress=progress)
+    progress("clean", 0.0)
+    kps, report = clean_keypoints(raw)
+    vr = detect_view(kps)
+    if view and view != "auto":
+        vr = type(vr)(view=view, confidence=1.0, direction=vr.direction, reason=f"set by the user ({view})")
+    info = _input_info(src, raw)
+    quality = _quality(raw, report, vr)
+    if vr.view == "unknown":
+        raise ViewError(f"Cannot tell the camera view of {info.path}: {vr.reason}",
+                        hint="Film from the side (camera at hip height, perpendicular to the running direction) "
+                             "or straight from behind/in front, or pass --view side|rear|front.")
+    quality.warnings.extend(list(kps.meta.get("warnings", [])))
+    progress("clean", 1.0)
+    out = ViewAnalysis(kps=kps, raw=raw, info=info, quality=quality, view=vr.view,
+                       video=Path(src) if not isinstance(src, KeypointSeries) and is_video(src) else None)
+    kps.meta["view"], kps.meta["direction"] = vr.view, int(vr.direction)
+
+    progress("events", 0.0)
+    if vr.view == "side":
+        from .events import detect_events
+        from .metrics import compute_metrics
+
+        ev = detect_events(kps, treadmill=treadmill)
+        progress("events", 1.0)
+        progress("metrics", 0.0)
+        res = compute_metrics(kps, ev, height_cm=height_cm, speed_mps=speed_mps)
+    else:
+        from .frontal import compute_frontal, detect_frontal_events
+
+        ev = detect_frontal_events(kps)
+        progress("events", 1.0)
+        progress("metrics", 0.0)
+        res = compute_frontal(kps, ev, height_cm=height_cm)
+    quality.treadmill = getattr(ev, "treadmill", None)
+    quality.treadmill_detected = getattr(ev, "treadmill_detected", None)
+    quality.warnings.extend(getattr(ev, "warnings", []))
+    out.events, out.steps, out.summary = ev, res.steps, dict(res.summary)
+    progress("metrics", 1.0)
+    return out
+
+
+def _merge(views: Sequence[ViewAnalysis]) -> dict[str, MetricSummary]:
+    """Side metrics from the side clip, frontal ones from the rear/front clip; first view wins a tie."""
+    merged: dict[str, MetricSummary] = {}
+    for va in views:
+        for mid, s in va.summary.items():
+            if mid not in merged or (merged[mid].status != "ok" and s.status == "ok"):
+                merged[mid] = s
+    return merged
+
+
+def analyze(inputs: str | Path | KeypointSeries | Iterable[str | Path | KeypointSeries], *,
+            out_dir: str | Path | None = None, height_cm: float | None = None, speed_mps: float | None = None,
+            treadmill: bool | None = None, view: str | None = None, sex: str | None = None,
+            name: str | None = None, pain: Sequence[str] = (), feels: Sequence[str] = (),
+            baseline: str | Path | Analysis | None = None, person=None,
+            progress: ProgressFn | None = None, report: bool = True, annotated_video: bool = True) -> Analysis:
+    """Analyse one clip (or a side + a rear clip of the same run) and, with `out_dir`, write the results.
+
+    Writes ``analysis.json``, ``steps.csv``, ``keypoints.parquet`` and (``report=True``) ``report.html``.
+    """
+    progress = progress or _noop
+    srcs = [inputs] if isinstance(inputs, (str, Path, KeypointSeries)) else list(inputs)
+    if not srcs:
+        raise InputError("No input given: pass a video, a keypoint file (CSV/Parquet/TRC) or a C3D file.")
+    views = [analyze_view(s, treadmill=treadmill, view=view if len(srcs) == 1 else None, height_cm=height_cm,
+                          speed_mps=speed_mps, person=person, progress=progress) for s in srcs]
+
+    analysis = Analysis(
+        runform_version=__version__,
+        runner=Runner(name=name, height_cm=height_cm, speed_mps=speed_mps, sex=sex, pain=list(pain), feels=list(feels)),
+        inputs=[v.info for v in views],
+        quality=[v.quality for v in views],
+        events=[e.model_copy(update={"view": v.view}) for v in views for e in v.events.to_events()],
+        steps=[{"view": v.view, **row} for v in views for row in _records(v.steps)],
+        summary=_merge(views),
+    )
+    analysis.notes.extend(f"{s.name}: {s.reason}" for s in analysis.summary.values() if s.status != "ok" and s.reason)
+
+    progress("assess", 0.0)
+    from .assess import assess
+
+    base = Analysis.load(_analysis_path(baseline)) if isinstance(baseline, (str, Path)) else baseline
+    assess(analysis, pain=pain, feels=feels, baseline=base)
+    progress("assess", 1.0)
+
+    if out_dir is not None:
+        write_outputs(analysis, views, Path(out_dir), report=report, annotated_video=annotated_video, progress=progress)
+    return analysis
+
+
+def _analysis_path(p: str | Path) -> Path:
+    p = Path(p)
+    p = p / "analysis.json" if p.is_dir() else p
+    if not p.exists():
+        raise InputError(f"{p}: no such analysis file (expected an analysis.json or the folder holding it).")
+    return p
+
+
+def _records(df) -> list[dict]:
+    if df is None or len(df) == 0:
+        return []
+    return [{k: (None if isinstance(v, float) and not np.isfinite(v) else v) for k, v in r.items()}
+            for r in df.to_dict(orient="records")]
+
+
+def write_outputs(analysis: Analysis, views: Sequence[ViewAnalysis], out: Path, *, report: bool = True,
+                  annotated_video: bool = True, progress: ProgressFn = _noop) -> None:
+    import pandas as pd
+
+    from .io import save_keypoints
+
+    out.mkdir(parents=True, exist_ok=True)
+    analysis.save(out / "analysis.json")
+    pd.DataFrame(analysis.steps).to_csv(out / "steps.csv", index=False)
+    for v in views:
+        suffix = "" if len(views) == 1 else f"_{v.view}"
+        save_keypoints(v.kps, out / f"keypoints{suffix}.parquet")
+    if report:
+        progress("report", 0.0)
+        from .report import write_report
+
+        main = views[0]
+        write_report(analysis, out, kps=main.kps, video=main.video if annotated_video else None)
+        progress("report", 1.0)
