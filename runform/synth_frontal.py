@@ -1,0 +1,104 @@
+"""A runner seen from behind (or in front), with known frontal-plane truth.
+
+Checks the arithmetic of `runform.frontal`: contacts, pelvic drop, hip adduction, step width,
+crossover. Positions are built in a body frame (lateral X, vertical Y up, metres) and drawn into
+image pixels (x right, y down) for a rear camera (runner's left on image left) or a front camera
+(mirrored).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .keypoints import KEYPOINT_NAMES, KeypointSeries
+
+
+@dataclass
+class FrontalTruth:
+    ic_times: dict[str, np.ndarray]
+    to_times: dict[str, np.ndarray]
+    pelvic_drop_deg: dict[str, float]  # at midstance, + = contralateral hip lower
+    hip_adduction_deg: dict[str, float]  # peak in stance, + = knee towards the midline
+    step_width_m: float  # lateral distance between successive contacts (negative = crossover)
+    foot_lateral_m: dict[str, float]  # foot centre from the midline, + = own side
+    leg_length_m: float
+    px_per_m: float
+
+
+def rear_runner(*, fps: float = 60.0, duration_s: float = 8.0, cadence: float = 170.0, duty_factor: float = 0.36,
+                pelvic_drop_deg: tuple[float, float] = (5.0, 5.0), hip_adduction_deg: tuple[float, float] = (10.0, 10.0),
+                foot_lateral_m: tuple[float, float] = (0.05, 0.05), view: str = "rear", noise_px: float = 0.0,
+                px_per_m: float = 400.0, seed: int = 0) -> tuple[KeypointSeries, FrontalTruth]:
+    """(left, right) tuples set each side: drop of the *contralateral* hip while that foot stands, the stance
+    leg's peak adduction, and where that foot lands relative to the midline (negative = crossover)."""
+    rng = np.random.default_rng(seed)
+    n = int(round(duration_s * fps))
+    t = np.arange(n) / fps
+    stride = 120.0 / cadence
+    stance = duty_factor * stride
+    thigh, shank, hip_half, sh_half, trunk = 0.45, 0.44, 0.09, 0.19, 0.55
+    floor_y, hip_h = 0.0, 0.86
+    pos = {k: np.full((n, 2), np.nan) for k in KEYPOINT_NAMES}
+    sides = {"left": 0, "right": 1}
+    lat_sign = {"left": -1.0, "right": 1.0}  # body frame: +X = runner's right
+    offset = {"left": 0.0, "right": 0.5 * stride}
+    # stance phase (0..1) per foot, -1 in swing
+    phase = {}
+    for s in sides:
+        cyc = ((t - offset[s]) % stride)
+        phase[s] = np.where(cyc < stance, cyc / stance, -1.0)
+    # pelvis obliquity: during left stance the right hip drops by drop_left * sin(pi*phase)
+    obliq = np.zeros(n)  # + = right hip lower
+    for s, i in sides.items():
+        st = phase[s] >= 0
+        amp = pelvic_drop_deg[i] * np.sin(np.pi * phase[s][st])
+        obliq[st] += amp if s == "left" else -amp
+    ob = np.radians(obliq)
+    centre = np.stack([np.zeros(n), hip_h - 0.03 * np.cos(2 * np.pi * (t - stance / 2) / (stride / 2))], axis=1)
+    for s in sides:
+        # right hip lower when obliq > 0: hip y = centre.y - X*tan(ob) for X>0
+        X = lat_sign[s] * hip_half
+        pos[f"{s}_hip"] = np.stack([centre[:, 0] + X * np.cos(ob), centre[:, 1] - X * np.sin(ob)], axis=1)
+    for s, i in sides.items():
+        hip = pos[f"{s}_hip"]
+        st = phase[s] >= 0
+        add = np.where(st, hip_adduction_deg[i] * np.sin(np.pi * np.clip(phase[s], 0, 1)), 0.0)
+        # thigh direction: pelvis-perpendicular (down) rotated towards the midline by `add`
+        perp = np.stack([-np.sin(ob), -np.cos(ob)], axis=1)  # down, tilted with the pelvis
+        med = np.stack([-lat_sign[s] * np.cos(ob), lat_sign[s] * np.sin(ob)], axis=1)  # towards the midline
+        a = np.radians(add)[:, None]
+        knee = hip + thigh * (np.cos(a) * perp + np.sin(a) * med)
+        # foot: on the floor in stance, lifted in swing
+        sw = phase[s] < 0
+        cyc = ((t - offset[s]) % stride)
+        swing_phase = np.clip((cyc - stance) / (stride - stance), 0, 1)
+        lift = np.where(sw, 0.25 * np.sin(np.pi * swing_phase), 0.0)
+        foot_x = np.full(n, lat_sign[s] * foot_lateral_m[i])
+        ankle = np.stack([foot_x, floor_y + 0.08 + lift], axis=1)
+        pos[f"{s}_knee"], pos[f"{s}_ankle"] = knee, ankle
+        pos[f"{s}_heel"] = ankle + np.array([0.0, -0.06])
+        pos[f"{s}_toe"] = ankle + np.array([0.0, -0.07])
+        pos[f"{s}_shoulder"] = np.stack([np.full(n, lat_sign[s] * sh_half), centre[:, 1] + trunk], axis=1)
+        arm = 0.02 * np.sin(2 * np.pi * (t - offset[s]) / stride)
+        pos[f"{s}_elbow"] = pos[f"{s}_shoulder"] + np.stack([lat_sign[s] * 0.03 + arm, np.full(n, -0.28)], axis=1)
+        pos[f"{s}_wrist"] = pos[f"{s}_elbow"] + np.stack([-lat_sign[s] * 0.05 + arm, np.full(n, -0.12)], axis=1)
+    pos["nose"] = np.stack([np.zeros(n), centre[:, 1] + trunk + 0.25], axis=1)
+    mirror = 1.0 if view == "rear" else -1.0
+    cx, cy = 640.0, 100.0 + (hip_h + trunk + 0.3) * px_per_m
+    xy = np.stack([np.stack([cx + mirror * pos[k][:, 0] * px_per_m, cy - pos[k][:, 1] * px_per_m], axis=1)
+                   for k in KEYPOINT_NAMES], axis=1)
+    if noise_px:
+        xy = xy + rng.normal(0, noise_px, xy.shape)
+    kps = KeypointSeries(t=t, xy=xy, conf=np.full(xy.shape[:2], 0.95), fps=fps, width=1280, height=1280,
+                         source="synthetic-rear", meta={"synthetic": True, "view": view})
+    ic = {s: np.arange(offset[s], duration_s, stride) for s in sides}
+    truth = FrontalTruth(
+        ic_times=ic, to_times={s: ic[s] + stance for s in sides},
+        pelvic_drop_deg={s: pelvic_drop_deg[i] for s, i in sides.items()},
+        hip_adduction_deg={s: hip_adduction_deg[i] for s, i in sides.items()},
+        step_width_m=float(foot_lateral_m[0] + foot_lateral_m[1]),
+        foot_lateral_m={s: foot_lateral_m[i] for s, i in sides.items()},
+        leg_length_m=thigh + shank, px_per_m=px_per_m)
+    return kps, truth

@@ -1,0 +1,85 @@
+"""Rear/front view: events and frontal metrics against a synthetic runner with known truth."""
+
+import numpy as np
+import pytest
+from scipy.signal import butter, sosfiltfilt
+
+from runform.errors import NotRunningError, TooShortError
+from runform.frontal import compute_frontal, detect_frontal_events, leg_length
+from runform.synth_frontal import rear_runner
+
+TRUTH = dict(pelvic_drop_deg=(4.0, 7.0), hip_adduction_deg=(8.0, 12.0), foot_lateral_m=(0.05, -0.02))
+
+
+def _nearest_err(times, truth):
+    return np.array([np.min(np.abs(truth - x)) for x in times])
+
+
+@pytest.mark.parametrize("fps", [30, 60, 120, 240])
+@pytest.mark.parametrize("view", ["rear", "front"])
+def test_noise_free_truth(fps, view):
+    kps, tr = rear_runner(fps=fps, view=view, **TRUTH)
+    ev = detect_frontal_events(kps)
+    st = ev.stances
+    assert set(st.foot) == {"left", "right"}
+    assert (st.foot.values[1:] != st.foot.values[:-1]).all(), "contacts must alternate"
+    # The contact threshold sits 10 % of the foot's lift above the floor: a known lead of < 20 ms.
+    for foot in ("left", "right"):
+        sub = st[st.foot == foot]
+        assert np.median(_nearest_err(sub.ic_time.values, tr.ic_times[foot])) < 0.020
+        assert np.median(_nearest_err(sub.to_time.values, tr.to_times[foot])) < 0.020
+    s = compute_frontal(kps, ev).summary
+    tol = 0.1 if fps >= 60 else 0.1 + 0.1  # midstance sampled one frame off at 30 fps
+    assert s["pelvic_drop"].left == pytest.approx(4.0, abs=tol)
+    assert s["pelvic_drop"].right == pytest.approx(7.0, abs=tol)
+    assert s["hip_adduction"].left == pytest.approx(8.0, abs=tol)
+    assert s["hip_adduction"].right == pytest.approx(12.0, abs=tol)
+    # step width in pixels: 0.05 + (-0.02) m at 400 px/m = 12 px
+    assert s["step_width"].value * leg_length(kps) == pytest.approx(12.0, abs=0.5)
+    assert s["crossover"].left == 0.0 and s["crossover"].right == 100.0
+    assert s["crossover"].value == pytest.approx(50.0, abs=5.0)
+
+
+def _lowpass(kps, cutoff=8.0):
+    sos = butter(4, cutoff, fs=kps.frame_rate, output="sos")
+    out = kps.copy()
+    out.xy = sosfiltfilt(sos, kps.xy, axis=0)
+    return out
+
+
+@pytest.mark.parametrize("fps", [60, 120, 240])
+def test_noisy_within_uncertainty(fps):
+    kps, tr = rear_runner(fps=fps, noise_px=1.5, seed=3, **TRUTH)
+    kps = _lowpass(kps)
+    ev = detect_frontal_events(kps)
+    s = compute_frontal(kps, ev).summary
+    # 1.5 px noise on a 72 px wide pelvis is ~1.7 deg per frame before filtering; after it, within 1.5 deg.
+    assert s["pelvic_drop"].left == pytest.approx(4.0, abs=1.5)
+    assert s["pelvic_drop"].right == pytest.approx(7.0, abs=1.5)
+    assert s["hip_adduction"].right == pytest.approx(12.0, abs=2.0)
+    assert s["pelvic_drop"].uncertainty > 0 and s["pelvic_drop"].n >= 6
+
+
+def test_camera_roll_cancels_in_the_mean():
+    """A tilted camera adds to one side's drop and subtracts from the other: the side mean is unbiased."""
+    kps, _ = rear_runner(fps=120, pelvic_drop_deg=(5.0, 5.0))
+    roll = np.radians(3.0)
+    c, s_ = np.cos(roll), np.sin(roll)
+    centre = np.array([640.0, 640.0])
+    d = kps.xy - centre
+    kps.xy = centre + np.stack([c * d[..., 0] - s_ * d[..., 1], s_ * d[..., 0] + c * d[..., 1]], axis=-1)
+    s = compute_frontal(kps, detect_frontal_events(kps)).summary["pelvic_drop"]
+    assert abs(s.left - s.right) == pytest.approx(6.0, abs=0.5)
+    assert (s.left + s.right) / 2 == pytest.approx(5.0, abs=0.3)
+
+
+def test_too_short():
+    kps, _ = rear_runner(fps=60, duration_s=1.2)
+    with pytest.raises(TooShortError):
+        detect_frontal_events(kps)
+
+
+def test_walking_is_refused():
+    kps, _ = rear_runner(fps=60, cadence=110, duty_factor=0.62)
+    with pytest.raises(NotRunningError):
+        detect_frontal_events(kps)
