@@ -1,0 +1,256 @@
+"""Which of the people in view is the runner?
+
+Not the biggest one: the one whose legs move like running. Running shows as the two
+ankles oscillating in anti-phase (relative to the hips) at a stride frequency of about
+1.2-2 Hz with no double support; walking alternates the legs too, but slower and with
+both feet on the ground at the same time; a standing or jumping person has no steady stride.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.ndimage import maximum_filter1d, median_filter
+
+from .clean import body_scale
+from .errors import InputError, MultiplePeopleError, NoPersonError, NotRunningError
+from .keypoints import KeypointSeries
+
+CORE = ("left_hip", "right_hip", "left_ankle", "right_ankle")
+MIN_TRACKED = 0.3  # share of frames with hips and ankles to judge at all
+MIN_AMPLITUDE = 0.08  # std of the ankle-ankle distance, leg lengths: less is standing
+MIN_PERIODICITY = 0.3  # autocorrelation at the stride period
+RUN_MIN_STRIDE_HZ = 1.1  # below: walking pace (running stride frequency is ~1.25-2 Hz)
+MAX_STRIDE_HZ = 3.5
+MAX_DOUBLE_SUPPORT = 0.08  # running has none; walking ~20 % of the stride
+GROUND_TOL = 0.06  # a foot within this many leg lengths of its lowest point is on the ground
+CLEAR_MARGIN = 1.5  # score ratio needed to pick one of several runners automatically
+
+
+def _fill(x: np.ndarray, max_gap: int) -> np.ndarray:
+    """Linear fill of short NaN gaps (1-D)."""
+    ok = np.isfinite(x)
+    if ok.sum() < 2:
+        return x
+    idx = np.arange(len(x))
+    filled = np.interp(idx, idx[ok], x[ok])
+    # keep long gaps missing
+    out = x.copy()
+    d = np.diff(np.concatenate([[0], (~ok).astype(int), [0]]))
+    for s, e in zip(np.flatnonzero(d == 1), np.flatnonzero(d == -1)):
+        if e - s <= max_gap and s > 0 and e < len(x):
+            out[s:e] = filled[s:e]
+    return out
+
+
+def _longest_run(ok: np.ndarray) -> tuple[int, int]:
+    d = np.diff(np.concatenate([[0], ok.astype(int), [0]]))
+    runs = list(zip(np.flatnonzero(d == 1), np.flatnonzero(d == -1)))
+    if not runs:
+        return 0, 0
+    return max(runs, key=lambda r: r[1] - r[0])
+
+
+def _autocorr_period(x: np.ndarray, fps: float) -> tuple[float, float]:
+    """(period in s, autocorrelation at it) of the strongest peak for lags 0.28-2.2 s."""
+    x = x - np.mean(x)
+    n = len(x)
+    var = np.dot(x, x) / n
+    lo, hi = max(2, int(0.28 * fps)), min(int(2.2 * fps), int(0.75 * n))
+    if var <= 0 or hi <= lo + 1:
+        return float("nan"), 0.0
+    lags = np.arange(0, hi + 2)
+    r = np.array([np.dot(x[: n - k], x[k:]) / ((n - k) * var) for k in lags])
+    seg = r[lo: hi + 1]
+    # local maxima only (the decaying slope at short lags is not a period)
+    peaks = [i for i in range(1, len(seg) - 1) if seg[i] >= seg[i - 1] and seg[i] >= seg[i + 1]]
+    if not peaks:
+        return float("nan"), 0.0
+    top = max(seg[j] for j in peaks)
+    i = next(j for j in peaks if seg[j] >= 0.8 * top)  # the fundamental, not a multiple of it
+    k = lo + i
+    # parabolic refinement of the lag
+    a, b, c = r[k - 1], r[k], r[k + 1]
+    den = a - 2 * b + c
+    shift = 0.5 * (a - c) / den if den < 0 else 0.0
+    return (k + shift) / fps, float(b)
+
+
+def _feet_on_ground(kps: KeypointSeries, scale: float, window: int) -> np.ndarray | None:
+    """(T, 2) bool: each foot's lowest point is near that foot's own local ground level.
+
+    The ground is the rolling maximum of image y per foot, so perspective (the far foot
+    lands higher in the image) and a slowly panning camera do not matter.
+    """
+    out = []
+    for side in ("left", "right"):
+        ys = [kps[f"{side}_{p}"][:, 1] for p in ("ankle", "heel", "toe") if f"{side}_{p}" in kps.names]
+        with np.errstate(all="ignore"):
+            import warnings
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", RuntimeWarning)
+                low = np.nanmax(np.stack(ys), axis=0)
+        if np.isfinite(low).mean() < 0.5:
+            return None
+        low = _fill(low, max_gap=len(low))
+        low = np.where(np.isfinite(low), low, np.nanmedian(low))
+        low = median_filter(low, size=3, mode="nearest")
+        ground = maximum_filter1d(low, size=max(3, window), mode="nearest")
+        out.append(low > ground - GROUND_TOL * scale)
+    return np.stack(out, axis=1)
+
+
+def running_score(kps: KeypointSeries) -> dict:
+    """How much one person moves like a runner.
+
+    Keys: stride_hz, periodicity (0-1), anti_phase (-1..1, 1 = legs exactly opposite),
+    amplitude (leg lengths), double_support (share of frames), tracked (share of frames),
+    jumps (track jumps per frame), height_px (median body height), activity
+    ('running', 'walking', 'standing', 'irregular', 'not tracked'), score (0-1), and
+    'seen': a short phrase for messages.
+    """
+    T = len(kps)
+    fps = kps.frame_rate
+    res: dict = {"stride_hz": float("nan"), "periodicity": 0.0, "anti_phase": 0.0, "amplitude": 0.0,
+                 "double_support": float("nan"), "tracked": 0.0, "jumps": 0.0,
+                 "height_px": float("nan"), "activity": "not tracked", "score": 0.0}
+    if T == 0:
+        res["seen"] = "not detected"
+        return res
+    have = [n for n in CORE if n in kps.names]
+    ok = np.all([np.isfinite(kps[n]).all(-1) for n in have], axis=0) if len(have) == 4 else np.zeros(T, bool)
+    res["tracked"] = float(ok.mean())
+    with np.errstate(all="ignore"):
+        import warnings
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            h = np.nanmax(kps.xy[..., 1], axis=1) - np.nanmin(kps.xy[..., 1], axis=1)
+    res["height_px"] = float(np.nanmedian(h)) if np.isfinite(h).any() else float("nan")
+    scale = body_scale(kps)
+    if ok.sum() < max(8, 1.0 * fps) or res["tracked"] < MIN_TRACKED or not np.isfinite(scale) or scale <= 0:
+        res["seen"] = f"tracked in only {100 * res['tracked']:.0f}% of frames"
+        return res
+
+    hip = kps.mid("left_hip", "right_hip")
+    jumps = np.linalg.norm(np.diff(hip, axis=0), axis=1) > 0.5 * scale
+    res["jumps"] = float(np.nanmean(jumps))
+    aL = kps["left_ankle"] - hip
+    aR = kps["right_ankle"] - hip
+    max_gap = max(1, int(0.15 * fps))
+    aL = np.stack([_fill(aL[:, d], max_gap) for d in (0, 1)], -1)
+    aR = np.stack([_fill(aR[:, d], max_gap) for d in (0, 1)], -1)
+    s, e = _longest_run(np.isfinite(aL).all(-1) & np.isfinite(aR).all(-1))
+    aL, aR = aL[s:e], aR[s:e]
+    d = aL - aR
+    if len(d) < max(8, 1.0 * fps):
+        res["seen"] = "tracked only in short pieces"
+        return res
+    # project on the axis along which the legs separate most (x from the side, y from behind)
+    dc = d - d.mean(0)
+    _, _, vt = np.linalg.svd(dc, full_matrices=False)
+    axis = vt[0]
+    proj = dc @ axis
+    res["amplitude"] = float(np.std(proj) / scale)
+    pl, pr = (aL - aL.mean(0)) @ axis, (aR - aR.mean(0)) @ axis
+    if np.std(pl) > 0 and np.std(pr) > 0:
+        res["anti_phase"] = float(-np.corrcoef(pl, pr)[0, 1])
+    period, strength = _autocorr_period(proj, fps)
+    res["stride_hz"] = 1.0 / period if np.isfinite(period) and period > 0 else float("nan")
+    res["periodicity"] = float(np.clip(strength, 0.0, 1.0))
+    win = int(round((period if np.isfinite(period) else 1.0) * fps))
+    feet = _feet_on_ground(kps.slice(s, e), scale, win)
+    if feet is not None:
+        res["double_support"] = float(np.mean(feet[:, 0] & feet[:, 1]))
+    res["activity"], res["seen"] = _classify(res)
+    run_like = 1.0 if res["activity"] == "running" else 0.2
+    res["score"] = float(res["periodicity"] * res["tracked"] * (1.0 - min(1.0, 5 * res["jumps"])) * run_like)
+    return res
+
+
+def _classify(r: dict) -> tuple[str, str]:
+    f, ds = r["stride_hz"], r["double_support"]
+    if r["amplitude"] < MIN_AMPLITUDE:
+        return "standing", "standing (legs barely move)"
+    if r["periodicity"] < MIN_PERIODICITY or r["anti_phase"] < 0.2 or not np.isfinite(f) or f > MAX_STRIDE_HZ:
+        return "irregular", "moving without a steady alternating stride"
+    ds_txt = f", both feet on the ground {100 * ds:.0f}% of the time" if np.isfinite(ds) else ""
+    if f < RUN_MIN_STRIDE_HZ or (np.isfinite(ds) and ds > MAX_DOUBLE_SUPPORT):
+        return "walking", f"walking (stride {f:.2f} Hz{ds_txt})"
+    return "running", f"running (stride {f:.2f} Hz = {120 * f:.0f} steps/min, periodicity {r['periodicity']:.2f}, " \
+                      f"tracked in {100 * r['tracked']:.0f}% of frames)"
+
+
+def _first_bbox(kps: KeypointSeries) -> np.ndarray | None:
+    """(x0, y0, x1, y1) in the first frame with at least 4 keypoints."""
+    n_ok = np.isfinite(kps.xy).all(-1).sum(1)
+    frames = np.flatnonzero(n_ok >= 4)
+    if not len(frames):
+        return None
+    p = kps.xy[frames[0]]
+    p = p[np.isfinite(p).all(-1)]
+    return np.array([p[:, 0].min(), p[:, 1].min(), p[:, 0].max(), p[:, 1].max()])
+
+
+def _pick_by_point(candidates: list[KeypointSeries], point: tuple[float, float]) -> tuple[int, str]:
+    px, py = map(float, point)
+    best, best_d = None, np.inf
+    for i, kps in enumerate(candidates):
+        box = _first_bbox(kps)
+        if box is None:
+            continue
+        dx = max(box[0] - px, 0.0, px - box[2])
+        dy = max(box[1] - py, 0.0, py - box[3])
+        dist = float(np.hypot(dx, dy))
+        if dist == 0.0:  # inside: prefer the box whose centre is closest
+            dist = -1.0 / (1.0 + np.hypot(px - (box[0] + box[2]) / 2, py - (box[1] + box[3]) / 2))
+        if dist < best_d:
+            best, best_d = i, dist
+    if best is None:
+        raise NoPersonError("Nobody was detected in the clip.")
+    where = "contains" if best_d <= 0 else f"is nearest ({best_d:.0f} px away) to"
+    return best, f"person {best} chosen with --point: their box in the first frame {where} ({px:.0f}, {py:.0f})"
+
+
+def _where(kps: KeypointSeries) -> str:
+    box = _first_bbox(kps)
+    return "" if box is None else f" at x~{(box[0] + box[2]) / 2:.0f} px"
+
+
+def select_runner(candidates: list[KeypointSeries], *, index: int | None = None,
+                  point: tuple[float, float] | None = None) -> tuple[int, str]:
+    """Index of the runner among the tracked people, and why (one line)."""
+    if not candidates or all(not np.isfinite(c.xy).any() for c in candidates):
+        raise NoPersonError("Nobody was detected in the clip.",
+                            hint="Film the runner whole (head to feet) in good light.")
+    n = len(candidates)
+    if index is not None:
+        if not 0 <= int(index) < n:
+            raise InputError(f"--person {index} is out of range: {n} people were detected (0-{n - 1}).")
+        r = running_score(candidates[int(index)])
+        return int(index), f"person {index} chosen with --person ({r['seen']})"
+    if point is not None:
+        return _pick_by_point(candidates, point)
+    scores = [running_score(c) for c in candidates]
+    runners = [i for i, r in enumerate(scores) if r["activity"] == "running"]
+    seen = "; ".join(f"person {i}{_where(c)}: {r['seen']}" for i, (c, r) in enumerate(zip(candidates, scores)))
+    if not runners:
+        who = "Nobody in the clip moves like a runner" if n > 1 else "The person in the clip does not move like a runner"
+        raise NotRunningError(f"{who}: {seen}.",
+                              hint="Running needs a flight phase and a stride of about 1.2-2 strides/s.")
+    order = sorted(runners, key=lambda i: scores[i]["score"], reverse=True)
+    best = order[0]
+    others = "; ".join(f"person {i}: {scores[i]['seen'].split(' (')[0]}" for i in range(n) if i != best)
+    if len(order) == 1:
+        return best, f"person {best}: {scores[best]['seen']}" + (f"; {others}" if others else "")
+    second = order[1]
+    hb, hs = scores[best]["height_px"], scores[second]["height_px"]
+    if scores[best]["score"] >= CLEAR_MARGIN * scores[second]["score"]:
+        why = "steadier and longer tracked"
+    elif np.isfinite(hb) and np.isfinite(hs) and max(hb, hs) >= 2.0 * min(hb, hs):
+        best = best if hb > hs else second
+        why = "much larger in the frame (the other runner is in the background)"
+    else:
+        who = "; ".join(f"person {i}{_where(candidates[i])}" for i in order)
+        raise MultiplePeopleError(
+            f"{len(order)} people in view run and cannot be told apart ({who}).",
+            hint=f"Choose one with --person N (0-{n - 1}) or --point X,Y (a pixel on the runner in the first frame).")
+    return best, f"person {best}: {scores[best]['seen']}; {why} than the other runner(s); {others}"

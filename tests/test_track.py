@@ -1,0 +1,203 @@
+"""Picking the runner among several people: synthetic gait with known kinematics.
+
+`make_person` (also used by test_clean / test_view) builds a stick figure from an explicit
+stance/swing model: in stance the ankle is on the ground and slides back relative to the
+hip, in swing it travels forward along a raised arc; the knee comes from two-link inverse
+kinematics. So duty factor, stride frequency and direction are known exactly.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from runform.errors import MultiplePeopleError, NoPersonError, NotRunningError
+from runform.keypoints import KEYPOINT_NAMES, KeypointSeries
+from runform.track import running_score, select_runner
+
+GAITS = {
+    #        stride Hz, duty factor, stride length (x H), swing lift (x H), hip bounce (x H)
+    "run": (1.42, 0.36, 1.25, 0.22, 0.045),
+    "walk": (0.90, 0.62, 0.80, 0.06, 0.02),
+}
+
+
+def _knee(hip, ank, l1, l2, direction):
+    """Two-link IK: knee on the side of the running direction (it flexes forward)."""
+    v = ank - hip
+    d = np.clip(np.linalg.norm(v, axis=-1, keepdims=True), 1e-9, (l1 + l2) * 0.999)
+    a = (l1**2 - l2**2 + d**2) / (2 * d)
+    h = np.sqrt(np.clip(l1**2 - a**2, 0, None))
+    u = v / d
+    n = np.stack([-u[..., 1], u[..., 0]], -1)
+    n *= np.sign(n[..., :1] * direction + 1e-12)
+    return hip + a * u + h * n
+
+
+def _foot_path(phase, duty, stride, lift):
+    """Ankle x (relative to hip, forward +) and height above ground for a phase in [0, 1)."""
+    x = np.where(phase < duty, stride * (0.5 - phase / duty) * 0.5,
+                 stride * (-0.5 + (phase - duty) / (1 - duty)) * 0.5)
+    sw = np.clip((phase - duty) / (1 - duty), 0, 1)
+    hgt = np.where(phase < duty, 0.0, lift * np.sin(np.pi * sw) ** 0.8)
+    return x, hgt
+
+
+def make_person(kind="run", view="side", direction=-1, fps=30.0, duration=3.0, height_px=500.0,
+                origin=(400.0, 200.0), treadmill=True, noise_px=0.0, seed=0, t=None):
+    """Synthetic keypoints of one person; `origin` = image position of the head top at t=0."""
+    rng = np.random.default_rng(seed)
+    H = height_px
+    t = np.arange(0, duration, 1 / fps) if t is None else np.asarray(t, float)
+    T = len(t)
+    xy = np.full((T, len(KEYPOINT_NAMES), 2), np.nan)
+    P = {}
+    x0, y0 = origin
+    hip_y = y0 + 0.53 * H
+    if kind == "stand":
+        f, duty, stride, lift, bounce = 1.0, 0.5, 0.0, 0.0, 0.0
+    else:
+        f, duty, stride, lift, bounce = GAITS[kind]
+    stride *= H
+    phase = (f * t) % 1.0
+    speed = 0.0 if (treadmill or kind == "stand") else stride * f
+    hx = x0 + direction * speed * t
+    # running: hip lowest at midstance (twice per stride); walking: highest
+    sgn = 1.0 if kind == "run" else -1.0
+    hy = hip_y + sgn * bounce * H * np.cos(4 * np.pi * (phase - duty / 2))
+    if kind == "stand":
+        hy = np.full(T, hip_y)
+    ground = hip_y + 0.47 * H + (bounce * H if kind == "run" else 0.0)
+    l1, l2 = 0.245 * H, 0.246 * H
+    lateral = {"left": -1.0, "right": 1.0}  # person's left/right relative to the body midline
+    for side, ph0 in (("left", 0.0), ("right", 0.5)):
+        ph = (phase + ph0) % 1.0
+        fx, fh = _foot_path(ph, duty, stride, lift * H)
+        ank_side = np.stack([hx + direction * fx, ground - 0.04 * H - fh], -1)
+        hip_side = np.stack([hx, hy], -1)
+        knee_side = _knee(hip_side, ank_side, l1, l2, direction)
+        foot = {"heel": (-0.05, 0.035), "toe": (0.13, 0.04)}
+        pts = {"hip": hip_side, "knee": knee_side, "ankle": ank_side}
+        for n, (fwd, dn) in foot.items():
+            pts[n] = ank_side + np.stack([np.full(T, direction * fwd * H), np.full(T, dn * H)], -1)
+        if view != "side":
+            # rear / front: depth is invisible, x is lateral
+            lat = lateral[side] * (1 if view == "rear" else -1)
+            for n, p in pts.items():
+                w = 0.05 if n == "hip" else 0.055
+                p = p.copy()
+                p[:, 0] = x0 + lat * w * H
+                pts[n] = p
+        else:
+            # near/far leg: a few pixels apart
+            for n in pts:
+                pts[n] = pts[n] + np.array([0.0, 0.004 * H * lateral[side]])
+        for n, p in pts.items():
+            P[f"{side}_{n}"] = p
+        # arms swing opposite to the legs
+        arm = -0.12 * H * np.sin(2 * np.pi * (phase + ph0))
+        sh = np.stack([hx + direction * 0.02 * H, hy - 0.30 * H], -1)
+        el = sh + np.stack([direction * arm * 0.7, np.full(T, 0.17 * H)], -1)
+        wr = el + np.stack([direction * (0.10 * H + arm * 0.3), np.full(T, -0.05 * H)], -1)
+        arm_pts = {"shoulder": sh, "elbow": el, "wrist": wr}
+        if view != "side":
+            lat = lateral[side] * (1 if view == "rear" else -1)
+            for n, p in arm_pts.items():
+                p = p.copy()
+                p[:, 0] = x0 + lat * {"shoulder": 0.115, "elbow": 0.13, "wrist": 0.11}[n] * H
+                arm_pts[n] = p
+        for n, p in arm_pts.items():
+            P[f"{side}_{n}"] = p
+    nose = np.stack([hx + direction * 0.07 * H, hy - 0.44 * H], -1)
+    if view != "side":
+        nose[:, 0] = x0
+    P["nose"] = nose
+    for k, n in enumerate(KEYPOINT_NAMES):
+        xy[:, k] = P[n]
+    xy += rng.normal(0, noise_px, xy.shape) if noise_px else 0.0
+    conf = np.full(xy.shape[:2], 0.9)
+    if view == "rear":
+        conf[:, KEYPOINT_NAMES.index("nose")] = 0.15
+    return KeypointSeries(t=t, xy=xy, conf=conf, fps=fps, width=1920, height=1080,
+                          meta={"synthetic": kind, "view": view, "direction": direction})
+
+
+# -- running_score ------------------------------------------------------------------------------
+def test_running_score_measures_stride_frequency():
+    s = running_score(make_person("run", duration=3.0, noise_px=1.0))
+    assert s["stride_hz"] == pytest.approx(1.42, abs=0.08)
+    assert s["periodicity"] > 0.7
+    assert s["tracked"] == pytest.approx(1.0)
+    assert s["activity"] == "running"
+    w = running_score(make_person("walk", duration=3.0, noise_px=1.0))
+    assert w["stride_hz"] == pytest.approx(0.90, abs=0.08)
+    assert w["activity"] == "walking"
+    assert w["double_support"] > 0.1 > s["double_support"]
+
+
+def test_running_score_rear_view_and_overground():
+    s = running_score(make_person("run", view="rear", duration=3.0, noise_px=1.0))
+    assert s["activity"] == "running" and s["stride_hz"] == pytest.approx(1.42, abs=0.08)
+    s = running_score(make_person("run", treadmill=False, direction=1, duration=2.5, noise_px=1.0))
+    assert s["activity"] == "running"
+
+
+def test_standing_person_is_not_running():
+    s = running_score(make_person("stand", noise_px=1.0))
+    assert s["activity"] == "standing"
+
+
+# -- select_runner -------------------------------------------------------------------------------
+def test_runner_chosen_over_bigger_walker_and_stander():
+    walker = make_person("walk", height_px=700, origin=(900, 100), noise_px=1.0, seed=1)
+    stander = make_person("stand", height_px=800, origin=(1500, 50), noise_px=1.0, seed=2)
+    runner = make_person("run", height_px=350, origin=(300, 300), noise_px=1.0, seed=3)
+    idx, reason = select_runner([walker, stander, runner])
+    assert idx == 2
+    assert "running" in reason and "stride" in reason
+
+
+def test_nobody_running_says_what_was_seen():
+    walker = make_person("walk", noise_px=1.0)
+    stander = make_person("stand", origin=(1200, 100), noise_px=1.0)
+    with pytest.raises(NotRunningError, match="walking"):
+        select_runner([walker, stander])
+
+
+def test_nobody_detected():
+    with pytest.raises(NoPersonError):
+        select_runner([])
+    empty = make_person("run")
+    empty.xy[:] = np.nan
+    empty.conf[:] = 0
+    with pytest.raises(NoPersonError):
+        select_runner([empty])
+
+
+def test_two_runners_need_a_choice():
+    a = make_person("run", origin=(300, 200), seed=1, noise_px=1.0)
+    b = make_person("run", origin=(1200, 220), seed=2, noise_px=1.0, direction=1)
+    with pytest.raises(MultiplePeopleError) as err:
+        select_runner([a, b])
+    msg = str(err.value)
+    assert "--person" in msg and "--point" in msg
+    # explicit choices
+    assert select_runner([a, b], index=1)[0] == 1
+    assert select_runner([a, b], point=(1210, 500))[0] == 1  # inside b's box
+    assert select_runner([a, b], point=(10, 10))[0] == 0  # nearest box is a's
+
+
+def test_index_out_of_range_is_an_input_error():
+    from runform.errors import InputError
+
+    with pytest.raises(InputError, match="0-1"):
+        select_runner([make_person("run"), make_person("walk")], index=5)
+
+
+def test_partially_tracked_runner_loses_to_fully_tracked():
+    a = make_person("run", origin=(300, 200), seed=1, noise_px=1.0)
+    b = make_person("run", origin=(1200, 220), seed=2, noise_px=1.0)
+    b.xy[: int(0.6 * len(b))] = np.nan  # walked into the frame late
+    b.conf[: int(0.6 * len(b))] = 0
+    idx, reason = select_runner([a, b])
+    assert idx == 0
