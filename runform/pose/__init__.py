@@ -1,0 +1,82 @@
+"""Video -> the runner's raw 2D keypoints (one person), with a choice of pose backend.
+
+Backends: ``blazepose_full`` (default; fetched from the mediapipe wheel on first use),
+``blazepose_lite`` / ``blazepose_heavy`` (model file placed by hand) and ``rtmpose``
+(RTMPose Halpe-26 ONNX, needs onnxruntime and a model file placed by hand).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Callable
+
+from ..errors import ModelError
+from ..keypoints import KeypointSeries
+from .base import Detection, PoseBackend, PoseResult, Roi
+from .tracker import RunnerTracker, TrackerConfig, largest_candidate
+
+BACKENDS = ("blazepose_full", "blazepose_lite", "blazepose_heavy", "rtmpose")
+_ALIASES = {"blazepose": "blazepose_full", "full": "blazepose_full", "lite": "blazepose_lite",
+            "heavy": "blazepose_heavy", "rtmpose_halpe26": "rtmpose"}
+
+ProgressFn = Callable[[str, float], None]
+
+__all__ = ["BACKENDS", "Detection", "PoseBackend", "PoseResult", "Roi", "RunnerTracker", "TrackerConfig",
+           "extract_keypoints", "largest_candidate", "make_backend"]
+
+
+def make_backend(name: str = "blazepose_full", *, model_path: str | Path | None = None,
+                 num_threads: int = 1) -> PoseBackend:
+    """Build a backend by name; `model_path` overrides the cached landmark / RTMPose model file."""
+    from .. import models
+
+    key = _ALIASES.get(name, name)
+    if key not in BACKENDS:
+        raise ModelError(f"unknown pose backend {name!r}; choose one of {', '.join(BACKENDS)}.")
+    detector = models.model_path("pose_detection")
+    if key.startswith("blazepose"):
+        from .blazepose import BlazePose
+
+        lm = models.model_path("pose_landmark_" + key.split("_")[1], path=model_path)
+        return BlazePose(lm, detector, num_threads=num_threads, name=key)
+    from .rtmpose import RTMPose
+
+    return RTMPose(models.model_path("rtmpose_halpe26", path=model_path), detector, num_threads=num_threads)
+
+
+def _noop(stage: str, frac: float) -> None:
+    pass
+
+
+def extract_keypoints(path: str | Path, backend: str | PoseBackend = "blazepose_full", person=None,
+                      progress: ProgressFn | None = None, *, model_path: str | Path | None = None,
+                      num_threads: int = 1, config: TrackerConfig | None = None) -> KeypointSeries:
+    """The runner's raw keypoints in pixels, one row per decoded frame (NaN where not found).
+
+    `person`: None (automatic), an int (candidate index) or an (x, y) pixel point on the runner.
+    """
+    from ..video import open_video
+
+    progress = progress or _noop
+    reader = open_video(path)
+    info = reader.info
+    be = backend if isinstance(backend, PoseBackend) else make_backend(backend, model_path=model_path,
+                                                                       num_threads=num_threads)
+    tracker = RunnerTracker(be, fps=info.fps, person=person, config=config)
+    n = max(info.n_frames, 1)
+    progress("pose", 0.0)
+    try:
+        for i, t, frame in reader:
+            tracker.feed(i, t, frame)
+            if i % 5 == 0:
+                progress("pose", min(1.0, (i + 1) / n))
+    finally:
+        if not isinstance(backend, PoseBackend):
+            be.close()
+    kps = tracker.finish()
+    progress("pose", 1.0)
+    kps.width, kps.height, kps.source = info.width, info.height, str(path)
+    kps.meta.update({"backend": be.name, "video": {"fps": info.fps, "n_frames": info.n_frames,
+                                                   "width": info.width, "height": info.height,
+                                                   "rotation": info.rotation, "codec": info.codec}})
+    return kps

@@ -1,0 +1,247 @@
+"""Who to follow: track every person for the first seconds, pick the runner, then follow only them.
+
+Phase 1 (selection window, ~3 s from the first detection): each detected person gets its own
+region, tracked frame to frame; the detector runs again when a track is lost and every few frames
+to catch people walking in. Phase 2: `runform.track.select_runner` chooses one candidate and only
+that one is tracked; when lost, the detector looks for a person *near its last position* only,
+so the series never jumps to somebody else.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Callable, Iterable
+
+import numpy as np
+
+from ..errors import InputError, NoPersonError
+from ..keypoints import KEYPOINT_NAMES, KeypointSeries
+from .base import Detection, PoseBackend, PoseResult, Roi
+
+K = len(KEYPOINT_NAMES)
+
+
+@dataclass
+class _Track:
+    id: int
+    roi: Roi | None  # region for the next frame; None while lost
+    last_roi: Roi  # last region where the person was seen
+    last_frame: int
+    frames: dict[int, PoseResult] = field(default_factory=dict)
+
+    def update(self, i: int, res: PoseResult | None) -> None:
+        if res is None:
+            self.roi = None
+            return
+        self.frames[i] = res
+        self.roi = res.next_roi
+        self.last_frame = i
+        if res.next_roi is not None:
+            self.last_roi = res.next_roi
+
+
+def _near(roi: Roi, ref: Roi, frames_lost: int, fps: float) -> float:
+    """Distance of a region's centre to a reference, in units of the reference size (inf if implausible)."""
+    if not (0.5 < roi.size / max(ref.size, 1e-6) < 2.0):
+        return math.inf
+    return math.hypot(roi.cx - ref.cx, roi.cy - ref.cy) / ref.size
+
+
+def _same_person(a: Roi, b: Roi) -> bool:
+    return _near(a, b, 0, 1.0) < 0.2
+
+
+@dataclass
+class TrackerConfig:
+    window_s: float = 3.0  # selection window length (s)
+    redetect_every: int = 10  # frames between detector runs in the selection window
+    max_candidates: int = 6
+    reacquire_radius: float = 0.35  # x region size, grows while lost
+    reacquire_growth_per_s: float = 0.35
+    reacquire_max: float = 1.0
+
+
+class RunnerTracker:
+    """Feeds frames to a backend and returns the runner's KeypointSeries."""
+
+    def __init__(self, backend: PoseBackend, *, fps: float, person: int | tuple[float, float] | None = None,
+                 config: TrackerConfig | None = None,
+                 select: Callable[..., tuple[int, str]] | None = None):
+        self.be = backend
+        self.fps = fps if math.isfinite(fps) and fps > 0 else 30.0
+        self.person = person
+        self.cfg = config or TrackerConfig()
+        self.select = select
+        self.tracks: list[_Track] = []
+        self.runner: _Track | None = None
+        self.reason = ""
+        self.n_candidates = 0
+        self.times: list[float] = []
+        self.window_start: float | None = None
+        self._next_id = 0
+        self._detector_runs = 0
+
+    # -- per frame ---------------------------------------------------------------------
+    def feed(self, i: int, t: float, frame: np.ndarray) -> None:
+        self.times.append(t)
+        if self.runner is None:
+            self._feed_window(i, t, frame)
+            if self.window_start is not None and t - self.window_start >= self.cfg.window_s:
+                self._choose()
+        else:
+            self._feed_runner(i, frame)
+
+    def _detect(self, frame: np.ndarray) -> list[Detection]:
+        self._detector_runs += 1
+        return self.be.detect(frame)
+
+    def _feed_window(self, i: int, t: float, frame: np.ndarray) -> None:
+        for tr in self.tracks:
+            if tr.roi is not None:
+                tr.update(i, self.be.track(frame, tr.roi))
+        self._drop_duplicates(i)
+        lost = any(tr.roi is None for tr in self.tracks)
+        if not self.tracks or lost or i % self.cfg.redetect_every == 0:
+            for det in self._detect(frame):
+                self._assign(i, t, frame, det)
+
+    def _assign(self, i: int, t: float, frame: np.ndarray, det: Detection) -> None:
+        """Give a detection to the lost track it belongs to, or start a new candidate."""
+        best, best_d = None, math.inf
+        for tr in self.tracks:
+            d = _near(det.roi, tr.last_roi, i - tr.last_frame, self.fps)
+            if d < best_d:
+                best, best_d = tr, d
+        if best is not None and best_d < self._radius(best, i):
+            if best.roi is None and best.last_frame != i:
+                best.update(i, self.be.track(frame, det.roi))
+            return
+        if len(self.tracks) >= self.cfg.max_candidates:
+            return
+        res = self.be.track(frame, det.roi)
+        if res is None:
+            return
+        if any(tr.last_frame == i and _same_person(res.next_roi, tr.last_roi) for tr in self.tracks):
+            return
+        tr = _Track(self._next_id, None, det.roi, i)
+        self._next_id += 1
+        tr.update(i, res)
+        self.tracks.append(tr)
+        if self.window_start is None:
+            self.window_start = t
+
+    def _drop_duplicates(self, i: int) -> None:
+        """Two tracks that converged on one person: keep the older."""
+        keep: list[_Track] = []
+        for tr in self.tracks:
+            if tr.last_frame == i and any(k.last_frame == i and _same_person(tr.last_roi, k.last_roi) for k in keep):
+                continue
+            keep.append(tr)
+        self.tracks = keep
+
+    def _radius(self, tr: _Track, i: int) -> float:
+        lost_s = max(0, i - tr.last_frame) / self.fps
+        c = self.cfg
+        return min(c.reacquire_max, c.reacquire_radius + c.reacquire_growth_per_s * lost_s)
+
+    def _feed_runner(self, i: int, frame: np.ndarray) -> None:
+        tr = self.runner
+        if tr.roi is not None:
+            tr.update(i, self.be.track(frame, tr.roi))
+            if tr.roi is not None:
+                return
+            if tr.last_frame == i:  # found this frame, region for the next one unusable
+                return
+        dets = self._detect(frame)
+        near = [(d_, det) for det in dets if (d_ := _near(det.roi, tr.last_roi, i - tr.last_frame, self.fps))
+                < self._radius(tr, i)]
+        if near:
+            det = min(near, key=lambda p: p[0])[1]
+            tr.update(i, self.be.track(frame, det.roi))
+
+    # -- selection ---------------------------------------------------------------------
+    def _series(self, tr: _Track, n: int) -> KeypointSeries:
+        xy = np.full((n, K, 2), np.nan)
+        conf = np.zeros((n, K))
+        for i, res in tr.frames.items():
+            if i < n:
+                xy[i], conf[i] = res.xy, res.conf
+        return KeypointSeries(t=np.asarray(self.times[:n]), xy=xy, conf=conf, fps=self.fps,
+                              meta={"backend": self.be.name, "candidate": tr.id})
+
+    def _choose(self) -> None:
+        n = len(self.times)
+        cands = [tr for tr in self.tracks if len(tr.frames) >= 1]
+        self.n_candidates = len(cands)
+        if not cands:
+            raise NoPersonError("no person found in the video.")
+        series = [self._series(tr, n) for tr in cands]
+        idx, point = (self.person, None) if isinstance(self.person, int) else (None, self.person)
+        select = self.select or _default_select()
+        k, reason = select(series, index=idx, point=point)
+        self.runner, self.reason = cands[k], reason
+        self.tracks = [self.runner]
+
+    def finish(self) -> KeypointSeries:
+        """The runner's keypoints for every frame fed (NaN / 0 where not found)."""
+        if self.runner is None:
+            if not self.tracks:
+                raise NoPersonError("no person found in the video.")
+            self._choose()
+        out = self._series(self.runner, len(self.times))
+        out.meta.update({
+            "person_selection": self.reason,
+            "n_candidates": self.n_candidates,
+            "frames_with_person": int(len(self.runner.frames)),
+            "detector_runs": self._detector_runs,
+        })
+        return out
+
+
+def _default_select() -> Callable[..., tuple[int, str]]:
+    try:
+        from ..track import select_runner  # written by the tracking stage
+    except ImportError:
+        return largest_candidate
+    return select_runner
+
+
+def largest_candidate(candidates: list[KeypointSeries], *, index: int | None = None,
+                      point: tuple[float, float] | None = None) -> tuple[int, str]:
+    """Fallback selection: the user's choice, else the person who is biggest for longest."""
+    if not candidates:
+        raise NoPersonError("no person found in the video.")
+    if index is not None:
+        if not 0 <= index < len(candidates):
+            raise InputError(f"--person {index} is out of range: {len(candidates)} people found (0..{len(candidates) - 1}).")
+        return index, f"person {index} chosen by the user"
+    if point is not None:
+        d = [_dist_to_box(c, point) for c in candidates]
+        k = int(np.argmin(d))
+        return k, f"person nearest to point ({point[0]:.0f}, {point[1]:.0f}) px chosen by the user"
+    sizes = [_size(c) for c in candidates]
+    k = int(np.argmax(sizes))
+    msg = "only person in view" if len(candidates) == 1 else f"largest of {len(candidates)} people in view"
+    return k, msg
+
+
+def _size(c: KeypointSeries) -> float:
+    """Median body height (px) times the share of frames the person is seen in."""
+    y = c.xy[:, :, 1]
+    seen = np.isfinite(y).any(axis=1)
+    if not seen.any():
+        return 0.0
+    h = np.nanmax(y[seen], axis=1) - np.nanmin(y[seen], axis=1)
+    return float(np.median(h) * seen.mean())
+
+
+def _dist_to_box(c: KeypointSeries, point: Iterable[float]) -> float:
+    px, py = point
+    seen = np.isfinite(c.xy[:, :, 0]).any(axis=1)
+    if not seen.any():
+        return math.inf
+    xs, ys = c.xy[seen, :, 0], c.xy[seen, :, 1]
+    x0, x1 = np.median(np.nanmin(xs, 1)), np.median(np.nanmax(xs, 1))
+    y0, y1 = np.median(np.nanmin(ys, 1)), np.median(np.nanmax(ys, 1))
+    return math.hypot(max(x0 - px, 0, px - x1), max(y0 - py, 0, py - y1))
