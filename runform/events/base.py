@@ -1,0 +1,260 @@
+"""Detector interface and the signals every detector works on.
+
+Design follows gaitmap's algorithm classes: parameters go in ``__init__``, the action method
+``detect(signals)`` returns ``self``, results live in attributes ending in ``_``
+(``ic_``/``to_``: dict foot -> sorted array of event times in s, sub-frame where the method
+allows it). Detectors of one type are swappable; ``detect_events`` chooses one by name.
+
+All signals are in *leg lengths* (L) and in a runner-centred frame: ``fwd`` grows in the
+running direction, ``up`` grows upwards (image y points down). That makes thresholds
+independent of the camera distance, image size and of mm vs px.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+FEET = ("left", "right")
+
+
+@dataclass
+class FootSignals:
+    """One foot's landmarks (fwd, up) in leg lengths; NaN where missing."""
+
+    heel_fwd: np.ndarray
+    heel_up: np.ndarray
+    toe_fwd: np.ndarray
+    toe_up: np.ndarray
+    ankle_fwd: np.ndarray
+    ankle_up: np.ndarray
+
+
+@dataclass
+class GaitSignals:
+    """Everything a detector needs, prepared once."""
+
+    t: np.ndarray  # (T,) s
+    fps: float
+    leg_length: float  # in the keypoints' own units (px or mm)
+    direction: int  # +1: running toward +x in the image, -1: toward -x
+    treadmill: bool
+    pelvis_fwd: np.ndarray  # (T,) mid-hip, L
+    pelvis_up: np.ndarray
+    feet: dict[str, FootSignals] = field(default_factory=dict)
+
+    @property
+    def n(self) -> int:
+        return len(self.t)
+
+
+def _fill_short_gaps(a: np.ndarray, max_gap: int) -> np.ndarray:
+    """Linear fill of NaN runs up to ``max_gap`` samples; longer gaps stay NaN."""
+    s = pd.Series(a)
+    return s.interpolate(limit=max_gap, limit_area="inside").to_numpy()
+
+
+def leg_length(kps) -> float:
+    """Median over frames of hip-knee + knee-ankle, averaged over the two sides."""
+    out = []
+    for side in FEET:
+        thigh = np.linalg.norm(kps[f"{side}_hip"] - kps[f"{side}_knee"], axis=1)
+        shank = np.linalg.norm(kps[f"{side}_knee"] - kps[f"{side}_ankle"], axis=1)
+        v = thigh + shank
+        if np.isfinite(v).sum():
+            out.append(np.nanmedian(v))
+    return float(np.mean(out)) if out else float("nan")
+
+
+def prepare_signals(kps, *, direction: int, treadmill: bool, max_gap_s: float = 0.1) -> GaitSignals:
+    """Runner-centred, leg-length-scaled signals; short gaps filled, nothing else smoothed."""
+    fps = kps.frame_rate
+    gap = max(1, int(round(max_gap_s * fps)))
+    L = leg_length(kps)
+
+    def fwd(name: str) -> np.ndarray:
+        return _fill_short_gaps(direction * kps[name][:, 0], gap) / L
+
+    def up(name: str) -> np.ndarray:
+        return _fill_short_gaps(-kps[name][:, 1], gap) / L
+
+    def with_fallback(name: str, fallback: str, fn) -> np.ndarray:
+        a = fn(name)
+        if not np.isfinite(a).any():  # e.g. COCO-17 output has no heel/toe
+            a = fn(fallback)
+        return a
+
+    feet = {}
+    for s in FEET:
+        feet[s] = FootSignals(
+            heel_fwd=with_fallback(f"{s}_heel", f"{s}_ankle", fwd),
+            heel_up=with_fallback(f"{s}_heel", f"{s}_ankle", up),
+            toe_fwd=with_fallback(f"{s}_toe", f"{s}_ankle", fwd),
+            toe_up=with_fallback(f"{s}_toe", f"{s}_ankle", up),
+            ankle_fwd=fwd(f"{s}_ankle"),
+            ankle_up=up(f"{s}_ankle"),
+        )
+    pf = 0.5 * (fwd("left_hip") + fwd("right_hip"))
+    pu = 0.5 * (up("left_hip") + up("right_hip"))
+    return GaitSignals(t=np.asarray(kps.t, float), fps=fps, leg_length=L, direction=direction,
+                       treadmill=treadmill, pelvis_fwd=pf, pelvis_up=pu, feet=feet)
+
+
+class EventDetector:
+    """Base class. Subclasses set parameters in ``__init__`` and implement ``detect``."""
+
+    #: short name used by ``detect_events(method=...)``
+    name: str = "base"
+    #: whether event times are interpolated between frames
+    subframe: bool = True
+
+    ic_: dict[str, np.ndarray]
+    to_: dict[str, np.ndarray]
+
+    def detect(self, signals: GaitSignals) -> "EventDetector":
+        raise NotImplementedError
+
+    def get_params(self) -> dict:
+        return {k: v for k, v in vars(self).items() if not k.endswith("_") and not k.startswith("_")}
+
+    def __repr__(self) -> str:
+        p = ", ".join(f"{k}={v!r}" for k, v in self.get_params().items())
+        return f"{type(self).__name__}({p})"
+
+
+# -- small numerical helpers shared by detectors ------------------------------------------
+
+
+def crossings(t: np.ndarray, x: np.ndarray, level: float, rising: bool) -> np.ndarray:
+    """Times where ``x`` crosses ``level`` (linear interpolation between samples)."""
+    a, b = x[:-1], x[1:]
+    ok = np.isfinite(a) & np.isfinite(b)
+    hit = ok & ((a < level) & (b >= level) if rising else (a > level) & (b <= level))
+    i = np.flatnonzero(hit)
+    frac = (level - a[i]) / (b[i] - a[i])
+    return t[i] + frac * (t[i + 1] - t[i])
+
+
+def parabolic_peak(t: np.ndarray, x: np.ndarray, i: int) -> float:
+    """Sub-frame time of the extremum at sample ``i`` from a parabola through its neighbours."""
+    if i <= 0 or i >= len(x) - 1 or not np.all(np.isfinite(x[i - 1:i + 2])):
+        return float(t[i])
+    y0, y1, y2 = x[i - 1], x[i], x[i + 1]
+    den = y0 - 2 * y1 + y2
+    if den == 0:
+        return float(t[i])
+    d = float(np.clip(0.5 * (y0 - y2) / den, -0.5, 0.5))
+    dt = (t[i + 1] - t[i - 1]) / 2
+    return float(t[i] + d * dt)
+
+
+def rolling_quantile(x: np.ndarray, window: int, q: float) -> np.ndarray:
+    """Centred rolling quantile ignoring NaN; tracks a ground line that drifts slowly."""
+    window = max(3, int(window))
+    s = pd.Series(x)
+    return s.rolling(window, center=True, min_periods=max(3, window // 4)).quantile(q).bfill().ffill().to_numpy()
+
+
+def stride_period(sig: GaitSignals) -> float:
+    """Stride period (s) from the autocorrelation of foot-minus-pelvis position (both feet)."""
+    best = []
+    for s in FEET:
+        f = sig.feet[s]
+        x = f.ankle_fwd - sig.pelvis_fwd
+        x = x[np.isfinite(x)]
+        if len(x) < 8:
+            continue
+        x = x - x.mean()
+        ac = np.correlate(x, x, mode="full")[len(x) - 1:]
+        ac = ac / (ac[0] + 1e-12)
+        lo = int(0.3 * sig.fps)  # no stride is shorter than 0.3 s
+        hi = min(len(ac) - 1, int(2.0 * sig.fps))
+        if hi <= lo:
+            continue
+        k = lo + int(np.argmax(ac[lo:hi]))
+        best.append(k / sig.fps)
+    return float(np.median(best)) if best else 0.7
+
+
+def cross_time(t: np.ndarray, x: np.ndarray, i: int, level: float) -> float:
+    """Time between samples i-1 and i where x crosses level (falls back to t[i])."""
+    if i <= 0 or not (np.isfinite(x[i - 1]) and np.isfinite(x[i])) or x[i] == x[i - 1]:
+        return float(t[i])
+    frac = float(np.clip((level - x[i - 1]) / (x[i] - x[i - 1]), 0.0, 1.0))
+    return float(t[i - 1] + frac * (t[i] - t[i - 1]))
+
+
+def contact_segments(enter: np.ndarray, enter_level: float, leave: np.ndarray,
+                     leave_level: float) -> list[tuple[int, int]]:
+    """(first sample in contact, first sample after it) for each complete contact.
+
+    Contact starts when ``enter`` falls below ``enter_level`` and ends when ``leave`` rises
+    above ``leave_level`` after having been below it (a heel strike lands with the toe still
+    up). Contacts cut by missing data are dropped rather than guessed.
+    """
+    segs, start, down = [], None, False
+    for i in range(1, len(enter)):
+        if start is None:
+            if np.isfinite(enter[i - 1]) and enter[i - 1] >= enter_level and enter[i] < enter_level:
+                start, down = i, leave[i] <= leave_level
+        elif not np.isfinite(leave[i]):
+            start = None
+        elif not down:
+            down = leave[i] <= leave_level
+        elif leave[i] > leave_level:
+            segs.append((start, i))
+            start = None
+    return segs
+
+
+def ground_line(fwd: np.ndarray, up: np.ndarray, q: float = 0.15, iters: int = 4) -> np.ndarray:
+    """Height above the ground line of one landmark, in leg lengths.
+
+    The ground is a straight line ``up = a + b * fwd`` through the landmark's lowest samples:
+    flat for motion capture, tilted when the phone is rolled or the floor recedes in
+    perspective. Fitted to the lowest ``q`` share of residuals, which are stance samples
+    spread over the whole stance range, so swing samples never pull it up.
+    """
+    ok = np.isfinite(fwd) & np.isfinite(up)
+    if ok.sum() < 5:
+        return np.full_like(up, np.nan)
+    x, y = fwd[ok], up[ok]
+    a, b = float(np.quantile(y, q)), 0.0
+    for _ in range(iters):
+        r = y - (a + b * x)
+        sel = r <= np.quantile(r, q)
+        if sel.sum() < 3 or np.ptp(x[sel]) == 0:
+            break
+        b, a = np.polyfit(x[sel], y[sel], 1)
+        b = float(np.clip(b, -0.5, 0.5))  # a floor steeper than ~27 deg in the image is not a floor
+        a = float(np.quantile(y - b * x, q))  # re-anchor to the low envelope
+    return up - (a + b * fwd)
+
+
+def foot_speed(t: np.ndarray, fwd: np.ndarray, up: np.ndarray, belt: float) -> np.ndarray:
+    """Speed over the ground (leg lengths/s): the belt's backward speed added back on a treadmill."""
+    return np.hypot(np.gradient(fwd, t) + belt, np.gradient(up, t))
+
+
+def belt_speed(sig: "GaitSignals", low_quantile: float = 0.2) -> float:
+    """Backward speed (L/s) of the lowest toe samples: the belt, or a camera panning with the runner."""
+    vals = []
+    for s in FEET:
+        f = sig.feet[s]
+        v = -np.gradient(f.toe_fwd, sig.t)
+        h = ground_line(f.toe_fwd, f.toe_up)
+        low = h <= np.nanquantile(h, low_quantile)
+        vals.append(v[low & np.isfinite(v)])
+    v = np.concatenate(vals) if vals else np.array([])
+    return float(np.median(v)) if len(v) else float("nan")
+
+
+def running_speed(sig: "GaitSignals") -> tuple[float, float]:
+    """(speed added back to foot velocities, running speed), leg lengths/s."""
+    if sig.treadmill:
+        b = belt_speed(sig)
+        return b, b
+    v = np.gradient(sig.pelvis_fwd, sig.t)
+    return 0.0, float(np.nanmedian(v))
