@@ -1,0 +1,51 @@
+"""`runform serve`: the local web app for coaches and physios who never open a terminal."""
+
+from __future__ import annotations
+
+import ipaddress
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from . import app
+
+
+def _is_loopback(host: str) -> bool:
+    if host in ("localhost",):
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option("--host", help="Address to listen on. The default serves this computer only; "
+                                                     "0.0.0.0 opens it to the network (no login: trusted networks only).")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", help="TCP port.")] = 8000,
+    data_dir: Annotated[Optional[Path], typer.Option("--data-dir", help="Where clips, results and the history database "
+                                                                       "live (default: the user data folder).")] = None,
+    max_upload_mb: Annotated[float, typer.Option("--max-upload-mb", min=1, help="Largest clip accepted, in MB.")] = 500,
+    workers: Annotated[int, typer.Option("--workers", min=1, max=16, help="Analyses run at the same time; "
+                                                                         "more are queued.")] = 1,
+) -> None:
+    """Start the web app: upload clips, follow progress, read reports, compare a runner's sessions."""
+    try:
+        import uvicorn
+
+        from ..web.app import Settings, create_app
+    except ImportError as e:
+        raise typer.BadParameter(f"the web app needs its extra: pip install 'runform[web]' ({e.name} missing)")
+
+    loopback = _is_loopback(host)
+    allowed = tuple(sorted({"127.0.0.1", "localhost", "[::1]", "::1", host})) if loopback else None
+    settings = Settings(data_dir=data_dir, max_upload_mb=max_upload_mb, workers=workers, allowed_hosts=allowed)
+    web = create_app(settings)
+    typer.echo(f"runform web app: http://{'127.0.0.1' if host == '0.0.0.0' else host}:{port}/  "
+               f"(data in {web.state.service.store.data_dir})")
+    if not loopback:
+        typer.echo("warning: listening beyond this computer; anyone who can reach it can upload and read results.",
+                   err=True)
+    uvicorn.run(web, host=host, port=port, log_level="warning")

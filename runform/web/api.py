@@ -1,0 +1,315 @@
+"""HTTP API under /api. The pages use exactly these routes; /openapi.json describes them."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi.responses import FileResponse, JSONResponse, RedirectResponse, StreamingResponse
+from starlette.concurrency import run_in_threadpool
+
+from ..errors import InputError
+from .messages import FEELINGS, PAIN_SITES, user_error
+from .store import valid_id
+from .uploads import BadUpload, UploadTooLarge, probe_video, receive_upload
+
+router = APIRouter(prefix="/api", tags=["api"])
+
+_UPLOAD_SCHEMA = {
+    "requestBody": {
+        "required": True,
+        "content": {"multipart/form-data": {"schema": {
+            "type": "object",
+            "required": ["video"],
+            "properties": {
+                "video": {"type": "string", "format": "binary", "description": "the clip (any format FFmpeg decodes)"},
+                "runner": {"type": "string", "description": "runner's name; groups sessions in the history"},
+                "height_cm": {"type": "number", "minimum": 100, "maximum": 230},
+                "speed_mps": {"type": "number", "minimum": 1, "maximum": 12},
+                "speed_kmh": {"type": "number", "minimum": 3.6, "maximum": 43},
+                "treadmill": {"type": "string", "enum": ["auto", "treadmill", "overground"]},
+                "view": {"type": "string", "enum": ["auto", "side", "rear", "front"]},
+                "sex": {"type": "string", "enum": ["", "female", "male"]},
+                "pain": {"type": "array", "items": {"type": "string", "enum": list(PAIN_SITES)}},
+                "feels": {"type": "array", "items": {"type": "string", "enum": list(FEELINGS)}},
+                "baseline": {"type": "string", "enum": ["", "previous"],
+                             "description": "'previous': compare with the runner's last finished session"},
+            }}}},
+    },
+    "responses": {"413": {"description": "clip larger than the upload limit"},
+                  "415": {"description": "not a video that can be decoded"}},
+}
+
+
+def _service(request: Request):
+    return request.app.state.service
+
+
+def error_response(status: int, kind: str, message: str) -> JSONResponse:
+    err = user_error(kind, message)
+    return JSONResponse({"detail": f"{err['title']}: {message}".rstrip(": "), "error": err}, status_code=status)
+
+
+def _iso(ts: float | None) -> str | None:
+    return datetime.fromtimestamp(ts, timezone.utc).isoformat(timespec="seconds") if ts else None
+
+
+def status_view(service, row: dict) -> dict[str, Any]:
+    """The public form of one analysis record."""
+    aid = row["id"]
+    base = f"/api/analyses/{aid}"
+    out = service.store.out_dir(aid)
+    view = {
+        "id": aid, "status": row["status"], "stage": row["stage"], "stage_fraction": row["stage_fraction"],
+        "progress": row["progress"], "runner": {"id": row["runner_id"], "name": row.get("runner_name")},
+        "upload_name": row["upload_name"], "created": _iso(row["created"]), "started": _iso(row["started"]),
+        "finished": _iso(row["finished"]), "params": row["params"], "summary": row["summary"],
+        "queue_position": service.store.queue_position(aid) if row["status"] == "queued" else None,
+        "error": user_error(row["error_kind"], row["error"]) if row["status"] == "failed" else None,
+        "links": {"self": base, "events": f"{base}/events", "page": f"/analyses/{aid}"},
+    }
+    if row["status"] == "done":
+        view["links"].update(result=f"{base}/result", video=f"{base}/video")
+        if (out / "report.html").exists():
+            view["links"]["report"] = f"{base}/report/"
+    return view
+
+
+def _get_row(service, aid: str) -> dict:
+    row = service.store.get_analysis(aid) if valid_id(aid) else None
+    if row is None:
+        raise HTTPException(404, "no such analysis")
+    return row
+
+
+# ---- upload ----------------------------------------------------------------------------------
+def _number(up, name: str, lo: float, hi: float) -> float | None:
+    raw = up.get(name)
+    if not raw:
+        return None
+    try:
+        val = float(raw.replace(",", "."))
+    except ValueError:
+        raise ValueError(f"{name} must be a number") from None
+    if not lo <= val <= hi:
+        raise ValueError(f"{name} must be between {lo:g} and {hi:g}")
+    return val
+
+
+def _choices(up, name: str, allowed: tuple[str, ...]) -> list[str]:
+    vals = [v.strip() for raw in up.fields.get(name, []) for v in raw.split(",") if v.strip()]
+    bad = [v for v in vals if v not in allowed]
+    if bad:
+        raise ValueError(f"unknown {name}: {', '.join(bad)} (known: {', '.join(allowed)})")
+    return sorted(set(vals), key=allowed.index)
+
+
+def parse_params(up) -> dict[str, Any]:
+    """Form fields -> analyze() keyword values; ValueError with a readable message when invalid."""
+    speed = _number(up, "speed_mps", 1, 12)
+    kmh = _number(up, "speed_kmh", 3.6, 43)
+    if speed is None and kmh is not None:
+        speed = round(kmh / 3.6, 3)
+    treadmill = {"": None, "auto": None, "treadmill": True, "true": True, "overground": False,
+                 "false": False}.get((up.get("treadmill") or "").lower(), "bad")
+    if treadmill == "bad":
+        raise ValueError("treadmill must be auto, treadmill or overground")
+    view = (up.get("view") or "auto").lower()
+    if view not in ("auto", "side", "rear", "front"):
+        raise ValueError("view must be auto, side, rear or front")
+    sex = (up.get("sex") or "").lower() or None
+    if sex not in (None, "female", "male"):
+        raise ValueError("sex must be female or male (or left empty)")
+    return {"height_cm": _number(up, "height_cm", 100, 230), "speed_mps": speed, "treadmill": treadmill,
+            "view": None if view == "auto" else view, "sex": sex,
+            "pain": _choices(up, "pain", PAIN_SITES), "feels": _choices(up, "feels", FEELINGS),
+            "baseline_previous": (up.get("baseline") or "").lower() in ("previous", "1", "on", "true")}
+
+
+@router.post("/analyses", status_code=202, openapi_extra=_UPLOAD_SCHEMA,
+             summary="Upload a clip and queue its analysis")
+async def create_analysis(request: Request):
+    svc = _service(request)
+    aid = svc.store.new_id()
+    try:
+        up = await receive_upload(request.headers.get("content-type", ""), request.headers.get("content-length"),
+                                  request.stream(), dest_dir=svc.store.analysis_dir(aid) / "input", stem=aid,
+                                  max_bytes=svc.max_bytes)
+    except UploadTooLarge:
+        svc.store.remove_files(aid)
+        return error_response(413, "UploadTooLarge",
+                              f"The clip is larger than the {svc.settings.max_upload_mb:g} MB upload limit.")
+    except BadUpload as e:
+        svc.store.remove_files(aid)
+        return error_response(400, "BadUpload", str(e))
+    try:
+        params = parse_params(up)
+        info = await run_in_threadpool(probe_video, up.path)
+    except ValueError as e:
+        svc.store.remove_files(aid)
+        return error_response(422, "BadUpload", str(e))
+    except Exception as e:  # noqa: BLE001 - any decoder failure means "not a video we can read"
+        svc.store.remove_files(aid)
+        msg = str(e) if isinstance(e, InputError) else "The file is not a video we can decode."
+        return error_response(415, "InputError", f"{up.filename or 'The file'}: {msg}")
+    runner_id = svc.store.get_or_create_runner(up.get("runner"), params["height_cm"])
+    row = svc.store.create_analysis(aid, runner_id=runner_id, input_file=up.path.name, upload_name=up.filename,
+                                    params={**params, "video": info, "size_bytes": up.size})
+    svc.jobs.submit(aid)
+    return JSONResponse(status_view(svc, row), status_code=202)
+
+
+# ---- analyses --------------------------------------------------------------------------------
+@router.get("/analyses", summary="List analyses, newest first")
+def list_analyses(request: Request, runner_id: int | None = Query(None)):
+    svc = _service(request)
+    return [status_view(svc, r) for r in svc.store.list_analyses(runner_id)]
+
+
+@router.get("/analyses/{aid}", summary="Status and progress of one analysis")
+def get_analysis(request: Request, aid: str):
+    svc = _service(request)
+    return status_view(svc, _get_row(svc, aid))
+
+
+@router.get("/analyses/{aid}/events", summary="Server-sent events: progress until done or failed")
+async def analysis_events(request: Request, aid: str):
+    svc = _service(request)
+    _get_row(svc, aid)
+
+    async def stream():
+        last, last_sent = None, time.monotonic()
+        while not await request.is_disconnected():
+            row = await run_in_threadpool(svc.store.get_analysis, aid)
+            if row is None:
+                yield "event: deleted\ndata: {}\n\n"
+                return
+            view = await run_in_threadpool(status_view, svc, row)
+            key = (view["status"], view["stage"], round(view["stage_fraction"], 3), round(view["progress"], 3),
+                   view["queue_position"])
+            if key != last:
+                yield f"data: {json.dumps(view)}\n\n"
+                last, last_sent = key, time.monotonic()
+            elif time.monotonic() - last_sent > 15:
+                yield ": keep-alive\n\n"
+                last_sent = time.monotonic()
+            if view["status"] in ("done", "failed"):
+                return
+            await asyncio.sleep(0.3)
+
+    return StreamingResponse(stream(), media_type="text/event-stream",
+                             headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+
+
+def _done_row(svc, aid: str) -> dict:
+    row = _get_row(svc, aid)
+    if row["status"] != "done":
+        raise HTTPException(409, f"analysis is {row['status']}, not done")
+    return row
+
+
+def _out_file(svc, aid: str, rel: str) -> Path:
+    """A file inside this analysis' output folder, or 404 (no '..', no absolute paths, no symlinks out)."""
+    _done_row(svc, aid)
+    base = svc.store.out_dir(aid).resolve()
+    target = (base / rel).resolve()
+    if not target.is_relative_to(base) or not target.is_file():
+        raise HTTPException(404, "no such file")
+    return target
+
+
+@router.get("/analyses/{aid}/result", summary="analysis.json of a finished analysis")
+def get_result(request: Request, aid: str):
+    return FileResponse(_out_file(_service(request), aid, "analysis.json"), media_type="application/json")
+
+
+@router.get("/analyses/{aid}/report", summary="The HTML report (redirects to the folder URL)")
+def get_report_root(aid: str):
+    if not valid_id(aid):
+        raise HTTPException(404, "no such analysis")
+    return RedirectResponse(f"/api/analyses/{aid}/report/", status_code=307)
+
+
+@router.get("/analyses/{aid}/report/{path:path}", summary="report.html and the files it links to")
+def get_report_file(request: Request, aid: str, path: str = ""):
+    return FileResponse(_out_file(_service(request), aid, path or "report.html"))
+
+
+@router.get("/analyses/{aid}/video", summary="Annotated video (HTTP Range supported); kind=original for the upload")
+def get_video(request: Request, aid: str, kind: str = Query("annotated", pattern="^(annotated|original)$")):
+    svc = _service(request)
+    row = _get_row(svc, aid)
+    if kind == "original":
+        path = svc.store.input_path(row)
+        if not path.is_file():
+            raise HTTPException(404, "no such file")
+        return FileResponse(path, media_type=_video_type(path))
+    path = _out_file(svc, aid, "annotated.mp4")
+    return FileResponse(path, media_type="video/mp4")
+
+
+def _video_type(path: Path) -> str:
+    return {".mp4": "video/mp4", ".m4v": "video/mp4", ".mov": "video/quicktime", ".webm": "video/webm",
+            ".mkv": "video/x-matroska", ".3gp": "video/3gpp", ".avi": "video/x-msvideo"}.get(
+        path.suffix.lower(), "application/octet-stream")
+
+
+@router.post("/analyses/{aid}/retry", status_code=202, summary="Queue a failed analysis again")
+def retry_analysis(request: Request, aid: str):
+    svc = _service(request)
+    row = _get_row(svc, aid)
+    if row["status"] != "failed":
+        raise HTTPException(409, f"analysis is {row['status']}; only failed analyses can be retried")
+    if not svc.store.input_path(row).is_file():
+        raise HTTPException(409, "the uploaded clip is gone; upload it again")
+    svc.store.clear_output(aid)
+    if not svc.store.requeue(aid):
+        raise HTTPException(409, "the analysis changed meanwhile; reload the page")
+    svc.jobs.submit(aid)
+    return status_view(svc, svc.store.get_analysis(aid))
+
+
+@router.delete("/analyses/{aid}", status_code=204, summary="Delete an analysis and its files")
+def delete_analysis(request: Request, aid: str):
+    svc = _service(request)
+    _get_row(svc, aid)
+    svc.store.delete_analysis(aid)
+
+
+# ---- runners ---------------------------------------------------------------------------------
+@router.get("/runners", summary="Runners with their number of analyses")
+def list_runners(request: Request):
+    return _service(request).store.list_runners()
+
+
+@router.get("/runners/{runner_id}", summary="One runner and their analyses, newest first")
+def get_runner(request: Request, runner_id: int):
+    svc = _service(request)
+    runner = svc.store.get_runner(runner_id)
+    if runner is None:
+        raise HTTPException(404, "no such runner")
+    return {**runner, "analyses": [status_view(svc, r) for r in svc.store.list_analyses(runner_id)]}
+
+
+@router.delete("/runners/{runner_id}", status_code=204,
+               summary="Delete a runner with all their analyses, videos and results")
+def delete_runner(request: Request, runner_id: int):
+    svc = _service(request)
+    if svc.store.get_runner(runner_id) is None:
+        raise HTTPException(404, "no such runner")
+    svc.store.delete_runner(runner_id)
+
+
+@router.get("/compare", summary="Compare two finished analyses metric by metric (earlier -> later)")
+def compare(request: Request, a: str, b: str):
+    from .compare import compare_analyses
+
+    svc = _service(request)
+    first, second = sorted((_done_row(svc, a), _done_row(svc, b)), key=lambda r: r["created"])
+    paths = [_out_file(svc, r["id"], "analysis.json") for r in (first, second)]
+    return compare_analyses(paths[0], paths[1], (first["id"], second["id"]))

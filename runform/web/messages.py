@@ -1,0 +1,50 @@
+"""What a coach reads when an analysis cannot be done: a title and what to do next, per error type.
+
+The exception's own message (from runform.errors) is shown under the title; it says what was found.
+"""
+
+from __future__ import annotations
+
+PAIN_SITES = ("hamstring", "knee", "knee-outside", "shin", "achilles", "plantar-fascia", "hip-flexor",
+              "low-back", "quads")
+FEELINGS = ("heavy-legs", "legs-drag")
+
+LABELS = {
+    "hamstring": "Hamstring", "knee": "Knee (front)", "knee-outside": "Knee (outside)", "shin": "Shin",
+    "achilles": "Achilles", "plantar-fascia": "Plantar fascia (sole)", "hip-flexor": "Hip flexor",
+    "low-back": "Low back", "quads": "Quads", "heavy-legs": "Heavy legs", "legs-drag": "Legs drag",
+}
+
+_MESSAGES: dict[str, tuple[str, str]] = {
+    "InputError": ("We could not read this file as a video",
+                   "Choose the original clip from the phone or camera (MP4, MOV, WebM, ...)."),
+    "NoPersonError": ("No runner found in the clip",
+                      "Film the whole body in good light, with the runner filling at least a third of the "
+                      "frame height."),
+    "MultiplePeopleError": ("Several people in view",
+                            "Film with only the runner in view, or trim the clip to where they run alone."),
+    "NotRunningError": ("This does not look like running",
+                        "The person seems to walk or stand (no phase with both feet off the ground). "
+                        "Film at running pace."),
+    "TooShortError": ("The clip is too short",
+                      "Film at least 10 seconds of steady running, so each leg makes 3 or more strides."),
+    "LowFrameRateError": ("The frame rate is too low",
+                          "Film at 60 frames per second or more (slow-motion mode works well)."),
+    "ViewError": ("The camera angle does not suit the analysis",
+                  "Film from the side at hip height, or straight from behind, with the camera still."),
+    "ModelError": ("The pose model is not available",
+                   "The first analysis downloads it: connect to the internet once and try again."),
+    "Interrupted": ("The analysis was interrupted",
+                    "Press Retry to run it again; the uploaded clip is kept."),
+    "Crashed": ("The analysis process stopped unexpectedly",
+                "This can happen when the computer runs out of memory. Press Retry, or try a shorter clip."),
+    "UploadTooLarge": ("The file is too large", "Trim the clip to 10-30 seconds of running and try again."),
+    "InternalError": ("Something went wrong inside runform",
+                      "Press Retry; if it happens again, keep the clip and report the problem."),
+}
+
+
+def user_error(kind: str | None, message: str | None) -> dict[str, str]:
+    """{kind, title, message, hint} for the page and the API."""
+    title, hint = _MESSAGES.get(kind or "", _MESSAGES["InternalError"])
+    return {"kind": kind or "InternalError", "title": title, "message": message or "", "hint": hint}

@@ -1,0 +1,137 @@
+"""HTML pages (jinja2). They render what the store holds; live updates come from the /api routes."""
+
+from __future__ import annotations
+
+import math
+from datetime import datetime
+from pathlib import Path
+
+from fastapi import APIRouter, HTTPException, Request
+from fastapi.responses import HTMLResponse
+from fastapi.templating import Jinja2Templates
+
+from .. import __version__
+from ..schema import Analysis
+from .api import status_view
+from .messages import FEELINGS, LABELS, PAIN_SITES
+from .store import valid_id
+
+router = APIRouter(include_in_schema=False)
+templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
+
+# Metrics shown first and in the history table, when measured.
+KEY_METRICS = ("cadence", "overstride", "shank_angle_ic", "trunk_lean_stance", "knee_flexion_ic",
+               "knee_flexion_stance_peak", "vertical_oscillation", "contact_time", "duty_factor",
+               "foot_strike_pattern", "pelvic_drop", "step_width", "crossover")
+_DEFAULT_DECIMALS = {"deg": 1, "L": 2, "ms": 0, "%": 1, "steps/min": 1, "cm": 1, "m": 2, "ratio": 2}
+
+
+def decimals_for(unit: str, uncertainty: float | None) -> int:
+    """Show as many decimals as the uncertainty supports (one significant figure of it)."""
+    if uncertainty and uncertainty > 0 and math.isfinite(uncertainty):
+        return max(0, min(3, -math.floor(math.log10(uncertainty))))
+    return _DEFAULT_DECIMALS.get(unit, 2)
+
+
+def fmt_value(value, unit: str = "", uncertainty=None, category=None) -> str:
+    if category and value is None:
+        return str(category)
+    if value is None or (isinstance(value, float) and not math.isfinite(value)):
+        return "not measured"
+    d = decimals_for(unit, uncertainty)
+    text = f"{value:.{d}f}"
+    if uncertainty is not None and math.isfinite(uncertainty):
+        text += f" ± {uncertainty:.{d}f}"
+    return f"{text} {unit}".strip()
+
+
+def fmt_delta(value, unit: str = "", uncertainty=None) -> str:
+    if value is None:
+        return ""
+    d = decimals_for(unit, uncertainty)
+    text = f"{value:+.{d}f}"
+    if uncertainty is not None:
+        text += f" ± {uncertainty:.{d}f}"
+    return f"{text} {unit}".strip()
+
+
+def fmt_time(ts) -> str:
+    if not ts:
+        return ""
+    if isinstance(ts, str):
+        try:
+            ts = datetime.fromisoformat(ts).timestamp()
+        except ValueError:
+            return ts
+    return datetime.fromtimestamp(ts).strftime("%Y-%m-%d %H:%M")
+
+
+templates.env.filters.update(fmt_value=fmt_value, fmt_delta=fmt_delta, fmt_time=fmt_time,
+                             label=lambda key: LABELS.get(key, key))
+templates.env.globals.update(version=__version__)
+
+
+def _svc(request: Request):
+    return request.app.state.service
+
+
+def _page(request: Request, name: str, **ctx) -> HTMLResponse:
+    return templates.TemplateResponse(request, name, ctx)
+
+
+@router.get("/", response_class=HTMLResponse)
+def upload_page(request: Request):
+    svc = _svc(request)
+    return _page(request, "upload.html", runners=svc.store.list_runners(),
+                 recent=[status_view(svc, r) for r in svc.store.list_analyses(limit=8)],
+                 pain_sites=PAIN_SITES, feelings=FEELINGS, max_upload_mb=svc.settings.max_upload_mb)
+
+
+def ordered_metrics(analysis: Analysis) -> list:
+    """Key metrics first, then the rest, as they come."""
+    s = analysis.summary
+    first = [s[k] for k in KEY_METRICS if k in s]
+    return first + [m for k, m in s.items() if k not in KEY_METRICS]
+
+
+@router.get("/analyses/{aid}", response_class=HTMLResponse)
+def analysis_page(request: Request, aid: str):
+    svc = _svc(request)
+    row = svc.store.get_analysis(aid) if valid_id(aid) else None
+    if row is None:
+        raise HTTPException(404, "no such analysis")
+    view = status_view(svc, row)
+    analysis = None
+    out = svc.store.out_dir(aid)
+    if row["status"] == "done" and (out / "analysis.json").exists():
+        analysis = Analysis.load(out / "analysis.json")
+    return _page(request, "analysis.html", a=view, analysis=analysis,
+                 metrics=ordered_metrics(analysis) if analysis else [],
+                 has_video=(out / "annotated.mp4").is_file(), has_report=(out / "report.html").is_file())
+
+
+@router.get("/runners", response_class=HTMLResponse)
+def runners_page(request: Request):
+    svc = _svc(request)
+    unnamed = [status_view(svc, r) for r in svc.store.list_analyses() if r["runner_id"] is None]
+    return _page(request, "runners.html", runners=svc.store.list_runners(), unnamed=unnamed)
+
+
+@router.get("/runners/{runner_id}", response_class=HTMLResponse)
+def runner_page(request: Request, runner_id: int):
+    svc = _svc(request)
+    runner = svc.store.get_runner(runner_id)
+    if runner is None:
+        raise HTTPException(404, "no such runner")
+    sessions = [status_view(svc, r) for r in svc.store.list_analyses(runner_id)]
+    names = {k: m["name"] for s in sessions if s["summary"] for k, m in s["summary"]["metrics"].items()}
+    columns = [(k, names[k]) for k in KEY_METRICS if k in names][:6]
+    return _page(request, "runner.html", runner=runner, sessions=sessions, columns=columns)
+
+
+@router.get("/compare", response_class=HTMLResponse)
+def compare_page(request: Request, a: str, b: str):
+    from .api import compare
+
+    result = compare(request, a, b)
+    return _page(request, "compare.html", c=result)

@@ -1,0 +1,196 @@
+"""Receive a clip: stream the multipart body to disk with the size limit checked on every chunk,
+then prove it is a video by decoding a frame (the file name proves nothing).
+
+Starlette's own form parser spools the whole upload before the handler sees it, so a 5 GB file
+would fill the disk before any limit applied; hence this small streaming parser.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import AsyncIterator
+
+from python_multipart.multipart import MultipartParser, parse_options_header
+
+from ..errors import InputError
+
+VIDEO_SUFFIXES = {".mp4", ".mov", ".m4v", ".avi", ".mkv", ".webm", ".3gp", ".mts"}
+_TYPE_SUFFIX = {"video/mp4": ".mp4", "video/quicktime": ".mov", "video/webm": ".webm", "video/3gpp": ".3gp",
+                "video/x-matroska": ".mkv", "video/x-msvideo": ".avi", "video/x-m4v": ".m4v"}
+MAX_FIELDS = 64
+MAX_FIELD_BYTES = 16 * 1024
+
+
+class UploadTooLarge(Exception):
+    pass
+
+
+class BadUpload(Exception):
+    pass
+
+
+@dataclass
+class ParsedUpload:
+    fields: dict[str, list[str]] = field(default_factory=dict)
+    path: Path | None = None
+    filename: str | None = None
+    size: int = 0
+
+    def get(self, name: str) -> str | None:
+        vals = self.fields.get(name)
+        return vals[-1].strip() if vals else None
+
+
+def safe_suffix(filename: str | None, content_type: str | None) -> str:
+    """Extension for the stored file from an allow-list; the user's file name is never a path."""
+    suffix = Path(filename or "").suffix.lower()
+    if suffix in VIDEO_SUFFIXES:
+        return suffix
+    return _TYPE_SUFFIX.get((content_type or "").split(";")[0].strip().lower(), ".video")
+
+
+class _Receiver:
+    """Callbacks for python_multipart: text fields to memory, the one file part straight to disk."""
+
+    def __init__(self, dest_dir: Path, stem: str, max_bytes: int, file_field: str):
+        self.dest_dir, self.stem, self.max_bytes, self.file_field = dest_dir, stem, max_bytes, file_field
+        self.result = ParsedUpload()
+        self._headers: dict[str, str] = {}
+        self._hname = b""
+        self._hvalue = b""
+        self._name: str | None = None
+        self._buf: bytearray | None = None
+        self._fh = None
+
+    def callbacks(self) -> dict:
+        return {"on_part_begin": self.part_begin, "on_header_field": self.header_field,
+                "on_header_value": self.header_value, "on_header_end": self.header_end,
+                "on_headers_finished": self.headers_finished, "on_part_data": self.part_data,
+                "on_part_end": self.part_end}
+
+    def part_begin(self) -> None:
+        self._headers, self._name, self._buf = {}, None, None
+
+    def header_field(self, data: bytes, start: int, end: int) -> None:
+        self._hname += data[start:end]
+
+    def header_value(self, data: bytes, start: int, end: int) -> None:
+        self._hvalue += data[start:end]
+
+    def header_end(self) -> None:
+        self._headers[self._hname.decode("latin-1").lower()] = self._hvalue.decode("utf-8", "replace")
+        self._hname, self._hvalue = b"", b""
+
+    def headers_finished(self) -> None:
+        _, opts = parse_options_header(self._headers.get("content-disposition", ""))
+        self._name = opts.get(b"name", b"").decode("utf-8", "replace")
+        filename = opts.get(b"filename")
+        if filename is not None and self._name == self.file_field:
+            if self.result.path is not None:
+                raise BadUpload("send one clip per upload")
+            self.result.filename = Path(filename.decode("utf-8", "replace").replace("\\", "/")).name[:200]
+            suffix = safe_suffix(self.result.filename, self._headers.get("content-type"))
+            self.result.path = self.dest_dir / f"{self.stem}{suffix}"
+            self.dest_dir.mkdir(parents=True, exist_ok=True)
+            self._fh = open(self.result.path, "wb")
+        elif filename is None:
+            if sum(len(v) for v in self.result.fields.values()) >= MAX_FIELDS:
+                raise BadUpload("too many form fields")
+            self._buf = bytearray()
+        # any other file part is ignored
+
+    def part_data(self, data: bytes, start: int, end: int) -> None:
+        if self._fh is not None:
+            self.result.size += end - start
+            if self.result.size > self.max_bytes:
+                raise UploadTooLarge()
+            self._fh.write(data[start:end])
+        elif self._buf is not None:
+            self._buf += data[start:end]
+            if len(self._buf) > MAX_FIELD_BYTES:
+                raise BadUpload(f"form field {self._name!r} is too long")
+
+    def part_end(self) -> None:
+        if self._fh is not None:
+            self._fh.close()
+            self._fh = None
+        elif self._buf is not None and self._name:
+            self.result.fields.setdefault(self._name, []).append(self._buf.decode("utf-8", "replace"))
+        self._buf = None
+
+    def abort(self) -> None:
+        if self._fh is not None:
+            self._fh.close()
+            self._fh = None
+        if self.result.path is not None:
+            self.result.path.unlink(missing_ok=True)
+
+
+async def receive_upload(content_type: str, content_length: str | None, body: AsyncIterator[bytes], *,
+                         dest_dir: Path, stem: str, max_bytes: int, file_field: str = "video") -> ParsedUpload:
+    """Parse a multipart body chunk by chunk. Raises UploadTooLarge the moment the file passes
+    `max_bytes` (the partial file is deleted) and BadUpload for malformed requests."""
+    ctype, opts = parse_options_header(content_type or "")
+    boundary = opts.get(b"boundary")
+    if ctype != b"multipart/form-data" or not boundary:
+        raise BadUpload("send the clip as multipart/form-data")
+    if content_length and content_length.isdigit() and int(content_length) > max_bytes + 1024 * 1024:
+        raise UploadTooLarge()
+    rec = _Receiver(dest_dir, stem, max_bytes, file_field)
+    parser = MultipartParser(boundary, rec.callbacks())
+    try:
+        async for chunk in body:
+            parser.write(chunk)
+        parser.finalize()
+    except BaseException as e:
+        rec.abort()
+        if isinstance(e, (UploadTooLarge, BadUpload)):
+            raise
+        if isinstance(e, Exception):
+            raise BadUpload(f"the upload could not be read ({type(e).__name__})") from e
+        raise
+    if rec.result.path is None:
+        raise BadUpload("no clip in the upload: send it in the form field 'video'")
+    if rec._fh is not None:  # body ended inside the file part
+        rec.abort()
+        raise BadUpload("the upload was cut off; try again")
+    return rec.result
+
+
+def probe_video(path: Path) -> dict:
+    """Decode the first frame; raises InputError when the file is not a readable video."""
+    try:
+        from ..video import open_video
+    except ImportError:
+        open_video = None
+    if open_video is not None:
+        reader = open_video(path)
+        for _idx, _t, frame in reader:
+            if frame is not None and getattr(frame, "size", 0):
+                break
+        else:
+            raise InputError("The file holds no video frames we can decode.")
+        close = getattr(reader, "close", None)
+        if close:
+            close()
+        info = reader.info
+        return {"fps": float(info.fps), "n_frames": int(info.n_frames), "duration_s": float(info.duration),
+                "width": int(info.width), "height": int(info.height)}
+    return _probe_cv2(path)
+
+
+def _probe_cv2(path: Path) -> dict:
+    import cv2
+
+    cap = cv2.VideoCapture(str(path))
+    try:
+        ok, frame = cap.read() if cap.isOpened() else (False, None)
+        if not ok or frame is None or not frame.size:
+            raise InputError("The file is not a video we can decode.")
+        fps = float(cap.get(cv2.CAP_PROP_FPS) or 0)
+        n = int(cap.get(cv2.CAP_PROP_FRAME_COUNT) or 0)
+        return {"fps": fps, "n_frames": n, "duration_s": n / fps if fps > 0 else 0.0,
+                "width": int(frame.shape[1]), "height": int(frame.shape[0])}
+    finally:
+        cap.release()
