@@ -108,6 +108,7 @@ def load_c3d(path: str | Path) -> C3DData:
             units = _param(reader, "POINT:UNITS") or "mm"
             plates = _plates(reader)
             first = int(reader.first_frame)
+            expected = int(reader.last_frame) - first + 1
     except FileNotFoundError as e:
         raise InputError(f"C3D file not found: {path}") from e
     except InputError:
@@ -117,6 +118,9 @@ def load_c3d(path: str | Path) -> C3DData:
                          hint="Is it a complete, valid C3D file?") from e
     if not pts:
         raise InputError(f"C3D file {path.name} holds no frames.")
+    if len(pts) < expected:
+        raise InputError(f"C3D file {path.name} is truncated: header says {expected} frames, "
+                         f"only {len(pts)} could be read.")
     p = np.asarray(pts, dtype=float)  # (T, M, 5)
     xyz = p[:, :, :3].copy()
     missing = (p[:, :, 3] < 0) | np.all(xyz == 0, axis=2)

@@ -63,7 +63,7 @@ def _ric_side(s: str) -> dict[str, list[Recipe]]:
 def _ric_clusters() -> dict[str, tuple[str, ...]]:
     out: dict[str, tuple[str, ...]] = {}
     for s in "LR":
-        out[f"{s}_hip"] = tuple(f"pelvis_{i}" for i in range(1, 5))
+        out[f"{s}_hip"] = tuple(f"{s}_thigh_{i}" for i in range(1, 5))  # trochanter moves with the femur
         for lm, seg in (("lat_knee", "thigh"), ("med_knee", "thigh"), ("lat_ankle", "shank"),
                         ("med_ankle", "shank")):
             out[f"{s}_{lm}"] = tuple(f"{s}_{seg}_{i}" for i in range(1, 5))
@@ -606,7 +606,7 @@ def load_markers(path: str | Path) -> tuple[dict[str, np.ndarray], float, dict[s
         from .trc import read_trc
 
         tr = read_trc(path)
-        return tr.markers, tr.rate, {"format": "trc", "t0": float(tr.time[0]) if len(tr.time) else 0.0}
+        return tr.markers_mm(), tr.rate, {"format": "trc", "t0": float(tr.time[0]) if len(tr.time) else 0.0}
     df = load_fukuchi_markers(path)
     return markers_from_frame(df), float(df.attrs["rate"]), {"format": "fukuchi-txt",
                                                              "t0": float(df["time_s"].iloc[0])}

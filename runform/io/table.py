@@ -120,7 +120,7 @@ def load_table(path: str | Path) -> KeypointSeries:
             text = path.read_text(encoding="utf-8")
             first, _, rest = text.partition("\n")
             h = json.loads(first[len(MAGIC):]) if first.startswith(MAGIC) else {}
-            df = pd.read_csv(io.StringIO(rest if h else text), float_precision="round_trip")
+            df = pd.read_csv(io.StringIO(rest if h else text))
     except FileNotFoundError as e:
         raise InputError(f"keypoint file not found: {path}") from e
     except InputError:
