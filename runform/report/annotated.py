@@ -1,0 +1,93 @@
+"""The annotated video: skeleton, gait events and live angles on every frame, written as H.264.
+
+opencv-python-headless here has no H.264 *encoder* (its FFmpeg build only offers h264_v4l2m2m,
+which needs a hardware device), so frames go through PyAV, whose wheels bundle FFmpeg with
+libx264. Frames are encoded one at a time: memory stays flat whatever the clip length.
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from ..keypoints import KeypointSeries
+from . import frames as fr
+from . import geometry as geo
+
+
+def even_size(w: int, h: int, max_side: int) -> tuple[int, int, float]:
+    """Output size (even numbers, as yuv420p requires) no larger than `max_side`, and the scale."""
+    s = min(1.0, max_side / max(w, h))
+    ow, oh = max(2, int(w * s) // 2 * 2), max(2, int(h * s) // 2 * 2)
+    return ow, oh, ow / w
+
+
+class H264Writer:
+    """Streams BGR frames into an MP4 (H.264, yuv420p, faststart) that browsers play."""
+
+    def __init__(self, path: Path, fps: float, size: tuple[int, int], crf: int = 26):
+        import av
+
+        self.size = size
+        self._c = av.open(str(path), mode="w", options={"movflags": "+faststart"})
+        rate = Fraction(fps).limit_denominator(1001) if fps and np.isfinite(fps) else Fraction(30)
+        self._s = self._c.add_stream("libx264", rate=rate)
+        self._s.width, self._s.height = size
+        self._s.pix_fmt = "yuv420p"
+        self._s.options = {"crf": str(crf), "preset": "veryfast"}
+        self._av = av
+
+    def write(self, bgr: np.ndarray) -> None:
+        if (bgr.shape[1], bgr.shape[0]) != self.size:
+            bgr = cv2.resize(bgr, self.size, interpolation=cv2.INTER_AREA)
+        frame = self._av.VideoFrame.from_ndarray(np.ascontiguousarray(bgr), format="bgr24")
+        for packet in self._s.encode(frame):
+            self._c.mux(packet)
+
+    def close(self) -> None:
+        for packet in self._s.encode():
+            self._c.mux(packet)
+        self._c.close()
+
+    def __enter__(self) -> "H264Writer":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+class LiveOverlay:
+    """Draws one video frame's annotations; keeps the recent events so they stay visible a moment."""
+
+    def __init__(self, kps: KeypointSeries, events, direction: int, fps: float):
+        self.kps, self.d = kps, direction
+        self.hold = max(1, int(round(0.25 * (fps or 30))))  # show an event label for ~0.25 s
+        self.events = sorted(((e.frame, e.foot, e.type) for e in events), key=lambda e: e[0])
+        self.knee = {s: geo.knee_flexion(kps, s) for s in ("left", "right")}
+        self.lean = geo.trunk_lean(kps, direction)
+
+    def draw(self, img: np.ndarray, frame: int, row: int, time_s: float, scale: float) -> np.ndarray:
+        h = img.shape[0]
+        view = fr.View(0.0, 0.0, scale, (img.shape[1], h))
+        fr.draw_skeleton(img, self.kps, row, view)
+        fs = max(0.5, h / 900)
+        lines = [(f"t {time_s:5.2f} s  frame {frame}", fr.WHITE)]
+        if np.isfinite(self.lean[row]):
+            lines.append((f"trunk lean {self.lean[row]:+.1f} deg", fr.TRUNK))
+        for side in ("left", "right"):
+            k = self.knee[side][row]
+            if np.isfinite(k):
+                lines.append((f"{side} knee {k:.0f} deg", fr.side_colour(side)))
+        for f, foot, typ in self.events:
+            if f <= frame < f + self.hold:
+                word = {"IC": "CONTACT", "MS": "MIDSTANCE", "TO": "TOE-OFF"}[typ]
+                lines.append((f"{foot.upper()} {word}", fr.side_colour(foot)))
+                p = self.kps.xy[row, self.kps.index(f"{foot}_{'toe' if typ == 'TO' else 'heel'}")]
+                if np.all(np.isfinite(p)):
+                    cv2.circle(img, view(p), int(14 * fs), fr.side_colour(foot), 3, cv2.LINE_AA)
+        for i, (text, colour) in enumerate(lines):
+            fr.put_text(img, text, (10, int((i + 1) * 32 * fs)), fs * 0.8, colour)
+        return img

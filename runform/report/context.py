@@ -1,0 +1,265 @@
+"""Turns an Analysis into what the template shows: ordered findings, table rows, quality facts.
+
+No HTML here: only plain values and formatted strings; the jinja2 templates lay them out.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ..schema import Analysis, Finding, MetricSummary, ReferenceRange
+
+SEVERITY_ORDER = {"priority": 0, "worth_a_look": 1, "info": 2}
+SEVERITY_LABEL = {"priority": "Priority", "worth_a_look": "Worth a look", "info": "For information"}
+
+#: The gait event at which each metric is measured, so a finding gets the picture that shows it.
+METRIC_EVENT = {
+    "overstride": "IC", "overstride_cm": "IC", "shank_angle_ic": "IC", "foot_strike_angle": "IC",
+    "foot_strike_pattern": "IC", "knee_flexion_ic": "IC", "trunk_lean_ic": "IC", "cadence": "IC",
+    "step_length": "IC",
+    "hip_ankle_offset_ms": "MS", "knee_flexion_stance_peak": "MS", "trunk_lean_stance": "MS",
+    "vertical_oscillation": "MS", "vertical_oscillation_cm": "MS", "pelvic_drop": "MS", "hip_adduction": "MS",
+    "step_width": "MS", "step_width_cm": "MS", "crossover": "MS", "arm_crossover": "MS", "trunk_rotation": "MS",
+    "thigh_extension_to": "TO", "contact_time": "TO", "flight_time": "TO", "duty_factor": "TO",
+    "knee_flexion_swing_peak": "SWING",
+}
+EVENT_LABEL = {"IC": "initial contact", "MS": "midstance", "TO": "toe-off", "SWING": "peak knee bend in swing"}
+
+
+def decimals(unit: str) -> int:
+    return {"L": 2, "m": 2, "ratio": 2, "deg": 1, "cm": 1, "ms": 0, "%": 0, "steps/min": 1}.get(unit, 1)
+
+
+def fmt(v: Any, unit: str = "", *, signed: bool = False) -> str:
+    """A number with the precision its unit deserves; '-' for missing."""
+    if v is None or (isinstance(v, float) and not np.isfinite(v)):
+        return "–"
+    if isinstance(v, str):
+        return v
+    d = decimals(unit)
+    s = f"{v:+.{d}f}" if signed else f"{v:.{d}f}"
+    return f"{s} {unit}".strip()
+
+
+def fmt_range(r: ReferenceRange | None) -> str:
+    if r is None:
+        return ""
+    if r.low is not None and r.high is not None:
+        core = f"{fmt(r.low, '')}–{fmt(r.high, r.unit)}"
+    elif r.low is not None:
+        core = f"≥ {fmt(r.low, r.unit)}"
+    elif r.high is not None:
+        core = f"≤ {fmt(r.high, r.unit)}"
+    else:
+        return ""
+    return core
+
+
+def range_status(s: MetricSummary, r: ReferenceRange | None) -> tuple[str, str]:
+    """(css class, words): in range, outside, or within measurement error of a limit."""
+    if r is None or s.value is None or s.status == "not_measured":
+        return "", ""
+    u = 2 * (s.uncertainty or 0.0)  # ~95 % coverage of the standard uncertainty
+    v = s.value
+    if r.low is not None and v < r.low:
+        return ("near", "below, within error") if v + u >= r.low else ("out", "below range")
+    if r.high is not None and v > r.high:
+        return ("near", "above, within error") if v - u <= r.high else ("out", "above range")
+    return "in", "in range"
+
+
+def reference_ranges(analysis: Analysis) -> dict[str, ReferenceRange]:
+    """Ranges the findings carry, completed from the knowledge base when the assess stage exposes one."""
+    ranges: dict[str, ReferenceRange] = {}
+    try:  # the knowledge base lives with the assess stage (runform/assess/ranges.yaml)
+        from ..assess.ranges import reference_range as kb_range
+    except ImportError:
+        kb_range = None
+    if kb_range is not None:
+        for mid in analysis.summary:
+            try:
+                r = kb_range(mid, analysis.runner)
+            except Exception:  # noqa: BLE001 - a KB gap must not stop the report
+                r = None
+            if r is not None:
+                ranges[mid] = r
+    for f in analysis.findings:
+        ranges.update(f.ranges)
+    return ranges
+
+
+def metric_rows(analysis: Analysis, ranges: dict[str, ReferenceRange]) -> list[dict[str, Any]]:
+    rows = []
+    for mid, s in analysis.summary.items():
+        r = ranges.get(mid)
+        cls, words = range_status(s, r)
+        value = s.category if s.category and s.value is None else fmt(s.value, s.unit)
+        if s.category and s.value is not None:
+            value = f"{s.category} ({fmt(s.value, s.unit)})"
+        rows.append({
+            "id": mid, "name": s.name, "unit": s.unit, "view": s.view, "value": value,
+            "spread": fmt(s.spread, s.unit) if s.spread is not None else "–",
+            "uncertainty": f"± {fmt(s.uncertainty, s.unit)}" if s.uncertainty is not None else "–",
+            "left": fmt(s.left, s.unit), "right": fmt(s.right, s.unit),
+            "asymmetry": fmt(s.asymmetry, s.unit), "n": s.n, "status": s.status, "reason": s.reason or "",
+            "range": fmt_range(r), "range_source": r.source if r else "", "range_note": (r.note or "") if r else "",
+            "range_class": cls, "range_words": words,
+        })
+    order = {"ok": 0, "unreliable": 1, "not_measured": 2}
+    return sorted(rows, key=lambda row: order.get(row["status"], 3))
+
+
+def ordered_findings(analysis: Analysis) -> list[Finding]:
+    return sorted(analysis.findings, key=lambda f: SEVERITY_ORDER.get(f.severity, 9))
+
+
+def finding_view(f: Finding, analysis: Analysis) -> dict[str, Any]:
+    values = []
+    for mid, v in f.values.items():
+        s = analysis.summary.get(mid)
+        unit = s.unit if s else ""
+        r = f.ranges.get(mid)
+        u = f" ± {fmt(s.uncertainty, unit)}" if s is not None and s.uncertainty is not None and v == s.value else ""
+        values.append({"name": s.name if s else mid.replace("_", " "), "value": fmt(v, unit) + u,
+                       "range": fmt_range(r), "source": r.source if r else "", "personalised": bool(r and r.personalised)})
+    return {"f": f, "severity_label": SEVERITY_LABEL.get(f.severity, f.severity), "vals": values}
+
+
+@dataclass
+class StepPick:
+    """The picture a finding (or the key-moment gallery) points at."""
+
+    foot: str
+    event: str
+    frame: int
+    time_s: float | None
+
+
+def steps_frame(analysis: Analysis, view: str = "side") -> pd.DataFrame:
+    df = pd.DataFrame(analysis.steps)
+    if len(df) and "view" in df.columns:
+        df = df[df["view"] == view]
+    return df.reset_index(drop=True)
+
+
+def _events_table(analysis: Analysis, view: str) -> pd.DataFrame:
+    rows = [e.model_dump() for e in analysis.events if e.view == view]
+    return pd.DataFrame(rows, columns=["foot", "type", "frame", "time_s", "view"])
+
+
+def _event_after(ev: pd.DataFrame, foot: str, typ: str, t0: float) -> pd.Series | None:
+    sel = ev[(ev["foot"] == foot) & (ev["type"] == typ) & (ev["time_s"] >= t0 - 1e-6)]
+    return sel.sort_values("time_s").iloc[0] if len(sel) else None
+
+
+def pick_step(analysis: Analysis, metric_id: str | None, *, foot: str | None = None,
+              event: str | None = None, view: str = "side") -> StepPick | None:
+    """The step whose value is closest to the clip's median (a typical step, not an outlier)."""
+    ev = _events_table(analysis, view)
+    if not len(ev):
+        return None
+    event = event or METRIC_EVENT.get(metric_id or "", "IC")
+    steps = steps_frame(analysis, view)
+    ics = ev[ev["type"] == "IC"].sort_values("time_s")
+    if foot:
+        ics = ics[ics["foot"] == foot] if (ics["foot"] == foot).any() else ics
+    if not len(ics):
+        return None
+    chosen = ics.iloc[len(ics) // 2]  # middle of the clip by default
+    if metric_id and len(steps) and metric_id in steps.columns and "ic_time" in steps.columns:
+        vals = pd.to_numeric(steps[metric_id], errors="coerce")
+        cand = steps[vals.notna() & (steps["foot"].isin(ics["foot"].unique()))]
+        if len(cand):
+            med = float(np.median(pd.to_numeric(cand[metric_id])))
+            row = cand.iloc[int(np.argmin(np.abs(pd.to_numeric(cand[metric_id]).to_numpy() - med)))]
+            near = ics[ics["foot"] == row["foot"]]
+            if len(near):
+                chosen = near.iloc[int(np.argmin(np.abs(near["time_s"].to_numpy() - float(row["ic_time"]))))]
+    f, t_ic = str(chosen["foot"]), float(chosen["time_s"])
+    if event in ("IC", "SWING"):
+        return StepPick(f, event, int(chosen["frame"]), t_ic)
+    nxt = _event_after(ev, f, event, t_ic)
+    if nxt is None:
+        return StepPick(f, "IC", int(chosen["frame"]), t_ic)
+    return StepPick(f, event, int(nxt["frame"]), float(nxt["time_s"]))
+
+
+def finding_pick(f: Finding, analysis: Analysis) -> StepPick | None:
+    """Use the finding's own key_frame when it names one, else a typical step for its first metric."""
+    kf = f.key_frame or {}
+    metric = f.metric_ids[0] if f.metric_ids else None
+    event = kf.get("event") or METRIC_EVENT.get(metric or "", "IC")
+    if kf.get("frame") is not None:
+        return StepPick(kf.get("foot") or "left", str(event), int(kf["frame"]), kf.get("time_s"))
+    return pick_step(analysis, metric, foot=kf.get("foot"), event=event)
+
+
+def quality_facts(analysis: Analysis) -> list[dict[str, Any]]:
+    """One block per input: frame rate, coverage, confidence, view, cleaning, warnings."""
+    out = []
+    for i, q in enumerate(analysis.quality):
+        info = analysis.inputs[i] if i < len(analysis.inputs) else None
+        facts = []
+        if info is not None:
+            facts += [("Input", f"{info.path} ({info.kind})"),
+                      ("Frame rate", f"{info.fps:.1f} fps ({1000 / info.fps:.0f} ms per frame)" if info.fps else "–"),
+                      ("Length", f"{info.n_frames} frames, {info.duration_s:.1f} s")]
+            if info.width and info.height:
+                facts.append(("Resolution", f"{info.width} × {info.height} px"))
+            if info.backend:
+                facts.append(("Pose model", info.backend))
+        facts += [
+            ("Frames with a person", f"{100 * q.frames_with_person:.0f} %"),
+            ("Mean keypoint confidence", f"{q.mean_confidence:.2f} (0–1)"),
+            ("View", f"{q.view} (confidence {q.view_confidence:.2f})"),
+            ("Running direction in the image", q.direction),
+        ]
+        if q.treadmill is not None:
+            det = "" if q.treadmill_detected is None or q.treadmill_detected == q.treadmill else " (set by the user)"
+            facts.append(("Treadmill", ("yes" if q.treadmill else "no") + det))
+        facts.append(("Cleaning", f"{q.swaps_repaired} left/right swaps repaired, {q.gaps_filled} gaps filled, "
+                                  f"{q.outliers_removed} outliers removed"
+                                  + (f", low-pass {q.filter_cutoff_hz:.1f} Hz" if q.filter_cutoff_hz else "")))
+        if q.person_selection:
+            facts.append(("Runner chosen", q.person_selection))
+        out.append({"source": q.source, "facts": facts, "warnings": q.warnings,
+                    "confidence": q.keypoint_confidence})
+    return out
+
+
+PLAN_TITLES = {"safety": "Safety", "film_again": "Film again"}
+
+
+def plan_items(plan: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Plan entries (built by runform.assess.plan) as a title plus labelled lines; week blocks one line each."""
+    items = []
+    for i, p in enumerate(plan, start=1):
+        title = p.get("title") or PLAN_TITLES.get(p.get("type", "")) or f"Step {i}"
+        fields = []
+        for k, v in p.items():
+            if k in ("title", "type", "finding_id", "focus") or v in (None, "", [], {}):
+                continue
+            if k == "weeks" and isinstance(v, list):
+                fields += [(f"Weeks {w.get('weeks', '')}", _plain(w.get("do", w))) for w in v if isinstance(w, dict)]
+            else:
+                fields.append((k.replace("_", " ").capitalize(), _plain(v)))
+        items.append({"title": str(title), "fields": fields, "kind": p.get("type", "")})
+    return items
+
+
+def _plain(v: Any) -> str:
+    if isinstance(v, (list, tuple)):
+        return "; ".join(_plain(x) for x in v)
+    if isinstance(v, dict):
+        return ", ".join(f"{k}: {_plain(x)}" for k, x in v.items())
+    if isinstance(v, float):
+        return f"{v:.3g}"
+    return str(v)
+
+
+def is_synthetic(analysis: Analysis, kps=None) -> bool:
+    return any(i.kind == "synthetic" for i in analysis.inputs) or bool(kps is not None and kps.meta.get("synthetic"))

@@ -1,0 +1,141 @@
+"""Figures for the report (matplotlib, Agg), returned as PNG data URIs to embed in the single HTML file."""
+
+from __future__ import annotations
+
+import base64
+import io
+import math
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+
+from ..keypoints import KeypointSeries  # noqa: E402
+from . import geometry as geo  # noqa: E402
+
+# Same colours as the drawn skeleton (frames.py, BGR there): left blue, right orange.
+LEFT = "#1e78dc"
+RIGHT = "#f58214"
+SIDE_COLOURS = {"left": LEFT, "right": RIGHT}
+
+plt.rcParams.update({
+    "font.size": 9, "axes.spines.top": False, "axes.spines.right": False, "axes.grid": True,
+    "grid.alpha": 0.3, "figure.dpi": 100, "savefig.bbox": "tight",
+})
+
+
+def to_data_uri(fig, dpi: int = 110) -> str:
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=dpi)
+    plt.close(fig)
+    return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
+
+
+def _events_by_foot(events) -> dict[str, dict[str, list[float]]]:
+    out: dict[str, dict[str, list[float]]] = {"left": {}, "right": {}}
+    for e in events:
+        out[e.foot].setdefault(e.type, []).append(e.time_s)
+    return out
+
+
+def _shade_stances(ax, ev: dict[str, dict[str, list[float]]], foot: str) -> None:
+    """Stance (IC to the next TO) of one foot as a light band."""
+    ics, tos = sorted(ev[foot].get("IC", [])), sorted(ev[foot].get("TO", []))
+    for ic in ics:
+        later = [t for t in tos if t > ic]
+        if later:
+            ax.axvspan(ic, later[0], color=SIDE_COLOURS[foot], alpha=0.08, lw=0)
+
+
+def time_series(kps: KeypointSeries, events, direction: int, *, units_label: str = "") -> str:
+    """Knee flexion, trunk lean and foot heights over the clip, with detected events marked."""
+    t = kps.t
+    ev = _events_by_foot(events)
+    fig, axes = plt.subplots(3, 1, figsize=(9, 6.6), sharex=True, constrained_layout=True)
+
+    ax = axes[0]
+    for side in ("left", "right"):
+        flex = geo.knee_flexion(kps, side)
+        ax.plot(t, flex, color=SIDE_COLOURS[side], lw=1.4, label=f"{side} knee")
+        for typ, marker in (("IC", "v"), ("TO", "^")):
+            times = np.asarray(ev[side].get(typ, []))
+            if len(times):
+                ax.plot(times, np.interp(times, t, flex), marker, color=SIDE_COLOURS[side], ms=6, ls="none",
+                        mec="k", mew=0.5)
+        _shade_stances(ax, ev, side)
+    ax.set_ylabel("knee flexion (deg)")
+    ax.set_title("Knee bend: stance (shaded), contact (down-triangle), toe-off (up-triangle)", loc="left", fontsize=9)
+    ax.legend(loc="upper right", ncols=2, fontsize=8)
+
+    ax = axes[1]
+    lean = geo.trunk_lean(kps, direction)
+    ax.plot(t, lean, color="#2a9d4a", lw=1.4, label="trunk lean")
+    med = np.nanmedian(lean) if np.isfinite(lean).any() else np.nan
+    if np.isfinite(med):
+        ax.axhline(med, color="#2a9d4a", ls="--", lw=1, label=f"median {med:.1f} deg")
+    ax.axhline(0, color="k", lw=0.6)
+    ax.set_ylabel("trunk lean (deg, + forward)")
+    ax.legend(loc="upper right", ncols=2, fontsize=8)
+
+    ax = axes[2]
+    for side in ("left", "right"):
+        h = geo.foot_heights(kps, side)
+        ax.plot(t, h["heel"], color=SIDE_COLOURS[side], lw=1.4, label=f"{side} heel")
+        ax.plot(t, h["toe"], color=SIDE_COLOURS[side], lw=1.0, ls=":", label=f"{side} toe")
+        for typ, marker, part in (("IC", "v", "heel"), ("TO", "^", "toe")):
+            times = np.asarray(ev[side].get(typ, []))
+            if len(times):
+                ax.plot(times, np.interp(times, t, h[part]), marker, color=SIDE_COLOURS[side], ms=6, ls="none",
+                        mec="k", mew=0.5)
+    ax.set_ylabel(f"height above ground{units_label}")
+    ax.set_xlabel("time (s)")
+    ax.legend(loc="upper right", ncols=4, fontsize=8)
+    return to_data_uri(fig)
+
+
+def step_distributions(steps: pd.DataFrame, metrics: dict[str, tuple[str, str]], *, ncols: int = 3) -> str | None:
+    """Per-step values, left vs right, one small panel per metric (box + every step as a dot)."""
+    ids = [m for m in metrics if m in steps.columns and pd.to_numeric(steps[m], errors="coerce").notna().sum() >= 2]
+    if not ids or "foot" not in steps.columns:
+        return None
+    nrows = math.ceil(len(ids) / ncols)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(9, 2.3 * nrows), constrained_layout=True, squeeze=False)
+    rng = np.random.default_rng(0)  # fixed jitter: the same report twice looks the same
+    for ax, mid in zip(axes.flat, ids):
+        name, unit = metrics[mid]
+        data, colours = [], []
+        for side in ("left", "right"):
+            v = pd.to_numeric(steps.loc[steps["foot"] == side, mid], errors="coerce").dropna().to_numpy()
+            data.append(v)
+            colours.append(SIDE_COLOURS[side])
+        bp = ax.boxplot([d if len(d) else [np.nan] for d in data], widths=0.5, showfliers=False,
+                        patch_artist=True, medianprops={"color": "k"})
+        for patch, c in zip(bp["boxes"], colours):
+            patch.set_facecolor(c)
+            patch.set_alpha(0.25)
+        for i, (d, c) in enumerate(zip(data, colours), start=1):
+            ax.plot(i + rng.uniform(-0.12, 0.12, len(d)), d, "o", color=c, ms=3.5, alpha=0.85)
+        ax.set_xticks([1, 2], [f"left (n={len(data[0])})", f"right (n={len(data[1])})"])
+        ax.set_title(f"{name} ({unit})", fontsize=9, loc="left")
+    for ax in list(axes.flat)[len(ids):]:
+        ax.set_visible(False)
+    return to_data_uri(fig)
+
+
+def confidence_bars(conf: dict[str, float]) -> str | None:
+    """Mean keypoint confidence, one bar per keypoint, so a weak far leg stands out."""
+    if not conf:
+        return None
+    names = list(conf)
+    vals = [conf[n] for n in names]
+    colours = [LEFT if n.startswith("left") else RIGHT if n.startswith("right") else "#888" for n in names]
+    fig, ax = plt.subplots(figsize=(9, 2.4), constrained_layout=True)
+    ax.bar(range(len(names)), vals, color=colours)
+    ax.set_xticks(range(len(names)), [n.replace("_", " ") for n in names], rotation=45, ha="right", fontsize=7)
+    ax.set_ylim(0, 1)
+    ax.axhline(0.5, color="k", lw=0.6, ls="--")
+    ax.set_ylabel("mean confidence")
+    return to_data_uri(fig)
