@@ -256,5 +256,8 @@ def running_speed(sig: "GaitSignals") -> tuple[float, float]:
     if sig.treadmill:
         b = belt_speed(sig)
         return b, b
-    v = np.gradient(sig.pelvis_fwd, sig.t)
-    return 0.0, float(np.nanmedian(v))
+    v = float(np.nanmedian(np.gradient(sig.pelvis_fwd, sig.t)))
+    if not abs(v) > 0.5:  # said overground, but the runner stays put in the image: camera follows
+        b = belt_speed(sig)
+        return b, b
+    return 0.0, v

@@ -1,0 +1,133 @@
+"""Gait events on synthetic runners (arithmetic) and the refusals (walking, too short, low fps).
+
+The method itself is validated against force plates in test_events_forceplate.py.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from runform.errors import InputError, LowFrameRateError, NotRunningError, TooShortError
+from runform.events import DETECTORS, STANCE_COLUMNS, detect_events
+from runform.events.evaluate import evaluate_contacts, match_events
+from runform.synth import synth_runner
+
+
+def _errors(ev, truth, col):
+    m = match_events(ev.stances[col], truth.stances[col], tolerance_s=0.1)
+    return m.error.to_numpy()
+
+
+# The synthetic runner lands softly (heel speed eases to zero over ~30 ms, C1 splines) and lifts
+# the toe tip slowly (2 % of leg length ~45 ms after toe-off), unlike a real foot (force-plate
+# tests: IC/TO within ~3 ms median). So on it IC comes ~15 ms early and TO ~48 ms late at every
+# frame rate; what the synthetic data can check is that this offset does not depend on the
+# frame rate (sub-frame interpolation works) and that midstance, counts and sides are exact.
+SYNTH_IC_BIAS_S = -0.015
+SYNTH_TO_BIAS_S = 0.048
+
+
+@pytest.mark.parametrize("fps", [30, 60, 120, 240])
+@pytest.mark.parametrize("treadmill,direction", [(True, 1), (False, -1)])
+def test_synthetic_events_within_one_frame(fps, treadmill, direction):
+    kps, truth = synth_runner(fps=fps, duration_s=5.0, treadmill=treadmill, direction=direction)
+    ev = detect_events(kps)
+    frame = 1.0 / fps
+    assert ev.treadmill is treadmill and ev.treadmill_detected is treadmill
+    assert ev.direction == direction
+    assert list(ev.stances.columns) == STANCE_COLUMNS
+    # every complete true stance found, none invented (edges may lose one per foot)
+    res = evaluate_contacts(ev.stances, truth.stances.ic_time, truth.stances.to_time, frame_s=frame)
+    assert res["ic"]["precision"] == 1.0
+    assert res["ic"]["n"] >= len(truth.stances) - 2
+    # sides right: each detected IC matches a true IC of the same foot
+    for foot in ("left", "right"):
+        m = match_events(ev.stances[ev.stances.foot == foot].ic_time,
+                         truth.stances[truth.stances.foot == foot].ic_time, 0.05)
+        assert len(m) == (ev.stances.foot == foot).sum()
+    # midstance (lowest mid-hip) within one frame
+    assert np.abs(_errors(ev, truth, "ms_time")).max() <= frame
+    # IC/TO: the model's constant offset (see above) + at most one frame
+    assert np.abs(_errors(ev, truth, "ic_time") - SYNTH_IC_BIAS_S).max() <= frame
+    assert np.abs(_errors(ev, truth, "to_time") - SYNTH_TO_BIAS_S).max() <= frame
+    # frame indices are the nearest frames to the times
+    assert (ev.stances.ic_frame == np.rint(ev.stances.ic_time * fps)).all()
+
+
+def test_noisy_overground_30fps_finds_every_step():
+    kps, truth = synth_runner(fps=30, duration_s=6.0, treadmill=False, direction=-1, noise=3.0, dropout=0.02)
+    ev = detect_events(kps)
+    res = evaluate_contacts(ev.stances, truth.stances.ic_time, truth.stances.to_time, frame_s=1 / 30)
+    assert res["ic"]["precision"] == 1.0 and res["ic"]["recall"] >= 0.9
+    assert res["ic"]["median_abs_ms"] < 33.4 + 15  # one frame + the model offset
+    assert any("30 fps one frame is 33 ms" in w for w in ev.warnings)
+
+
+def test_treadmill_override_is_used_and_warned():
+    kps, _ = synth_runner(fps=60, duration_s=5.0, treadmill=True)
+    ev = detect_events(kps, treadmill=False)
+    assert ev.treadmill is False and ev.treadmill_detected is True
+    assert any("treadmill=False was given" in w for w in ev.warnings)
+
+
+def test_every_method_runs_and_unknown_method_is_refused():
+    kps, _ = synth_runner(fps=120, duration_s=5.0)
+    for name in ("foot_contact", "foot_height", "velocity"):
+        ev = detect_events(kps, method=name)
+        assert ev.method == name and len(ev.stances) >= 6
+    assert set(DETECTORS) >= {"foot_contact", "foot_height", "velocity", "pelvis_relative"}
+    with pytest.raises(InputError, match="unknown event method"):
+        detect_events(kps, method="magic")
+
+
+def test_to_events_lists_ic_ms_to_in_time_order():
+    kps, _ = synth_runner(fps=60, duration_s=5.0)
+    ev = detect_events(kps)
+    evs = ev.to_events()
+    assert len(evs) == 3 * len(ev.stances)
+    assert [e.time_s for e in evs] == sorted(e.time_s for e in evs)
+    first = ev.stances.iloc[0]
+    trio = [e for e in evs if e.foot == first.foot][:3]
+    assert [e.type for e in trio] == ["IC", "MS", "TO"]
+    assert trio[0].frame == first.ic_frame
+
+
+def test_walking_raises_not_running():
+    kps, _ = synth_runner(fps=60, duration_s=6.0, walking=True)
+    with pytest.raises(NotRunningError, match="no flight phase"):
+        detect_events(kps)
+
+
+def test_short_clip_raises_too_short():
+    kps, _ = synth_runner(fps=60, duration_s=1.2)
+    with pytest.raises(TooShortError, match=r"found \d strides per side; need at least 3: film at least 5 s"):
+        detect_events(kps)
+
+
+def test_low_frame_rate_raises():
+    kps, _ = synth_runner(fps=15, duration_s=5.0)
+    with pytest.raises(LowFrameRateError, match="15 fps"):
+        detect_events(kps)
+
+
+def test_missing_legs_is_an_input_error():
+    kps, _ = synth_runner(fps=60, duration_s=5.0)
+    kps.xy[:, kps.index("left_ankle")] = np.nan
+    with pytest.raises(InputError, match="left_ankle"):
+        detect_events(kps)
+
+
+def test_match_events_one_to_one_within_tolerance():
+    m = match_events([0.10, 0.52, 0.53, 2.0], [0.1, 0.5, 1.0], tolerance_s=0.05)
+    assert list(m.ref_idx) == [0, 1]
+    assert m.error.round(3).tolist() == [0.0, 0.02]  # 0.52 wins over 0.53; 2.0 and 1.0 unmatched
+
+
+def test_evaluate_contacts_contact_time_error():
+    st = pd.DataFrame({"ic_time": [1.01, 2.0], "to_time": [1.25, 2.30]})
+    r = evaluate_contacts(st, [1.0, 2.0], [1.27, 2.27], frame_s=0.01)
+    assert r["contact_time"]["n"] == 2
+    assert r["contact_time"]["bias_ms"] == pytest.approx((-30 + 30) / 2)
+    assert r["ic"]["median_abs_ms"] == pytest.approx(5.0)
