@@ -21,6 +21,10 @@ import numpy as np
 from .errors import InputError
 
 _END = object()
+try:  # OpenCV would print its own warnings for unreadable files; we raise InputError instead
+    cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_ERROR)
+except AttributeError:  # pragma: no cover - older builds
+    pass
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,9 @@ only when the landmark model's presence score drops below 0.5.
 from __future__ import annotations
 
 import math
+import os
+import sys
+from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
 
@@ -55,6 +58,25 @@ def ssd_anchors() -> np.ndarray:
     return np.concatenate(out).astype(np.float32)
 
 
+@contextmanager
+def quiet_stderr():
+    """Silence C-level stderr (file descriptor 2) for the duration of a model load."""
+    try:
+        fd = sys.stderr.fileno()
+    except (AttributeError, OSError, ValueError):  # pytest capture, no real descriptor
+        yield
+        return
+    sys.stderr.flush()
+    saved = os.dup(fd)
+    try:
+        with open(os.devnull, "w") as null:
+            os.dup2(null.fileno(), fd)
+        yield
+    finally:
+        os.dup2(saved, fd)
+        os.close(saved)
+
+
 def _sigmoid(x: np.ndarray) -> np.ndarray:
     return 1.0 / (1.0 + np.exp(-np.clip(x, -80.0, 80.0)))
 
@@ -85,7 +107,7 @@ def weighted_nms(boxes: np.ndarray, kps: np.ndarray, scores: np.ndarray, thresh:
 class BlazePose(PoseBackend):
     """BlazePose detector + landmark models through ``ai_edge_litert``."""
 
-    def __init__(self, landmark_model: str | Path, detector_model: str | Path, *, num_threads: int = 1,
+    def __init__(self, landmark_model: str | Path | None, detector_model: str | Path, *, num_threads: int = 1,
                  min_detection: float = 0.5, min_presence: float = 0.5, name: str = "blazepose_full"):
         try:
             from ai_edge_litert.interpreter import Interpreter
@@ -94,20 +116,36 @@ class BlazePose(PoseBackend):
         self.name = name
         self.min_detection = min_detection
         self.min_presence = min_presence
+        self._lm = None
         try:
-            self._det = Interpreter(model_path=str(detector_model), num_threads=num_threads)
-            self._lm = Interpreter(model_path=str(landmark_model), num_threads=num_threads)
-            self._det.allocate_tensors()
-            self._lm.allocate_tensors()
+            with quiet_stderr():  # LiteRT prints an INFO line about XNNPACK on every load
+                self._det = Interpreter(model_path=str(detector_model), num_threads=num_threads)
+                self._det.allocate_tensors()
+                if landmark_model is not None:
+                    self._lm = Interpreter(model_path=str(landmark_model), num_threads=num_threads)
+                    self._lm.allocate_tensors()
         except (ValueError, RuntimeError) as e:
             raise ModelError(f"cannot load BlazePose model ({e}); run `runform models verify`.") from e
         self._det_in = self._det.get_input_details()[0]["index"]
         det_out = {tuple(d["shape"][1:]): d["index"] for d in self._det.get_output_details()}
-        self._det_boxes, self._det_scores = det_out[(2254, 12)], det_out[(2254, 1)]
-        self._lm_in = self._lm.get_input_details()[0]["index"]
-        lm_out = {d["name"]: d["index"] for d in self._lm.get_output_details()}
-        self._lm_points, self._lm_flag, self._lm_heat = lm_out["Identity"], lm_out["Identity_1"], lm_out["Identity_3"]
+        try:
+            self._det_boxes, self._det_scores = det_out[(2254, 12)], det_out[(2254, 1)]
+        except KeyError as e:
+            raise ModelError(f"{Path(detector_model).name} is not the BlazePose pose detector.") from e
+        if self._lm is not None:
+            self._lm_in = self._lm.get_input_details()[0]["index"]
+            lm_out = {d["name"]: d["index"] for d in self._lm.get_output_details()}
+            try:
+                self._lm_points, self._lm_flag, self._lm_heat = (lm_out["Identity"], lm_out["Identity_1"],
+                                                                 lm_out["Identity_3"])
+            except KeyError as e:
+                raise ModelError(f"{Path(landmark_model).name} is not a BlazePose landmark model.") from e
         self._canon = np.array(list(BLAZEPOSE_INDEX.values()))
+
+    @classmethod
+    def detector_only(cls, detector_model: str | Path, *, num_threads: int = 1) -> "BlazePose":
+        """Just the person detector (used by other backends to find people)."""
+        return cls(None, detector_model, num_threads=num_threads, name="blazepose_detector")
 
     # -- detector ---------------------------------------------------------------------
     def detect(self, frame: np.ndarray) -> list[Detection]:

@@ -15,7 +15,7 @@ from typing import Callable, Iterable
 
 import numpy as np
 
-from ..errors import InputError, NoPersonError
+from ..errors import InputError, NoPersonError, NotRunningError
 from ..keypoints import KEYPOINT_NAMES, KeypointSeries
 from .base import Detection, PoseBackend, PoseResult, Roi
 
@@ -179,7 +179,14 @@ class RunnerTracker:
         series = [self._series(tr, n) for tr in cands]
         idx, point = (self.person, None) if isinstance(self.person, int) else (None, self.person)
         select = self.select or _default_select()
-        k, reason = select(series, index=idx, point=point)
+        try:
+            k, reason = select(series, index=idx, point=point)
+        except NotRunningError as e:
+            if len(cands) != 1:
+                raise
+            # One person only: a few seconds are too little to rule out running; the gait-event
+            # stage judges the whole clip. Keep the person and say what the first seconds looked like.
+            k, reason = 0, f"only person in view (first {self.cfg.window_s:.0f} s: {e})"
         self.runner, self.reason = cands[k], reason
         self.tracks = [self.runner]
 
