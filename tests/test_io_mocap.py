@@ -14,6 +14,7 @@ from runform.io import (
     assign_feet,
     c3d_forces,
     force_events,
+    ground_truth_stances,
     load_c3d,
     load_forces,
     load_fukuchi_markers,
@@ -194,3 +195,26 @@ def test_reference_pose_json():
 def test_fukuchi_forces_reject_marker_file():
     with pytest.raises(InputError, match="force"):
         load_forces(_rbds("RBDS001runT25markers.txt"))
+
+
+def test_ground_truth_stances_t35_from_one_c3d(t35):
+    kps, st = ground_truth_stances(_rbds("RBDS001runT35.c3d"))
+    assert list(st.columns[:5]) == ["foot", "ic_frame", "ic_time", "to_frame", "to_time"]
+    assert 80 <= len(st) <= 90 and st.ic_time.is_monotonic_increasing
+    assert (st.foot.to_numpy()[1:] != st.foot.to_numpy()[:-1]).all()
+    np.testing.assert_array_equal(st.ic_frame, np.round(st.ic_time * 150).astype(int))
+    # Same foot labels from the projected 2D series as from the 3D keypoints.
+    _, k3 = load_mocap_keypoints(_rbds("RBDS001runT35.c3d"), return_3d=True)
+    again = assign_feet(st[["ic_time", "to_time"]], k3, 150.0)
+    assert (again.foot == st.foot).all()
+    cadence = 60.0 / np.median(np.diff(st.ic_time))
+    assert 165 < cadence < 178  # faster than at 2.5 m/s (156)
+
+
+def test_static_pose_foot_angle():
+    kps = load_mocap_keypoints(_rbds("RBDS001runT25markers.txt"))
+    sp = kps.meta["static_pose"]
+    # Standing, the MT-head markers sit ~2 cm higher on the shoe than the heel marker, ~21 cm apart.
+    for side in ("left", "right"):
+        assert 2 < sp["foot_angle_deg"][side] < 8
+        assert -80 < sp["keypoints"][f"{side}_heel"][1] < -20  # y down: 2-8 cm above the floor

@@ -19,6 +19,7 @@ from .mocap import (
     assign_feet,
     detect_marker_set,
     force_events,
+    ground_truth_stances,
     harrington_hjc,
     lab_axes,
     load_forces,
@@ -36,6 +37,7 @@ from .trc import load_trc, read_trc, save_trc, write_trc
 
 __all__ = [
     "C3DData", "MARKER_SETS", "assign_feet", "c3d_forces", "detect_marker_set", "force_events",
+    "ground_truth_stances",
     "harrington_hjc", "lab_axes", "load_c3d", "load_forces", "load_fukuchi_markers", "load_keypoints",
     "load_markers", "load_mocap_keypoints", "load_reference_pose", "load_table", "load_trc",
     "markers_from_frame", "markers_to_keypoints", "markers_to_keypoints3d", "project_keypoints",

@@ -284,27 +284,68 @@ def force_events(time: np.ndarray, vertical_force: np.ndarray, threshold_n: floa
     return pd.DataFrame(out, columns=["ic_time", "to_time", "contact_s", "peak_n", "impulse_ns"])
 
 
-def assign_feet(contacts: pd.DataFrame, kp3d: dict[str, np.ndarray], rate: float,
-                t0: float = 0.0) -> pd.DataFrame:
+def assign_feet(contacts: pd.DataFrame, keypoints: dict[str, np.ndarray] | KeypointSeries,
+                rate: float | None = None, t0: float = 0.0) -> pd.DataFrame:
     """Add ``foot`` ('left'/'right') to force contacts from one shared plate/belt.
 
     At each contact's midpoint the stance foot is the one whose lowest foot point (heel,
     ankle or toe) is nearer the ground; on a treadmill the swing foot is well above it.
+    ``keypoints``: 3D keypoints (dict, lab frame, any up axis) or a projected KeypointSeries
+    (y down; then ``rate``/``t0`` come from its time base).
     """
-    up, _ = _vertical(kp3d)
-    out = contacts.copy()
+    if isinstance(keypoints, KeypointSeries):
+        series = keypoints
+        height = {n: -series[n][:, 1] for n in series.names}
+        rate = rate or series.frame_rate
+        t0 = float(series.t[0]) if len(series) else 0.0
+    else:
+        up, _ = _vertical(keypoints)
+        height = {n: v @ up for n, v in keypoints.items()}
+    if not rate:
+        raise InputError("assign_feet needs the marker rate.")
     feet = []
     for _, row in contacts.iterrows():
         i = int(round((0.5 * (row.ic_time + row.to_time) - t0) * rate))
         h = {}
         for side in ("left", "right"):
-            pts = [kp3d[f"{side}_{p}"][i] @ up for p in ("heel", "toe", "ankle")
-                   if f"{side}_{p}" in kp3d and 0 <= i < len(kp3d[f"{side}_{p}"])]
+            pts = [height[f"{side}_{p}"][i] for p in ("heel", "toe", "ankle")
+                   if f"{side}_{p}" in height and 0 <= i < len(height[f"{side}_{p}"])]
             pts = [p for p in pts if np.isfinite(p)]
             h[side] = min(pts) if pts else np.inf
         feet.append("left" if h["left"] < h["right"] else "right" if h["right"] < h["left"] else "")
+    out = contacts.copy()
     out["foot"] = feet
     return out
+
+
+def ground_truth_stances(markers_path: str | Path, forces_path: str | Path | None = None,
+                         threshold_n: float = 30.0, plane: str = "sagittal",
+                         ) -> tuple[KeypointSeries, pd.DataFrame]:
+    """Projected keypoints + force-plate stances in the `events` layout: ``foot, ic_frame,
+    ic_time, to_frame, to_time, contact_s, peak_n`` (frames = nearest marker frame).
+
+    ``forces_path`` defaults to the markers file itself for C3D, or the sibling
+    ``*forces.txt`` for RBDS ``*markers.txt``. Force and marker clocks both start at 0 s.
+    """
+    markers_path = Path(markers_path)
+    if forces_path is None:
+        if markers_path.suffix.lower() == ".c3d":
+            forces_path = markers_path
+        else:
+            forces_path = markers_path.with_name(markers_path.name.replace("markers", "forces"))
+            if forces_path == markers_path or not forces_path.exists():
+                raise InputError(f"no force file found next to {markers_path.name}; pass forces_path.")
+    kps = load_mocap_keypoints(markers_path, plane=plane)
+    f = load_forces(forces_path)
+    ev = force_events(f["time_s"].to_numpy(), f["fz_vertical"].to_numpy(), threshold_n)
+    if ev.empty:
+        raise InputError(f"{Path(forces_path).name}: no foot contacts above {threshold_n:g} N.")
+    ev = assign_feet(ev, kps)
+    t0, rate = float(kps.t[0]), kps.frame_rate
+    ev["ic_frame"] = np.round((ev["ic_time"] - t0) * rate).astype(int)
+    ev["to_frame"] = np.round((ev["to_time"] - t0) * rate).astype(int)
+    cols = ["foot", "ic_frame", "ic_time", "to_frame", "to_time", "contact_s", "peak_n"]
+    return kps, ev[cols].reset_index(drop=True)
 
 
 # ---------------------------------------------------------------------------------------
@@ -612,6 +653,29 @@ def load_markers(path: str | Path) -> tuple[dict[str, np.ndarray], float, dict[s
                                                              "t0": float(df["time_s"].iloc[0])}
 
 
+def _static_pose(static: dict[str, np.ndarray], marker_set: str, axes: dict[str, Any],
+                 plane: str) -> dict[str, Any]:
+    """Standing pose in the dynamic trial's view: median keypoint positions (mm, y down) and
+    the heel->toe angle (deg, + = toe up). Heel/toe markers sit on the shoe at different
+    heights, so foot angles from mocap should be read relative to this standing angle."""
+    k3, _ = markers_to_keypoints3d(static, marker_set)
+    xax = axes["forward"] if plane == "sagittal" else axes["right"]
+    pose: dict[str, Any] = {}
+    for n, v in k3.items():
+        med = np.nanmedian(v, 0) if np.isfinite(v).all(1).any() else None
+        if med is not None:
+            pose[n] = [float(med @ xax), float(-med @ axes["up"])]
+    out: dict[str, Any] = {"keypoints": pose, "foot_angle_deg": {}}
+    for side in ("left", "right"):
+        h, toe = k3.get(f"{side}_heel"), k3.get(f"{side}_toe")
+        if h is None or toe is None or not np.isfinite(toe - h).all(1).any():
+            continue
+        d = np.nanmedian(toe - h, 0)
+        fwd = d @ axes["forward"]
+        out["foot_angle_deg"][side] = float(np.degrees(np.arctan2(d @ axes["up"], abs(fwd))))
+    return out
+
+
 def load_mocap_keypoints(path: str | Path, plane: str = "sagittal", *, static: str | Path | None | bool = None,
                          marker_set: str | None = None, vertical: str | None = None,
                          return_3d: bool = False) -> Any:
@@ -626,6 +690,8 @@ def load_mocap_keypoints(path: str | Path, plane: str = "sagittal", *, static: s
         kinfo["warnings"].append("no static trial found: joint centres that need it are missing")
     t = info.get("t0", 0.0) + np.arange(len(next(iter(markers.values())))) / rate
     axes = lab_axes(kp3d, vertical)
+    if st is not None:
+        kinfo["static_pose"] = _static_pose(st, ms, axes, plane)
     kps = project_keypoints(kp3d, t, plane, axes, source=str(path), format=info["format"],
                             static=str(st_path) if st_path else None, marker_rate=rate, **kinfo)
     kps.fps = float(rate)
