@@ -32,7 +32,7 @@ def _series(units: str = "px", n: int = 50) -> KeypointSeries:
                           meta={"backend": "blazepose_full", "direction": -1, "nested": {"a": [1, 2.5]}})
 
 
-@pytest.mark.parametrize("ext", [".csv", ".parquet"])
+@pytest.mark.parametrize("ext", [".csv", ".parquet", ".json"])
 def test_table_round_trip_is_exact(tmp_path, ext):
     k = _series()
     b = load_keypoints(save_keypoints(k, tmp_path / f"k{ext}"))

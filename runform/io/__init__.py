@@ -13,6 +13,7 @@ from typing import Any
 
 from ..errors import InputError
 from ..keypoints import KeypointSeries
+from ._util import one_line
 from .c3d import C3DData, c3d_forces, load_c3d
 from .mocap import (
     MARKER_SETS,
@@ -31,7 +32,7 @@ from .mocap import (
     markers_to_keypoints3d,
     project_keypoints,
 )
-from .reference import load_reference_pose
+from .reference import load_reference_pose, save_pose_json
 from .table import load_table, save_table
 from .trc import load_trc, read_trc, save_trc, write_trc
 
@@ -41,10 +42,11 @@ __all__ = [
     "harrington_hjc", "lab_axes", "load_c3d", "load_forces", "load_fukuchi_markers", "load_keypoints",
     "load_markers", "load_mocap_keypoints", "load_reference_pose", "load_table", "load_trc",
     "markers_from_frame", "markers_to_keypoints", "markers_to_keypoints3d", "project_keypoints",
-    "read_trc", "save_keypoints", "save_table", "save_trc", "write_trc",
+    "read_trc", "save_keypoints", "save_pose_json", "save_table", "save_trc", "write_trc",
 ]
 
 LOADABLE = (".csv", ".parquet", ".trc", ".c3d", ".txt", ".json")
+VIDEO_EXTS = (".mp4", ".mov", ".m4v", ".avi", ".mkv", ".webm", ".3gp")
 
 
 def _sniff(path: Path) -> bytes:
@@ -56,7 +58,7 @@ def _sniff(path: Path) -> bytes:
     except IsADirectoryError as e:
         raise InputError(f"{path} is a folder, not a keypoint file.") from e
     except OSError as e:
-        raise InputError(f"cannot open {path}: {e}") from e
+        raise InputError(f"cannot open {path} ({one_line(e)}).") from e
 
 
 def _load_json(path: Path) -> KeypointSeries:
@@ -65,7 +67,7 @@ def _load_json(path: Path) -> KeypointSeries:
     try:
         d = json.loads(path.read_text(encoding="utf-8"))
     except (json.JSONDecodeError, UnicodeDecodeError) as e:
-        raise InputError(f"{path.name} is not valid JSON ({e}).") from e
+        raise InputError(f"{path.name} is not valid JSON ({one_line(e)}).") from e
     if is_reference_pose(d):
         return reference_from_dict(d, str(path))
     raise InputError(f"{path.name}: JSON is not a pose file (want schema 'gaitlab.pose/v1' with "
@@ -96,16 +98,20 @@ def load_keypoints(path: str | Path, plane: str = "sagittal", **kw: Any) -> Keyp
         return _load_json(path)
     if ext == ".txt" or head.lower().startswith(b"time\t"):
         return load_mocap_keypoints(path, plane=plane, **kw)
+    if ext in VIDEO_EXTS:
+        raise InputError(f"{path.name} is a video, not a keypoint file; analyse it with `runform analyze`.")
     raise InputError(f"unknown keypoint file type {ext or '(no extension)'!r} for {path.name}; "
                      f"supported: {', '.join(LOADABLE)}.")
 
 
 def save_keypoints(kps: KeypointSeries, path: str | Path) -> Path:
-    """Write by extension: .csv / .parquet (lossless, with metadata) or .trc (Y up, Z = 0)."""
+    """Write by extension: .csv / .parquet / .json (lossless, with metadata) or .trc (Y up, Z = 0)."""
     path = Path(path)
     ext = path.suffix.lower()
     if ext in (".csv", ".parquet"):
         return save_table(kps, path)
     if ext == ".trc":
         return save_trc(kps, path)
-    raise InputError(f"cannot save keypoints as {ext or '(no extension)'!r}; use .csv, .parquet or .trc.")
+    if ext == ".json":
+        return save_pose_json(kps, path)
+    raise InputError(f"cannot save keypoints as {ext or '(no extension)'!r}; use .csv, .parquet, .trc or .json.")

@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import InputError
+from ._util import one_line
 
 
 @dataclass
@@ -114,7 +115,7 @@ def load_c3d(path: str | Path) -> C3DData:
     except InputError:
         raise
     except Exception as e:  # noqa: BLE001 - corrupt binaries fail in many ways inside c3d
-        raise InputError(f"cannot read C3D file {path.name}: {e.__class__.__name__}: {e}",
+        raise InputError(f"cannot read C3D file {path.name} ({one_line(e)}).",
                          hint="Is it a complete, valid C3D file?") from e
     if not pts:
         raise InputError(f"C3D file {path.name} holds no frames.")

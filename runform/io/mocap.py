@@ -17,6 +17,7 @@ import pandas as pd
 
 from ..errors import InputError
 from ..keypoints import KEYPOINT_NAMES, KeypointSeries
+from ._util import one_line
 
 Recipe = tuple[str, ...]  # marker names averaged; all must be present in a frame
 
@@ -175,7 +176,7 @@ def load_fukuchi_markers(path: str | Path) -> pd.DataFrame:
     except FileNotFoundError as e:
         raise InputError(f"file not found: {path}") from e
     except Exception as e:  # noqa: BLE001
-        raise InputError(f"cannot read {path.name} as a tab-separated marker table: {e}") from e
+        raise InputError(f"cannot read {path.name} as a tab-separated marker table ({one_line(e)}).") from e
     if df.columns[0].strip().lower() != "time" or len(df.columns) < 4 or (len(df.columns) - 1) % 3:
         raise InputError(f"{path.name} is not a Fukuchi marker file (want 'Time' then X/Y/Z columns).")
     bad = [c for c in df.columns[1:] if c[-1].upper() not in "XYZ"]
@@ -184,7 +185,7 @@ def load_fukuchi_markers(path: str | Path) -> pd.DataFrame:
     try:
         df = df.apply(pd.to_numeric, errors="raise")
     except (ValueError, TypeError) as e:
-        raise InputError(f"{path.name}: non-numeric values in the marker table ({e}).") from e
+        raise InputError(f"{path.name}: non-numeric values in the marker table ({one_line(e)}).") from e
     t = df[df.columns[0]].to_numpy(float)
     rate = _nominal_rate(t) if len(t) > 1 else float("nan")
     time_s = pd.Series(t[0] + np.arange(len(t)) / rate if len(t) > 1 else t, name="time_s", index=df.index)
@@ -222,7 +223,7 @@ def load_forces(path: str | Path) -> pd.DataFrame:
     except FileNotFoundError as e:
         raise InputError(f"file not found: {path}") from e
     except Exception as e:  # noqa: BLE001
-        raise InputError(f"cannot read {path.name} as a force table: {e}") from e
+        raise InputError(f"cannot read {path.name} as a force table ({one_line(e)}).") from e
     cols = {c.strip().lower(): c for c in df.columns}
     if not {"fx", "fy", "fz"} <= set(cols):
         raise InputError(f"{path.name} has no Fx/Fy/Fz columns; not a force file.")

@@ -11,6 +11,7 @@ import numpy as np
 
 from ..errors import InputError
 from ..keypoints import KEYPOINT_NAMES, KeypointSeries
+from ._util import one_line
 
 SCHEMA = "gaitlab.pose/v1"
 _SIDE = {"l": "left", "r": "right", "left": "left", "right": "right"}
@@ -32,6 +33,8 @@ def is_reference_pose(obj: Any) -> bool:
 
 
 def reference_from_dict(d: dict[str, Any], source: str = "") -> KeypointSeries:
+    if isinstance(d.get("runform"), dict):
+        return _restore_own(d, source)
     names = d.get("keypoint_names")
     frames = d.get("frames")
     if not isinstance(names, list) or not isinstance(frames, list) or not frames:
@@ -72,7 +75,43 @@ def load_reference_pose(path: str | Path) -> KeypointSeries:
     except FileNotFoundError as e:
         raise InputError(f"pose JSON not found: {path}") from e
     except (json.JSONDecodeError, UnicodeDecodeError) as e:
-        raise InputError(f"{path.name} is not valid JSON ({e}).") from e
+        raise InputError(f"{path.name} is not valid JSON ({one_line(e)}).") from e
     if not is_reference_pose(d):
         raise InputError(f"{path.name}: not a {SCHEMA} pose file (schema={d.get('schema') if isinstance(d, dict) else None!r}).")
     return reference_from_dict(d, str(path))
+
+
+def save_pose_json(kps: KeypointSeries, path: str | Path) -> Path:
+    """Write ``gaitlab.pose/v1`` (frames of [x, y, conf], NaN -> null) plus a ``runform``
+    block (units, names, meta) so that our own files load back exactly."""
+    from .table import _header
+
+    path = Path(path)
+    arr = np.concatenate([kps.xy, kps.conf[..., None]], axis=-1)
+    frames = [[[None if not np.isfinite(v) else float(v) for v in kp] for kp in fr] for fr in arr]
+    d = {"schema": SCHEMA, "source": kps.meta.get("backend", "runform"), "fps": _num(kps.fps),
+         "width": kps.width, "height": kps.height, "keypoint_names": list(kps.names),
+         "timestamps": [float(v) for v in kps.t], "frames": frames, "runform": _header(kps)}
+    path.write_text(json.dumps(d, separators=(",", ":")), encoding="utf-8")
+    return path
+
+
+def _num(v: float) -> float | None:
+    return float(v) if np.isfinite(v) else None
+
+
+def _restore_own(d: dict[str, Any], source: str) -> KeypointSeries:
+    """Our own JSON: names, conf and metadata exactly as saved."""
+    h = d["runform"]
+    names = tuple(h.get("names") or d["keypoint_names"])
+    try:
+        arr = np.array([[[np.nan if v is None else v for v in kp] for kp in fr] for fr in d["frames"]], float)
+    except (TypeError, ValueError) as e:
+        raise InputError(f"{Path(source).name}: malformed frames ({one_line(e)}).") from e
+    if arr.ndim != 3 or arr.shape[1:] != (len(names), 3):
+        raise InputError(f"{Path(source).name}: frames have shape {arr.shape}, want (T, {len(names)}, 3).")
+    fps = h.get("fps")
+    return KeypointSeries(t=np.asarray(d["timestamps"], float), xy=arr[..., :2], conf=arr[..., 2], names=names,
+                          units=h.get("units") or "px", fps=float(fps) if fps is not None else float("nan"),
+                          width=h.get("width"), height=h.get("height"), source=h.get("source") or source,
+                          meta=h.get("meta") or {})

@@ -19,6 +19,7 @@ import pandas as pd
 
 from ..errors import InputError
 from ..keypoints import KEYPOINT_NAMES, KeypointSeries
+from ._util import one_line
 
 MAGIC = "# runform-keypoints v1 "
 PARQUET_KEY = b"runform"
@@ -126,10 +127,10 @@ def load_table(path: str | Path) -> KeypointSeries:
     except InputError:
         raise
     except Exception as e:  # noqa: BLE001 - corrupt parquet/csv/json fail in many ways
-        raise InputError(f"cannot read keypoint table {path.name}: {e.__class__.__name__}: {e}") from e
+        raise InputError(f"cannot read keypoint table {path.name} ({one_line(e)}).") from e
     if df.empty:
         raise InputError(f"{path.name} holds no frames.")
     try:
         return _from_header(df, h, path)
     except (KeyError, ValueError) as e:
-        raise InputError(f"{path.name}: not a runform keypoint table ({e}).") from e
+        raise InputError(f"{path.name}: not a runform keypoint table ({one_line(e)}).") from e

@@ -16,6 +16,7 @@ import pandas as pd
 
 from ..errors import InputError
 from ..keypoints import KEYPOINT_NAMES, KeypointSeries
+from ._util import one_line
 
 _TO_MM = {"mm": 1.0, "cm": 10.0, "m": 1000.0, "meters": 1000.0, "millimeters": 1.0}
 _PX = {"px", "pix", "pixel", "pixels"}
@@ -68,7 +69,7 @@ def read_trc(path: str | Path) -> TRCData:
         df = pd.read_csv(io.StringIO(body), sep="\t", header=None, na_values=["", "NaN", "nan"])
         data = df.to_numpy(float)
     except (ValueError, pd.errors.ParserError, pd.errors.EmptyDataError) as e:
-        raise InputError(f"{path.name}: TRC data block is not numeric ({e}).") from e
+        raise InputError(f"{path.name}: TRC data block is not numeric ({one_line(e)}).") from e
     if data.shape[1] < 2 + 3 * len(names):
         raise InputError(f"{path.name}: {len(names)} markers named but only {data.shape[1]} columns.")
     markers = {n: data[:, 2 + 3 * i: 5 + 3 * i].copy() for i, n in enumerate(names)}
