@@ -118,7 +118,7 @@ def test_sagittal_projection_anatomy(t25):
     kps, _, _, ev = t25
     assert kps.units == "mm" and kps.fps == 150.0 and kps.names == KEYPOINT_NAMES
     assert kps.meta["direction"] == 1 and kps.meta["marker_set"] == "rbds"
-    assert kps.meta["static"].endswith("RBDS001static.txt")
+    assert kps.meta["static"].endswith("RBDS001static.txt") and kps.meta["treadmill"] is True
     # No trunk, arm or head markers in RBDS.
     for n in ("nose", "left_shoulder", "right_wrist"):
         assert kps.c(n).max() == 0 and np.isnan(kps[n]).all()

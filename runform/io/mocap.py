@@ -654,6 +654,17 @@ def load_markers(path: str | Path) -> tuple[dict[str, np.ndarray], float, dict[s
                                                              "t0": float(df["time_s"].iloc[0])}
 
 
+def _on_treadmill(kp3d: dict[str, np.ndarray], forward: np.ndarray) -> bool | None:
+    """Hips that stay within 0.6 m along the running axis for the whole record: a treadmill
+    (overground running covers that in a quarter of a second)."""
+    hips = _mean_series(kp3d, ["left_hip", "right_hip"])
+    if hips is None:
+        return None
+    x = hips @ forward
+    x = x[np.isfinite(x)]
+    return bool(np.ptp(x) < 600) if len(x) > 10 else None
+
+
 def _static_pose(static: dict[str, np.ndarray], marker_set: str, axes: dict[str, Any],
                  plane: str) -> dict[str, Any]:
     """Standing pose in the dynamic trial's view: median keypoint positions (mm, y down) and
@@ -693,6 +704,7 @@ def load_mocap_keypoints(path: str | Path, plane: str = "sagittal", *, static: s
     axes = lab_axes(kp3d, vertical)
     if st is not None:
         kinfo["static_pose"] = _static_pose(st, ms, axes, plane)
+    kinfo["treadmill"] = _on_treadmill(kp3d, axes["forward"])
     kps = project_keypoints(kp3d, t, plane, axes, source=str(path), format=info["format"],
                             static=str(st_path) if st_path else None, marker_rate=rate, **kinfo)
     kps.fps = float(rate)
