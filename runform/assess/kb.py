@@ -1,0 +1,211 @@
+"""Load and validate the knowledge base (YAML data next to this module).
+
+The YAML is the single source of what runform says; validating it here means a typo in a new
+entry fails loudly at load time (and in tests) instead of silently never firing.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, Field, model_validator
+
+HERE = Path(__file__).resolve().parent
+LEVELS = ("P", "R", "L", "E", "[inf]")
+LEVEL_WORDS = {
+    "P": "prospective study (runners followed over time)",
+    "R": "comparison of injured and uninjured runners (cannot show cause)",
+    "L": "short-term lab study of changed running form",
+    "E": "expert opinion",
+    "[inf]": "our own inference, no study",
+}
+
+
+class KnowledgeBaseError(ValueError):
+    """The YAML knowledge base is inconsistent (a developer error, caught by the tests)."""
+
+
+class RangeSpec(BaseModel):
+    name: str
+    unit: str
+    view: Literal["side", "rear", "front"] = "side"
+    model: Literal["normal", "fixed"]
+    mean: float | None = None
+    sd: float | None = None
+    k: float = 2.0
+    low: float | None = None
+    high: float | None = None
+    far: float | None = None
+    speed_ref_mps: float | None = None
+    per_mps: float = 0.0
+    height_ref_cm: float | None = None
+    height_exponent: float = 0.0
+    default_uncertainty: float
+    asymmetry_high: float | None = None
+    source: str
+    basis: str
+
+    @model_validator(mode="after")
+    def _complete(self) -> "RangeSpec":
+        if self.model == "normal" and (self.mean is None or self.sd is None):
+            raise ValueError("a normal range needs mean and sd")
+        if self.model == "fixed" and (self.low is None or self.high is None):
+            raise ValueError("a fixed range needs low and high")
+        return self
+
+
+class SymptomLink(BaseModel):
+    id: str
+    level: str
+    opinion: bool = False
+
+
+class PlanStep(BaseModel):
+    weeks: str
+    do: str
+
+
+class FindingSpec(BaseModel):
+    id: str
+    title: str
+    when: dict[str, Any]
+    when_reported: dict[str, Any] | None = None
+    severity: Literal["info", "worth_a_look"] = "worth_a_look"
+    evidence: str
+    opinion: bool = False
+    citations: list[str]
+    symptoms: list[SymptomLink] = Field(default_factory=list)
+    supersedes: list[str] = Field(default_factory=list)
+    max_confidence: Literal["low", "moderate", "high"] = "high"
+    explanation: str
+    cue: str
+    drill: str
+    plan: list[PlanStep] = Field(default_factory=list)
+
+    def texts(self) -> list[str]:
+        return [self.title, self.explanation, self.cue, self.drill] + [p.do for p in self.plan]
+
+
+class SymptomSpec(BaseModel):
+    id: str
+    kind: Literal["pain", "feel"]
+    label: str
+    aliases: list[str] = Field(default_factory=list)
+    check_first: list[str]
+    note: str
+
+
+class KnowledgeBase(BaseModel):
+    findings: list[FindingSpec]
+    ranges: dict[str, RangeSpec]
+    references: dict[str, dict[str, str]]
+    symptoms: dict[str, SymptomSpec]
+
+    def finding(self, fid: str) -> FindingSpec:
+        for f in self.findings:
+            if f.id == fid:
+                return f
+        raise KeyError(fid)
+
+    def resolve_symptom(self, name: str) -> str | None:
+        """Symptom id for an id or alias (case, spaces and underscores ignored)."""
+        key = name.strip().lower().replace("_", "-").replace(" ", "-")
+        for sid, s in self.symptoms.items():
+            if key == sid or key in s.aliases:
+                return sid
+        return None
+
+
+def condition_leaves(node: dict[str, Any]) -> list[dict[str, Any]]:
+    """All leaf conditions of a condition tree."""
+    for key in ("all", "any", "first"):
+        if key not in node:
+            continue
+        out: list[dict[str, Any]] = []
+        for child in node[key]:
+            out.extend(condition_leaves(child))
+        return out
+    return [node]
+
+
+def metric_ids(spec: FindingSpec) -> list[str]:
+    """Metric ids an entry reads, in order of first use."""
+    seen: list[str] = []
+    for node in [spec.when] + ([spec.when_reported] if spec.when_reported else []):
+        for leaf in condition_leaves(node):
+            m = leaf.get("metric")
+            if m and m not in seen:
+                seen.append(m)
+    return seen
+
+
+def _read(name: str) -> Any:
+    return yaml.safe_load((HERE / name).read_text(encoding="utf-8"))
+
+
+@lru_cache(maxsize=1)
+def load_kb() -> KnowledgeBase:
+    ranges = {k: RangeSpec(**v) for k, v in _read("ranges.yaml").items()}
+    symptoms = {k: SymptomSpec(id=k, **v) for k, v in _read("symptoms.yaml").items()}
+    kb = KnowledgeBase(findings=[FindingSpec(**f) for f in _read("findings.yaml")], ranges=ranges,
+                       references=_read("references.yaml"), symptoms=symptoms)
+    problems = validate(kb)
+    if problems:
+        raise KnowledgeBaseError("knowledge base: " + "; ".join(problems))
+    return kb
+
+
+_LEAF_KEYS = {"metric", "below", "above", "field", "is", "in", "runner", "at_least", "change_above",
+              "change_pct_above", "changed_to"}
+
+
+def _leaf_problems(fid: str, leaf: dict[str, Any], kb: KnowledgeBase) -> list[str]:
+    out = []
+    unknown = set(leaf) - _LEAF_KEYS
+    if unknown:
+        out.append(f"{fid}: unknown condition keys {sorted(unknown)}")
+    if "runner" in leaf:
+        return out
+    m = leaf.get("metric")
+    if m is None:
+        return out + [f"{fid}: leaf without metric: {leaf}"]
+    for key in ("below", "above"):
+        bound = leaf.get(key)
+        if isinstance(bound, (str, dict)) and leaf.get("field", "value") == "value":
+            spec = kb.ranges.get(m)
+            if spec is None:
+                out.append(f"{fid}: {m} has no range in ranges.yaml for bound {bound!r}")
+            elif isinstance(bound, dict) and spec.model != "normal":
+                out.append(f"{fid}: z bound on {m}, whose range is not a normal model")
+    return out
+
+
+def validate(kb: KnowledgeBase) -> list[str]:
+    """Consistency problems: unknown citations/symptoms/levels, bad conditions, symptom tables."""
+    problems: list[str] = []
+    ids = [f.id for f in kb.findings]
+    if len(set(ids)) != len(ids):
+        problems.append("duplicate finding ids")
+    for f in kb.findings:
+        if f.evidence not in LEVELS:
+            problems.append(f"{f.id}: unknown evidence level {f.evidence}")
+        if f.evidence in ("E", "[inf]") and not f.opinion:
+            problems.append(f"{f.id}: evidence {f.evidence} must be marked opinion")
+        problems += [f"{f.id}: unknown citation {c}" for c in f.citations if c not in kb.references]
+        problems += [f"{f.id}: unknown symptom {s.id}" for s in f.symptoms if s.id not in kb.symptoms]
+        problems += [f"{f.id}: symptom {s.id} unknown level {s.level}" for s in f.symptoms if s.level not in LEVELS]
+        problems += [f"{f.id}: supersedes unknown {s}" for s in f.supersedes if s not in ids]
+        for node in [f.when] + ([f.when_reported] if f.when_reported else []):
+            for leaf in condition_leaves(node):
+                problems += _leaf_problems(f.id, leaf, kb)
+    for sid, s in kb.symptoms.items():
+        linked = {f.id for f in kb.findings if any(l.id == sid for l in f.symptoms)}
+        if set(s.check_first) != linked:
+            problems.append(f"symptom {sid}: check_first {sorted(s.check_first)} != findings linking it {sorted(linked)}")
+    for key, spec in kb.ranges.items():
+        if spec.source != "[inf]" and spec.source not in kb.references:
+            problems.append(f"range {key}: unknown source {spec.source}")
+    return problems

@@ -1,0 +1,113 @@
+"""Plain-text / markdown rendering of the findings, for the terminal and docs/examples.md."""
+
+from __future__ import annotations
+
+from ..schema import Analysis, Finding
+from .kb import LEVEL_WORDS, load_kb
+from .ranges import metric_name
+from .wording import fmt, fmt_range
+
+SEVERITY_WORDS = {"priority": "priority", "worth_a_look": "worth a look", "info": "for information"}
+HEADER_NOTE = ("This describes how you ran in this video and how it compares with other runners. It is not "
+               "medical advice: no single running-form number has been shown to predict injury, so a flag "
+               "means \"worth a look\", not \"something is wrong\".")
+
+
+def _measured(f: Finding, a: Analysis) -> list[str]:
+    out = []
+    for mid, value in f.values.items():
+        if mid == "speed_mps":
+            out.append(f"running speed {fmt(value, 'm/s')}")
+            continue
+        s = a.summary.get(mid)
+        if isinstance(value, str) or value is None:
+            out.append(f"{metric_name(mid)}: {value}")
+            continue
+        unit = s.unit if s else (f.ranges[mid].unit if mid in f.ranges else "")
+        text = f"{metric_name(mid)} {fmt(value, unit)}"
+        if s is not None and s.uncertainty is not None:
+            text += f" ± {fmt(s.uncertainty, unit)}"
+        r = f.ranges.get(mid)
+        if r is not None:
+            text += f" (typical{' for you' if r.personalised else ''}: {fmt_range(r.low, r.high, r.unit)})"
+        out.append(text)
+    return out
+
+
+def _finding_block(i: int, f: Finding, a: Analysis) -> list[str]:
+    kb = load_kb()
+    head = f"### {i}. {f.title} ({SEVERITY_WORDS[f.severity]}"
+    if f.matches_reported:
+        head += "; relates to what you reported: " + ", ".join(kb.symptoms[s].label for s in f.matches_reported)
+    head += ")"
+    refs = "; ".join(kb.references[c]["text"].split(".")[0] + " " + _year(kb.references[c]["text"]) for c in f.citations)
+    lines = [head, "",
+             "- **Measured:** " + "; ".join(_measured(f, a)),
+             f"- **Why it came up:** {f.why}",
+             f"- **What it means:** {f.explanation}",
+             f"- **Evidence:** {f.evidence_level} ({LEVEL_WORDS.get(f.evidence_level, '')})"
+             + (" - coaching opinion" if f.opinion else "") + f"; confidence in the measurement: {f.confidence}. "
+             + (f"Sources: {refs}." if refs else ""),
+             f"- **Cue:** {f.cue}",
+             f"- **Drill:** {f.drill}", ""]
+    for mid, r in f.ranges.items():
+        if r.note:
+            lines.insert(-1, f"- **Range for {metric_name(mid)}:** {r.note}")
+    return lines
+
+
+def _year(text: str) -> str:
+    import re
+
+    m = re.search(r"\b(19|20)\d{2}\b", text)
+    return m.group(0) if m else ""
+
+
+def _plan_lines(a: Analysis) -> list[str]:
+    lines = []
+    for item in a.plan:
+        if item.get("type") == "practice":
+            lines.append(f"**{item['title']}** (start {item['start']}). Cue: {item['cue']}")
+            for w in item.get("weeks", []):
+                lines.append(f"- Weeks {w['weeks']}: {w['do']}")
+            lines.append("")
+        elif item.get("type") == "safety":
+            lines += [item["text"], ""]
+        elif item.get("type") == "film_again":
+            lines += [f"**Film again:** {item['how']}", ""]
+    return lines
+
+
+def render_findings_text(analysis: Analysis) -> str:
+    """Markdown a runner can read: priorities, details, unmatched symptoms, plan, baseline."""
+    kb = load_kb()
+    a = analysis
+    lines = ["## What stood out", "", HEADER_NOTE, ""]
+    reported = list(a.runner.pain) + list(a.runner.feels)
+    if reported:
+        lines += ["You reported: " + ", ".join(kb.symptoms[s].label if s in kb.symptoms else s for s in reported) + ".", ""]
+    main = [f for f in a.findings if f.severity == "priority"]
+    rest = [f for f in a.findings if f.severity != "priority"]
+    if not a.findings:
+        lines += ["Nothing we could check was outside the typical range for your pace by more than the "
+                  "measurement error.", ""]
+    elif not main:
+        lines += ["No priorities: nothing is far out of range and nothing links to a reported symptom. "
+                  "The details below are descriptions, not faults.", ""]
+    n = 0
+    for f in main:
+        n += 1
+        lines += _finding_block(n, f, a)
+    if rest:
+        lines += ["## Details", ""]
+        for f in rest:
+            n += 1
+            lines += _finding_block(n, f, a)
+    if a.unmatched_symptoms or a.notes:
+        lines += ["## What we could not link or check", ""]
+        lines += [f"- {note}" for note in a.notes] + [""]
+    if a.plan:
+        lines += ["## Practice plan", ""] + _plan_lines(a)
+    if a.baseline:
+        lines += ["## Compared with your earlier video", "", a.baseline.get("summary", ""), ""]
+    return "\n".join(lines).rstrip() + "\n"
