@@ -1,0 +1,23 @@
+"""Cadence [steps/min] = 60 / (time from one IC to the next IC of the other foot).
+
+evidence.md §4 "cadence": steps per minute from IC times; typical 171 +- 8 (uninjured men).
+Uncertainty: each step time has two IC times, each +- sigma_t (frame period / sqrt(12)); those
+errors average over steps (``event_error='random'``); the summary is a robust *mean* because a
+median of frame-quantised step times snaps to one of two whole-frame values.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .registry import Metric, StepValues, register
+
+
+def compute(ctx) -> StepValues:
+    dt = (ctx.st.next_ic_time - ctx.st.ic_time).to_numpy(float)
+    v = 60.0 / dt
+    return StepValues(v, 60.0 / dt ** 2 * np.sqrt(2) * ctx.sigma_t, np.zeros_like(v))
+
+
+register(Metric("cadence", "Cadence", "steps/min", compute, evidence="evidence.md §4 cadence",
+                max_uncertainty=4.0, event_error="random", location="mean"))

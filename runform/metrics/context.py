@@ -1,0 +1,161 @@
+"""What every metric works from: keypoints in a runner frame, stances, scale, timing and noise.
+
+Runner frame: ``fwd`` grows in the running direction (``direction * x``), ``up`` grows upwards
+(image y points down), so one formula serves both running directions and px or mm.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from scipy.signal import butter, filtfilt
+
+from ..keypoints import KeypointSeries
+
+#: Leg length (hip joint to ankle joint = thigh + shank) / standing height, Winter 2009
+#: (Biomechanics and Motor Control of Human Movement, segment lengths 0.245 H + 0.246 H).
+LEG_LENGTH_PER_HEIGHT = 0.491
+#: Relative spread of that ratio between adults (~3 %, [inf] from anthropometric tables).
+LEG_RATIO_REL_SD = 0.03
+MIN_CONF = 0.2  # keypoints below this confidence at the sampled instant do not count
+SIDES = ("left", "right")
+
+
+@dataclass
+class Context:
+    kps: KeypointSeries
+    st: pd.DataFrame  # stances + next_ic_time (next contralateral IC) + next_same_ic_time
+    direction: int
+    treadmill: bool
+    fps: float
+    leg_length: float  # keypoint units
+    leg_length_cm: float | None  # from mm data or from height
+    scale_rel_sd: float  # relative uncertainty of leg_length_cm
+    height_cm: float | None
+    speed_mps: float | None
+    sigma_t: float  # s, timing standard uncertainty of one event
+    sigma_kp: float  # keypoint noise SD, keypoint units
+    neutral_foot_angle: float | dict | None = None  # deg (or per side), from a standing trial when given
+    _cache: dict = field(default_factory=dict)
+
+    # -- coordinates --------------------------------------------------------------------------
+    def p(self, name: str) -> np.ndarray:
+        """(T, 2) runner-frame (fwd, up) with low-confidence samples as NaN."""
+        key = ("p", name)
+        if key not in self._cache:
+            xy = self.kps[name]
+            ok = self.kps.c(name) >= MIN_CONF
+            self._cache[key] = np.where(ok[:, None], np.column_stack([self.direction * xy[:, 0], -xy[:, 1]]),
+                                        np.nan)
+        return self._cache[key]
+
+    def mid(self, a: str, b: str) -> np.ndarray:
+        return 0.5 * (self.p(a) + self.p(b))
+
+    def conf(self, names: tuple[str, ...] | list[str]) -> np.ndarray:
+        """(T,) mean confidence over keypoints."""
+        return np.mean([self.kps.c(n) for n in names], axis=0)
+
+    @property
+    def t(self) -> np.ndarray:
+        return self.kps.t
+
+    # -- sampling --------------------------------------------------------------------------------
+    def at(self, series: np.ndarray, times) -> np.ndarray:
+        """Linear interpolation at (sub-frame) times; NaN if either neighbour is missing."""
+        times = np.atleast_1d(np.asarray(times, float))
+        t = self.t
+        out = np.full(len(times), np.nan)
+        i = np.clip(np.searchsorted(t, times) - 1, 0, len(t) - 2)
+        ok = np.isfinite(times) & (times >= t[0]) & (times <= t[-1])
+        i = i[ok]
+        w = (times[ok] - t[i]) / (t[i + 1] - t[i])
+        out[ok] = (1 - w) * series[i] + w * series[i + 1]
+        return out
+
+    def rate_at(self, series: np.ndarray, times) -> np.ndarray:
+        """|d series / dt| at the times (central differences), for the event-timing uncertainty."""
+        return np.abs(self.at(np.gradient(series, self.t), times))
+
+    def interp_error(self, series: np.ndarray, times) -> np.ndarray:
+        """Bound of the error of linear interpolation between frames: |f''| dt^2 / 8."""
+        d2 = np.gradient(np.gradient(series, self.t), self.t)
+        return np.abs(self.at(d2, times)) / (8 * self.fps ** 2)
+
+    def window(self, series: np.ndarray, t0: float, t1: float) -> tuple[np.ndarray, np.ndarray]:
+        m = (self.t >= t0 - 1e-9) & (self.t <= t1 + 1e-9)
+        return self.t[m], series[m]
+
+    def per_side(self, fn) -> dict[str, np.ndarray]:
+        """``fn(side)`` -> series, for both sides (cached by the caller's key)."""
+        return {s: fn(s) for s in SIDES}
+
+    def by_step(self, series: dict[str, np.ndarray], col: str, delay_s: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
+        """Value and |rate| of a per-side series at each stance's event (column ``col``).
+
+        The "rate" returned already folds in the interpolation error (as rate x sigma_t does
+        for timing): callers multiply it by ``sigma_t``."""
+        vals, rates = np.full(len(self.st), np.nan), np.full(len(self.st), np.nan)
+        for s in SIDES:
+            m = (self.st.foot == s).to_numpy()
+            tt = self.st[col].to_numpy(float)[m] + delay_s
+            vals[m] = self.at(series[s], tt)
+            rates[m] = np.hypot(self.rate_at(series[s], tt), self.interp_error(series[s], tt) / self.sigma_t)
+        return vals, rates
+
+    def mean_conf_at(self, names: tuple[str, ...], col: str, side_names: bool = True) -> np.ndarray:
+        """Mean confidence of the keypoints at each stance's event (``{side}`` filled in)."""
+        out = np.full(len(self.st), np.nan)
+        for s in SIDES:
+            m = (self.st.foot == s).to_numpy()
+            c = self.conf([n.format(side=s) for n in names])
+            out[m] = self.at(c, self.st[col].to_numpy(float)[m])
+        return out
+
+    def noise_sd(self, conf: np.ndarray) -> np.ndarray:
+        """Keypoint noise SD for samples with mean confidence ``conf`` ([inf]: SD grows as 1/conf)."""
+        return self.sigma_kp / np.clip(conf, 0.2, 1.0)
+
+    def lowpass(self, x: np.ndarray, cutoff_hz: float) -> np.ndarray:
+        """Zero-lag 2nd-order Butterworth (scipy) over finite runs; NaN kept."""
+        wn = min(cutoff_hz / (self.fps / 2), 0.9)
+        b, a = butter(2, wn)
+        out = np.full_like(x, np.nan)
+        ok = np.isfinite(x)
+        idx = np.flatnonzero(np.diff(np.concatenate([[0], ok.astype(int), [0]])))
+        for a0, b0 in zip(idx[::2], idx[1::2]):
+            if b0 - a0 > 3 * max(len(a), len(b)):
+                out[a0:b0] = filtfilt(b, a, x[a0:b0])
+            else:
+                out[a0:b0] = x[a0:b0]
+        return out
+
+
+def angle_from_vertical(top: np.ndarray, bottom: np.ndarray) -> np.ndarray:
+    """deg, segment top->bottom vs the downward vertical, + = bottom ahead (fwd) of top."""
+    d = bottom - top
+    return np.degrees(np.arctan2(d[:, 0], -d[:, 1]))
+
+
+def knee_flexion(hip: np.ndarray, knee: np.ndarray, ankle: np.ndarray) -> np.ndarray:
+    """180 - angle(hip, knee, ankle), deg."""
+    a, b = hip - knee, ankle - knee
+    cos = np.sum(a * b, axis=1) / (np.linalg.norm(a, axis=1) * np.linalg.norm(b, axis=1))
+    return 180.0 - np.degrees(np.arccos(np.clip(cos, -1, 1)))
+
+
+def parabolic_extreme(t: np.ndarray, x: np.ndarray, maximum: bool = True) -> float:
+    """Extreme of sampled x refined by a parabola through the best sample and its neighbours
+    (removes most of the frame-rate bias of taking the largest sample)."""
+    ok = np.isfinite(x)
+    if ok.sum() < 1:
+        return float("nan")
+    xs = np.where(ok, x, -np.inf if maximum else np.inf)
+    i = int(np.argmax(xs) if maximum else np.argmin(xs))
+    if 0 < i < len(x) - 1 and np.isfinite(x[i - 1]) and np.isfinite(x[i + 1]):
+        denom = x[i - 1] - 2 * x[i] + x[i + 1]
+        if denom != 0:
+            return float(x[i] - 0.125 * (x[i + 1] - x[i - 1]) ** 2 / denom)
+    return float(x[i])

@@ -1,0 +1,40 @@
+"""Overstride [L] and [cm]: heel ahead of mid-hip at IC, / leg length (+ = heel ahead).
+
+evidence.md §4 "overstride": heel (or ankle) ahead of mid-hip at IC / L; no cut-off, a sliding
+scale (Souza 2016). The heel keypoint is used, the ankle when no heel is tracked. cm needs the
+runner's height (px video) or mm input; the px->cm scale adds its own (systematic) uncertainty.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .registry import Metric, NotMeasured, StepValues, register
+
+NEEDS = ("left_hip", "right_hip", "{side}_ankle")
+
+
+def compute(ctx) -> StepValues:
+    hip = ctx.mid("left_hip", "right_hip")[:, 0]
+    series = {}
+    for s in ("left", "right"):
+        heel = ctx.p(f"{s}_heel")[:, 0]
+        foot = heel if np.isfinite(heel).mean() > 0.5 else ctx.p(f"{s}_ankle")[:, 0]
+        series[s] = (foot - hip) / ctx.leg_length
+    v, r = ctx.by_step(series, "ic_time")
+    noise = ctx.noise_sd(ctx.mean_conf_at(("left_hip", "right_hip", "{side}_heel"), "ic_time"))
+    return StepValues(v, r * ctx.sigma_t, 1.22 * noise / ctx.leg_length)
+
+
+def compute_cm(ctx) -> StepValues:
+    if ctx.leg_length_cm is None:
+        raise NotMeasured("needs the runner's height (or mm input) to convert leg lengths to cm")
+    v, ue, un = compute(ctx)
+    lc = ctx.leg_length_cm
+    return StepValues(v * lc, np.hypot(ue * lc, ctx.scale_rel_sd * np.abs(v * lc)), un * lc)
+
+
+register(Metric("overstride", "Overstride (heel ahead of hip at contact)", "L", compute, needs=NEEDS,
+                max_uncertainty=0.05, evidence="evidence.md §4 overstride"))
+register(Metric("overstride_cm", "Overstride (heel ahead of hip at contact)", "cm", compute_cm, needs=NEEDS,
+                max_uncertainty=4.0, evidence="evidence.md §4 overstride"))
