@@ -69,7 +69,7 @@ def compare(now: Analysis, before: Analysis) -> dict[str, Any]:
     changed = [r for r in rows if r["significant"]]
     now_ids = {f.id for f in now.findings}
     before_ids = {f.id for f in before.findings}
-    lines = [r["text"] + "." for r in changed]
+    lines = [r["text"][0].upper() + r["text"][1:] + "." for r in changed]
     if rows and not changed:
         lines.append(f"None of the {len(rows)} measures compared changed beyond measurement error.")
     elif len(rows) > len(changed):
@@ -78,10 +78,11 @@ def compare(now: Analysis, before: Analysis) -> dict[str, Any]:
         lines.append("No measure could be compared: the two analyses share no usable metric.")
     gone = sorted(before_ids - now_ids)
     new = sorted(now_ids - before_ids)
+    titles = {f.id: f.title.lower() for f in before.findings + now.findings}
     if gone:
-        lines.append("No longer flagged: " + ", ".join(gone).replace("_", " ") + ".")
+        lines.append("No longer flagged: " + "; ".join(titles[i] for i in gone) + ".")
     if new:
-        lines.append("Newly flagged: " + ", ".join(new).replace("_", " ") + ".")
+        lines.append("Newly flagged: " + "; ".join(titles[i] for i in new) + ".")
     warnings = _context_warnings(now, before)
     return {"earlier_created": before.created, "metrics": rows, "findings_resolved": gone,
             "findings_new": new, "warnings": warnings, "summary": " ".join(warnings + lines)}

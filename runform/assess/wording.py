@@ -25,7 +25,7 @@ _UNIT_SHOWN = {"L": "L", "deg": "deg", "%": "%"}
 UNITS = [
     "steps/min", "deg", "%", "ms", "cm", "m/s", "mm", "m", "km", "L", "leg lengths?", "s", "min", "minutes?",
     "seconds?", "reps?", "sets?", "runs?", "times?", "x", "×", "per side", "per leg", "per week", "steps?",
-    "weeks?", "days?", "easy runs?", "fps", "strides?", "hops?", "runners?", "sprinters?", "spreads?", "step", "ratio",
+    "weeks?", "days?", "easy runs?", "measures?", "findings?", "videos?", "fps", "strides?", "hops?", "runners?", "sprinters?", "spreads?", "step", "ratio",
 ]
 _NUM = re.compile(r"(?<![\w.])[-+±]?\d+(?:\.\d+)?")
 _UNIT_AFTER = re.compile(r"\s?(?:" + "|".join(UNITS) + r")(?![A-Za-z])")
