@@ -10,8 +10,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import warnings
+
 import numpy as np
-from scipy.interpolate import PchipInterpolator
+from scipy.interpolate import CubicSpline, PchipInterpolator
+from scipy.ndimage import maximum_filter1d
 from scipy.signal import butter, sosfiltfilt
 
 from .keypoints import KeypointSeries
@@ -37,9 +40,12 @@ CUTOFF_TABLE: tuple[tuple[float, float], ...] = (
 FILTER_ORDER = 2  # per pass; filtfilt makes it a 4th-order zero-phase filter (Winter)
 MAX_GAP_S = 0.12  # longer gaps stay NaN: interpolating through a whole foot contact invents data
 FILLED_CONF_FACTOR = 0.5  # confidence of a filled point: this times the lower neighbour
-HAMPEL_HALF_WINDOW_S = 0.1
-HAMPEL_K = 3.5
-OUTLIER_FLOOR = 0.12  # deviations smaller than this fraction of the leg length are never outliers
+SWAP_HALF_WINDOW_S = 0.1  # rolling-median window for the swap emission cost
+HAMPEL_K = 5.0
+OUTLIER_FLOOR = 0.12
+SWITCH_COST = 0.5  # per label change, squared leg lengths
+ACCEL_WEIGHT = 0.5
+COST_CAP = 1.0  # per point and term  # deviations smaller than this fraction of the leg length are never outliers
 
 
 @dataclass
@@ -100,35 +106,71 @@ def _group_indices(kps: KeypointSeries, parts: tuple[str, ...]) -> tuple[list[in
     return li, ri
 
 
-def _viterbi_swaps(L: np.ndarray, R: np.ndarray, w: np.ndarray, scale: float,
-                   switch_cost: float = 4.0, swapped_cost: float = 0.05,
-                   cap: float = 4.0) -> np.ndarray:
-    """Best swap state per frame (True = left/right labels exchanged).
+def _rolling_median(x: np.ndarray, h: int) -> np.ndarray:
+    """Median over frames t-h..t+h (NaN ignored), along axis 0."""
+    pad = np.pad(x, [(h, h)] + [(0, 0)] * (x.ndim - 1), constant_values=np.nan)
+    win = np.lib.stride_tricks.sliding_window_view(pad, 2 * h + 1, axis=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return np.nanmedian(win, axis=-1)
 
-    Second-order model: a point should continue at constant velocity,
-    x_t ~ 2 x_{t-1} - x_{t-2}. A first-order model is not enough because legs cross:
-    the swing ankle passing the stance ankle is *closer* to the other label's last
-    position. The state is the pair (s_{t-1}, s_t); costs are squared residuals in
-    leg lengths (capped, so one bad point cannot force a swap), a penalty per state
-    change and a small one per swapped frame (trust the detector's labels on the whole).
+
+def _emission(L: np.ndarray, R: np.ndarray, w: np.ndarray, scale: float, h: int,
+              cap: float) -> np.ndarray:
+    """(T, 2) cost of each label state against the rolling-median tracks of both sides.
+
+    Swaps last a frame or two, so within a short window the median still follows the
+    true track; a frame whose points sit nearer the *other* side's median is swapped.
+    Garbage frames (both labels on one leg) cost about the same either way.
+    """
+    mL, mR = _rolling_median(L, h), _rolling_median(R, h)
+
+    def cost(a, b):
+        r2 = (np.sum((a - mL) ** 2, -1) + np.sum((b - mR) ** 2, -1)) / scale**2  # (T, G)
+        r2 = np.where(np.isfinite(r2), np.minimum(r2, cap), 0.0)
+        return np.sum(r2 * w, axis=1)
+
+    return np.stack([cost(L, R), cost(R, L)], axis=1)
+
+
+def _accel_cost(L: np.ndarray, R: np.ndarray, w: np.ndarray, scale: float, cap: float) -> np.ndarray:
+    """(2, 2, 2, T) cost of constant-velocity residuals for states (s_{t-2}, s_{t-1}, s_t).
+
+    A first-order (nearest position) model is not enough because legs cross: the swing
+    ankle passing the stance ankle is *closer* to the other label's last position.
     """
     T = len(L)
-    if T < 3:
-        return np.zeros(T, dtype=bool)
     pos = np.stack([np.stack([L, R], 1), np.stack([R, L], 1)])  # (state, T, side, G, 2)
-    # residual cost for (a, b, c) = states at t-2, t-1, t
     cost3 = np.zeros((2, 2, 2, T))
+    ww = w[2:] * w[1:-1] * w[:-2]  # (T-2, G)
     for a in (0, 1):
         for b in (0, 1):
             for c in (0, 1):
                 r = (pos[c, 2:] - 2 * pos[b, 1:-1] + pos[a, :-2]) / scale  # (T-2, side, G, 2)
                 r2 = np.minimum(np.sum(r ** 2, axis=-1), cap)  # (T-2, side, G)
-                ww = w[2:] * w[1:-1] * w[:-2]  # (T-2, G)
                 r2 = np.where(np.isfinite(r2), r2, 0.0) * ww[:, None, :]
                 cost3[a, b, c, 2:] = r2.sum(axis=(1, 2))
+    return cost3
+
+
+def _viterbi_swaps(L: np.ndarray, R: np.ndarray, w: np.ndarray, scale: float, *, h: int = 3,
+                   switch_cost: float = SWITCH_COST, swapped_cost: float = 0.05,
+                   accel_weight: float = ACCEL_WEIGHT, cap: float = COST_CAP) -> np.ndarray:
+    """Best swap state per frame (True = left/right labels exchanged).
+
+    State = the pair (s_{t-1}, s_t). Costs, in squared leg lengths: each state against the
+    rolling-median tracks, plus (weighted) constant-velocity residuals, plus a penalty per
+    state change and a small one per swapped frame (trust the detector's labels on the whole).
+    Every point's cost is capped so one wild point cannot force a swap.
+    """
+    T = len(L)
+    if T < 3:
+        return np.zeros(T, dtype=bool)
+    em = _emission(L, R, w, scale, h, cap)
+    cost3 = accel_weight * _accel_cost(L, R, w, scale, cap)
     # pair states: index = 2 * s_{t-1} + s_t
-    acc = np.array([0.0, switch_cost, switch_cost, 0.0]) + swapped_cost * np.array([0, 1, 0, 1])
-    acc += swapped_cost * np.array([0, 0, 1, 1])
+    s_prev, s_cur = np.array([0, 0, 1, 1]), np.array([0, 1, 0, 1])
+    acc = switch_cost * (s_prev != s_cur) + swapped_cost * (s_prev + s_cur) + em[0, s_prev] + em[1, s_cur]
     back = np.zeros((T, 4), dtype=np.int8)
     for t in range(2, T):
         new = np.empty(4)
@@ -136,7 +178,7 @@ def _viterbi_swaps(L: np.ndarray, R: np.ndarray, w: np.ndarray, scale: float,
             for c in (0, 1):
                 cands = [acc[2 * a + b] + cost3[a, b, c, t] for a in (0, 1)]
                 a_best = int(np.argmin(cands))
-                new[2 * b + c] = cands[a_best] + switch_cost * (b != c) + swapped_cost * c
+                new[2 * b + c] = cands[a_best] + switch_cost * (b != c) + swapped_cost * c + em[t, c]
                 back[t, 2 * b + c] = 2 * a_best + b
         acc = new
     states = np.zeros(T, dtype=np.int8)
@@ -165,7 +207,8 @@ def repair_swaps(kps: KeypointSeries, report: CleanReport, scale: float) -> Keyp
         if not li:
             continue
         w = np.minimum(w_all[:, li], w_all[:, ri])
-        swapped = _viterbi_swaps(kps.xy[:, li], kps.xy[:, ri], w, scale)
+        h = max(2, int(round(SWAP_HALF_WINDOW_S * kps.frame_rate)))
+        swapped = _viterbi_swaps(kps.xy[:, li], kps.xy[:, ri], w, scale, h=h)
         if swapped.mean() > 0.5:  # the detector is consistently the other way round: keep its labels
             swapped = np.zeros_like(swapped)
         if group == "trunk":
@@ -182,57 +225,77 @@ def repair_swaps(kps: KeypointSeries, report: CleanReport, scale: float) -> Keyp
 
 
 # -- outliers and gaps --------------------------------------------------------------------
-def remove_outliers(kps: KeypointSeries, report: CleanReport, scale: float) -> KeypointSeries:
-    """Hampel filter per coordinate: far from the rolling median -> missing.
-
-    Within a short window a moving joint is nearly monotonic, so the median is the
-    point itself and only jumps stand out; the floor (a fraction of the leg length)
-    keeps a near-still joint's tiny MAD from flagging normal jitter.
-    """
-    h = max(2, int(round(HAMPEL_HALF_WINDOW_S * kps.frame_rate)))
-    x = kps.xy
+def _loo_prediction(x: np.ndarray, d: int) -> np.ndarray:
+    """Each sample predicted from its neighbours only (never from itself): the median of
+    the two centred means and the two straight-line extrapolations at spacing ``d``.
+    One or two bad frames spoil at most half of the four predictions."""
     T = len(x)
-    if T < 2 * h + 1:
-        return kps
-    pad = np.pad(x, ((h, h), (0, 0), (0, 0)), constant_values=np.nan)
-    win = np.lib.stride_tricks.sliding_window_view(pad, 2 * h + 1, axis=0)  # (T, K, 2, W)
-    with np.errstate(all="ignore"):
-        import warnings
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)
-            med = np.nanmedian(win, axis=-1)
-            mad = 1.4826 * np.nanmedian(np.abs(win - med[..., None]), axis=-1)
-    dev = np.abs(x - med)
-    bad = (dev > np.maximum(HAMPEL_K * mad, OUTLIER_FLOOR * scale)).any(-1) & np.isfinite(x).all(-1)
+    pad = np.pad(x, [(2 * d, 2 * d)] + [(0, 0)] * (x.ndim - 1), constant_values=np.nan)
+    at = lambda k: pad[2 * d + k: 2 * d + k + T]  # noqa: E731 - x[t + k], NaN outside
+    cands = np.stack([(at(-d) + at(d)) / 2, (at(-2 * d) + at(2 * d)) / 2,
+                      2 * at(-d) - at(-2 * d), 2 * at(d) - at(2 * d)])
+    enough = np.isfinite(cands).all(-1).sum(0) >= 3  # judge only with most neighbours present
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return np.where(enough[..., None], np.nanmedian(cands, axis=0), np.nan)
+
+
+def remove_outliers(kps: KeypointSeries, report: CleanReport, scale: float) -> KeypointSeries:
+    """Points far from what their neighbours predict -> missing (filled later if the gap is short).
+
+    A Hampel filter on raw values fails on fast joints (the spread within the window is the
+    motion itself); a leave-one-out prediction removes the motion, leaving jitter and jumps.
+    Threshold: 5 robust SDs of that residual, never less than a fraction of the leg length.
+    """
+    d = max(1, int(round(kps.frame_rate / 30.0)))  # same time scale at any frame rate
     out = kps.copy()
-    out.xy[bad] = np.nan
-    out.conf[bad] = 0.0
-    report.outliers_removed = int(bad.sum())
+    if len(out) < 4 * d + 1:
+        return out
+    sigma = None
+    for _ in range(6):  # one bad point spoils its neighbours' predictions: remove the worst, re-check
+        dev = np.linalg.norm(out.xy - _loo_prediction(out.xy, d), axis=-1)  # (T, K)
+        if sigma is None:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", RuntimeWarning)
+                sigma = 1.4826 * np.nanmedian(dev, axis=0)  # per keypoint, from the raw series
+        ratio = dev / np.maximum(HAMPEL_K * sigma, OUTLIER_FLOOR * scale)
+        ratio = np.where(np.isfinite(ratio), ratio, 0.0)
+        peak = maximum_filter1d(ratio, size=4 * d + 1, axis=0, mode="constant")
+        bad = (ratio > 1.0) & (ratio >= peak)
+        if not bad.any():
+            break
+        out.xy[bad] = np.nan
+        out.conf[bad] = 0.0
+        report.outliers_removed += int(bad.sum())
     return out
 
 
 def fill_gaps(kps: KeypointSeries, report: CleanReport, max_gap_s: float = MAX_GAP_S) -> KeypointSeries:
-    """PCHIP through short interior gaps (no overshoot); filled points get lower confidence."""
+    """Cubic spline through short interior gaps; filled points get lower confidence.
+
+    The spline is fitted to the valid samples within ~0.2 s of the gap only: joint paths
+    are smooth there, and far samples (another stride) would only add wiggle. A cubic
+    spline follows the rounded turn of an oscillation where PCHIP would flatten it.
+    """
     out = kps.copy()
     t = kps.t
+    reach = max(4, int(round(0.2 * kps.frame_rate)))
     for k in range(len(kps.names)):
         ok = np.isfinite(kps.xy[:, k]).all(-1)
         if ok.sum() < 2:
             continue
-        gaps = _episodes(~ok)
-        interp = None
-        for s, e in gaps:
+        for s, e in _episodes(~ok):
             if s == 0 or e == len(t):
                 continue  # edges: nothing to interpolate towards
             if t[e] - t[s - 1] > max_gap_s + 1.5 / kps.frame_rate:
                 report.long_gaps += 1
                 continue
-            if interp is None:
-                interp = PchipInterpolator(t[ok], kps.xy[ok, k], axis=0)
-            out.xy[s:e, k] = interp(t[s:e])
+            near = np.flatnonzero(ok[max(0, s - reach): e + reach]) + max(0, s - reach)
+            fit = CubicSpline if len(near) >= 4 else PchipInterpolator
+            out.xy[s:e, k] = fit(t[near], kps.xy[near, k], axis=0)(t[s:e])
             out.conf[s:e, k] = FILLED_CONF_FACTOR * min(kps.conf[s - 1, k], kps.conf[e, k])
             report.gaps_filled += 1
-            report.points_filled += e - s
+            report.points_filled += int(e - s)
     return out
 
 

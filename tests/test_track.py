@@ -8,6 +8,8 @@ kinematics. So duty factor, stride frequency and direction are known exactly.
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 import pytest
 
@@ -201,3 +203,55 @@ def test_partially_tracked_runner_loses_to_fully_tracked():
     b.conf[: int(0.6 * len(b))] = 0
     idx, reason = select_runner([a, b])
     assert idx == 0
+
+
+# -- real video, real model ----------------------------------------------------------------------
+@functools.lru_cache(maxsize=2)
+def blazepose_walk_and_backflip(path: str) -> dict:
+    """Run BlazePose + the tracker over walk_and_backflip once (about 10 s).
+
+    The selection step is wrapped: it records the candidates and what `select_runner`
+    decides (the pipeline stops there), then follows the person who crosses the frame
+    (the walker) so that the walker's legs can be checked over the whole clip.
+    """
+    from runform.pose import RunnerTracker, make_backend
+    from runform.video import open_video
+
+    rec: dict = {}
+
+    def select(cands, index=None, point=None):
+        rec["candidates"] = cands
+        try:
+            rec["selected"] = select_runner(cands, index=index, point=point)
+        except Exception as e:  # noqa: BLE001 - recorded for the test to assert on
+            rec["error"] = e
+        hips = [c.mid("left_hip", "right_hip")[:, 0] for c in cands]
+        travel = [np.nanmax(h) - np.nanmin(h) if np.isfinite(h).any() else 0.0 for h in hips]
+        return int(np.argmax(travel)), "walker, followed for the test"
+
+    reader = open_video(path)
+    be = make_backend("blazepose_full")
+    try:
+        tr = RunnerTracker(be, fps=reader.info.fps, select=select)
+        for i, t, frame in reader:
+            tr.feed(i, t, frame)
+        rec["walker"] = tr.finish()
+    finally:
+        be.close()
+    return rec
+
+
+@pytest.mark.model
+@pytest.mark.realdata
+def test_nobody_runs_in_walk_and_backflip(shared):
+    rec = blazepose_walk_and_backflip(str(shared("video", "walk_and_backflip", "video.mp4")))
+    assert len(rec["candidates"]) >= 2
+    err = rec.get("error")
+    assert isinstance(err, NotRunningError), rec.get("selected")
+    assert "walking" in str(err)
+    # the walker, judged over the whole time they are in view, walks (stride ~0.85 Hz)
+    walker = rec["walker"]
+    seen = np.flatnonzero(np.isfinite(walker.xy).all(-1).any(-1))
+    s = running_score(walker.slice(seen[0], seen[-1] + 1))
+    assert s["activity"] == "walking"
+    assert 0.6 < s["stride_hz"] < 1.1
