@@ -86,7 +86,7 @@ def _quality(kps_raw: KeypointSeries, clean_report, view_result) -> Quality:
     idx = [kps_raw.index(n) for n in _METRIC_KEYPOINTS if n in kps_raw.names]
     conf = kps_raw.conf[:, idx]
     present = np.isfinite(kps_raw.xy[:, idx, 0]).any(axis=1)
-    frames_with_person = float(kps_raw.meta.get("frames_with_person", present.mean() if len(present) else 0.0))
+    frames_with_person = float(present.mean()) if len(present) else 0.0
     per_kp = {kps_raw.names[i]: round(float(np.nanmean(kps_raw.conf[:, i])), 3) for i in idx}
     measured = conf[present] if present.any() else conf
     mean_conf = float(np.nanmean(measured)) if measured.size else 0.0
