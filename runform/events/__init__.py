@@ -143,10 +143,30 @@ def pair_stances(sig: GaitSignals, ic: dict[str, np.ndarray], to: dict[str, np.n
             b = float(cand[0])
             m = _midstance(sig, float(a), b)
             rows.append({"foot": s, "ic_time": float(a), "ms_time": m, "to_time": b})
-    df = pd.DataFrame(rows, columns=["foot", "ic_time", "ms_time", "to_time"])
+    df = _merge_split_contacts(pd.DataFrame(rows, columns=["foot", "ic_time", "ms_time", "to_time"]), sig)
     for ev in ("ic", "ms", "to"):
         df[f"{ev}_frame"] = [_nearest_frame(sig.t, x) for x in df[f"{ev}_time"]]
     return df[STANCE_COLUMNS].sort_values("ic_time").reset_index(drop=True)
+
+
+def _merge_split_contacts(df: pd.DataFrame, sig: GaitSignals, frac: float = 0.5) -> pd.DataFrame:
+    """Join a contact that noise split in two: one foot cannot land twice within half a stride."""
+    out = []
+    for s in FEET:
+        d = df[df.foot == s].sort_values("ic_time").to_dict("records")
+        if len(d) < 3:
+            out.extend(d)
+            continue
+        stride = float(np.median(np.diff([r["ic_time"] for r in d])))
+        merged = [d[0]]
+        for r in d[1:]:
+            if r["ic_time"] - merged[-1]["ic_time"] < frac * stride:
+                merged[-1]["to_time"] = r["to_time"]
+                merged[-1]["ms_time"] = _midstance(sig, merged[-1]["ic_time"], r["to_time"])
+            else:
+                merged.append(r)
+        out.extend(merged)
+    return pd.DataFrame(out, columns=df.columns)
 
 
 def _duty_and_overlap(st: pd.DataFrame) -> tuple[float, float, float]:

@@ -251,13 +251,20 @@ def belt_speed(sig: "GaitSignals", low_quantile: float = 0.2) -> float:
     return float(np.median(v)) if len(v) else float("nan")
 
 
-def running_speed(sig: "GaitSignals") -> tuple[float, float]:
-    """(speed added back to foot velocities, running speed), leg lengths/s."""
+def running_speed(sig: "GaitSignals"):
+    """(speed added back to foot velocities, running speed), leg lengths/s.
+
+    The running speed is a number on a treadmill and an array (local speed) overground.
+    """
     if sig.treadmill:
         b = belt_speed(sig)
         return b, b
-    v = float(np.nanmedian(np.gradient(sig.pelvis_fwd, sig.t)))
-    if not abs(v) > 0.5:  # said overground, but the runner stays put in the image: camera follows
-        b = belt_speed(sig)
+    v = np.gradient(sig.pelvis_fwd, sig.t)
+    if not abs(float(np.nanmedian(v))) > 0.5 and not np.nanquantile(np.abs(v), 0.9) > 1.0:
+        b = belt_speed(sig)  # said overground, but the runner stays put in the image: camera follows
         return b, b
-    return 0.0, v
+    # overground the runner may accelerate (sprint start): compare with the speed over the last
+    # ~half stride, floored so that a runner standing still does not make every jitter a contact
+    win = max(3, int(round(0.5 * sig.fps)))
+    local = pd.Series(np.abs(v)).rolling(win, center=True, min_periods=1).median().to_numpy()
+    return 0.0, np.maximum(local, 1.0)

@@ -125,7 +125,7 @@ def _row(label: str, r: dict) -> str:
             f"{to['p95_abs_ms']:.1f} ({to['p95_abs_ms'] / f:.2f}) | {ct['bias_ms']:+.1f} | {ct['median_abs_ms']:.1f} |")
 
 
-def force_plate_report(trials: dict[str, tuple[str, str]], *, rates=(None, 240, 120, 60, 30), phases: int = 4,
+def force_plate_report(trials: dict[str, tuple[str, str]], *, rates=(None, 120, 60, 30), phases: int = 4,
                        method="default", threshold_n: float = 30.0) -> str:
     """Markdown table: event errors vs force plate per trial and frame rate (``python -m``)."""
     import warnings
