@@ -93,6 +93,8 @@ class Finding(BaseModel):
     metric_ids: list[str]
     values: dict[str, float | str | None] = Field(default_factory=dict)
     ranges: dict[str, ReferenceRange] = Field(default_factory=dict)
+    # uncertainty used when comparing each value with its range (for videos it includes the pose model's error)
+    uncertainties: dict[str, float] = Field(default_factory=dict)
     confidence: Literal["low", "moderate", "high"] = "moderate"
     why: str  # what made it fire, with numbers and units
     explanation: str  # plain words

@@ -278,6 +278,23 @@ def test_fires_only_beyond_measurement_uncertainty():
     assert get(clear, "low_cadence").confidence == "high"
 
 
+def test_video_adds_pose_model_error_against_marker_norms():
+    """Norms come from markers; a video pose model adds its own systematic error (about 5 deg at the knee)."""
+    from runform.schema import InputInfo
+
+    s = runner_summary(knee_flexion_stance_peak=metric("knee_flexion_stance_peak", 26.0, 1.5))
+    assert "low_stance_knee_flexion" in ids(run(s))  # mocap-like input: 4.6 deg below, beyond ±1.5 deg
+    video = Analysis(runner=Runner(speed_mps=3.0), summary=s,
+                     inputs=[InputInfo(path="x.mp4", kind="video", fps=30.0, n_frames=300, duration_s=10.0)])
+    assess(video)
+    assert "low_stance_knee_flexion" not in ids(video)  # within ±5.2 deg once the model error is added
+    s2 = runner_summary(knee_flexion_stance_peak=metric("knee_flexion_stance_peak", 22.0, 1.5))
+    video.summary = s2
+    assess(video)
+    f = get(video, "low_stance_knee_flexion")
+    assert "error of video pose models" in f.why and "±5.22 deg" in f.why
+
+
 def test_not_measured_and_unreliable_never_fire():
     for status in ("not_measured", "unreliable"):
         m = metric("cadence", 120.0, 1.0, status=status, reason="only 2 steps seen")

@@ -78,7 +78,7 @@ def test_rendered_text_reads_like_advice():
     a = run(runner_summary(cadence=150.0, trunk_lean_stance=1.0, hip_ankle_offset_ms=-0.12), pain=["knee", "shin"])
     text = render_findings_text(a)
     assert "## What stood out" in text and "front of the knee" in text
-    assert "Cadence is low for your pace" in text and "150 steps/min ± 1 steps/min" in text
+    assert "Cadence is low for your pace" in text and "150 steps/min ± 1.0 steps/min" in text
     assert "## Practice plan" in text and "Weeks 1-2" in text and "Film again" in text
     assert "Heiderscheit" in text  # sources named
     for banned in ("you have", "diagnos", "prevent"):

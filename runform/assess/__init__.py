@@ -20,6 +20,9 @@ from .ranges import reference_range
 __all__ = ["assess", "resolve_symptoms", "reference_range", "load_kb"]
 
 
+_SYMPTOM_NOTE = "nothing we could check stood out"
+
+
 def resolve_symptoms(names: Iterable[str], kb: KnowledgeBase | None = None) -> list[str]:
     """Symptom ids for what the runner typed; an unknown name is an InputError listing the choices."""
     kb = kb or load_kb()
@@ -56,7 +59,7 @@ def _symptom_notes(reported: list[str], fired: list[Fired], unchecked: list[Unch
         unmatched.append(sid)
         s = kb.symptoms[sid]
         missing = [u for u in unchecked if any(l.id == sid for l in u.spec.symptoms)]
-        text = f"{s.label[0].upper() + s.label[1:]}: nothing we could check stood out."
+        text = f"{s.label[0].upper() + s.label[1:]}: {_SYMPTOM_NOTE}."
         if missing:
             parts = [f"{u.spec.title.lower()} ({'; '.join(u.missing)})" for u in missing]
             text += " Could not check: " + ", ".join(parts) + "."
@@ -71,7 +74,9 @@ def assess(analysis: Analysis, *, pain=(), feels=(), baseline: Analysis | None =
     runner = analysis.runner
     runner.pain = [s for s in reported if kb.symptoms[s].kind == "pain"]
     runner.feels = [s for s in reported if kb.symptoms[s].kind == "feel"]
-    ctx = Context(summary=analysis.summary, runner=runner, baseline=baseline.summary if baseline else None)
+    video = any(i.kind == "video" for i in analysis.inputs)
+    ctx = Context(summary=analysis.summary, runner=runner, baseline=baseline.summary if baseline else None,
+                  video=video)
     fired: list[Fired] = []
     unchecked: list[Unchecked] = []
     for spec in kb.findings:
@@ -83,7 +88,7 @@ def assess(analysis: Analysis, *, pain=(), feels=(), baseline: Analysis | None =
     analysis.findings = rank(fired, ctx, kb, reported)
     analysis.unmatched_symptoms, symptom_notes = _symptom_notes(reported, fired, unchecked, kb)
     notes = symptom_notes + _unchecked_notes(unchecked)
-    analysis.notes = [n for n in analysis.notes if not n.startswith("Not checked (")] + \
-        [n for n in notes if n not in analysis.notes]
+    kept = [n for n in analysis.notes if not (n.startswith("Not checked (") or _SYMPTOM_NOTE in n)]
+    analysis.notes = kept + [n for n in notes if n not in kept]
     attach_plan(analysis, kb)
     analysis.baseline = compare(analysis, baseline) if baseline is not None else None

@@ -11,7 +11,7 @@ from typing import Any
 
 from ..schema import Analysis, MetricSummary
 from .ranges import metric_name, personal_range
-from .wording import fmt
+from .wording import fmt, fmt_u
 
 Z95 = 1.96
 
@@ -39,10 +39,10 @@ def compare_metric(now: MetricSummary, before: MetricSummary) -> dict[str, Any]:
     significant = abs(diff) > err
     verb = ("rose" if diff > 0 else "fell") if significant else "no clear change"
     text = (f"{name} {verb} from {fmt(before.value, now.unit)} to {fmt(now.value, now.unit)} "
-            f"({fmt(diff, now.unit, signed=True)}; measurement error ±{fmt(err, now.unit)})")
+            f"({fmt(diff, now.unit, signed=True)}; measurement error ±{fmt_u(err, now.unit)})")
     if not significant:
         text = (f"{name}: no clear change ({fmt(before.value, now.unit)} → {fmt(now.value, now.unit)}, "
-                f"within the measurement error of ±{fmt(err, now.unit)})")
+                f"within the measurement error of ±{fmt_u(err, now.unit)})")
     return {"id": now.id, "name": name, "unit": now.unit, "before": before.value, "after": now.value,
             "change": diff, "error_95": err, "significant": significant, "text": text}
 

@@ -13,7 +13,7 @@ from typing import Any
 
 from ..schema import MetricSummary, ReferenceRange, Runner
 from .ranges import PersonalRange, metric_name, metric_view, personal_range
-from .wording import fmt, fmt_range
+from .wording import fmt, fmt_range, fmt_u
 
 RUNNER_FIELDS = {"speed_mps": ("running speed", "m/s", "--speed"), "height_cm": ("height", "cm", "--height")}
 
@@ -23,6 +23,7 @@ class Context:
     summary: dict[str, MetricSummary]
     runner: Runner
     baseline: dict[str, MetricSummary] | None = None
+    video: bool = False  # values come from a video pose model: add its systematic error vs marker norms
 
 
 @dataclass
@@ -35,6 +36,7 @@ class Leaf:
     text: str = ""  # why it fired (numbers + units), or why it is fine
     missing: str | None = None  # why it could not be checked
     margin: float | None = None  # distance beyond the bound / uncertainty
+    u: float | None = None  # uncertainty the comparison used
     far: bool = False
     range: ReferenceRange | None = None
 
@@ -78,6 +80,10 @@ def _numeric_leaf(leaf: dict[str, Any], s: MetricSummary, ctx: Context) -> Leaf:
         u = 2.0 * u  # two side medians from half the steps each
     elif fld in ("left", "right"):
         u = math.sqrt(2.0) * u
+    model_note = ""
+    if ctx.video and pr and pr.video_error and fld == "value":
+        u = math.hypot(u, pr.video_error)
+        model_note = f", including the typical ±{fmt_u(pr.video_error, unit)} error of video pose models"
     direction = "below" if "below" in leaf else "above"
     raw = leaf[direction]
     bound = pr.bound(raw) if (pr and fld == "value") else float(raw)
@@ -87,10 +93,11 @@ def _numeric_leaf(leaf: dict[str, Any], s: MetricSummary, ctx: Context) -> Leaf:
     far = bool(pr and fld == "value" and raw in ("low", "high") and dist - u > pr.far)
     where = _bound_words(raw, pr, unit)
     text = (f"{name} {fmt(value, unit)} is {fmt(abs(dist), unit)} {direction} {where} "
-            f"(measurement uncertainty ±{fmt(u, unit)})")
+            f"(measurement uncertainty ±{fmt_u(u, unit)}{model_note})")
     if not fired:
-        text = f"{name} {fmt(value, unit)}: not beyond {where} by more than ±{fmt(u, unit)}"
-    return Leaf(fired, mid, value, text, margin=margin, far=far, range=pr.range if pr else None)
+        text = f"{name} {fmt(value, unit)}: not beyond {where} by more than ±{fmt_u(u, unit)}"
+    return Leaf(fired, mid, value, text, margin=margin, far=far, range=pr.range if pr else None,
+                u=u if fld == "value" else None)
 
 
 def _bound_words(raw: Any, pr: PersonalRange | None, unit: str) -> str:
@@ -128,7 +135,7 @@ def _baseline_leaf(leaf: dict[str, Any], s: MetricSummary, ctx: Context) -> Leaf
     mid = leaf["metric"]
     name = metric_name(mid)
     if ctx.baseline is None:
-        return Leaf(None, mid, missing=f"change in {name}: needs an earlier analysis (--baseline)")
+        return Leaf(None, mid, missing="needs an earlier analysis to compare with (--baseline)")
     b = ctx.baseline.get(mid)
     if b is None or b.status == "not_measured" or (b.value is None and b.category is None):
         return Leaf(None, mid, missing=f"change in {name}: not measured in the earlier analysis")
@@ -147,11 +154,11 @@ def _baseline_leaf(leaf: dict[str, Any], s: MetricSummary, ctx: Context) -> Leaf
         pct = 100.0 * change / b.value if b.value else 0.0
         ok = significant and pct > float(leaf["change_pct_above"])
         text = (f"{name} changed by {fmt(pct, '%', signed=True)} since the earlier video "
-                f"({fmt(b.value, s.unit)} → {fmt(s.value, s.unit)}; measurement error ±{fmt(1.96 * u_c, s.unit)})")
+                f"({fmt(b.value, s.unit)} → {fmt(s.value, s.unit)}; measurement error ±{fmt_u(1.96 * u_c, s.unit)})")
     else:
         ok = significant and change > float(leaf["change_above"])
         text = (f"{name} changed by {fmt(change, s.unit, signed=True)} since the earlier video "
-                f"(measurement error ±{fmt(1.96 * u_c, s.unit)})")
+                f"(measurement error ±{fmt_u(1.96 * u_c, s.unit)})")
     return Leaf(ok, mid, s.value, text, margin=abs(change) / (1.96 * u_c) if u_c else None)
 
 

@@ -44,6 +44,7 @@ class RangeSpec(BaseModel):
     height_ref_cm: float | None = None
     height_exponent: float = 0.0
     default_uncertainty: float
+    video_error: float = 0.0
     asymmetry_high: float | None = None
     source: str
     basis: str

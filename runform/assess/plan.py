@@ -33,7 +33,7 @@ def build_plan(findings: list[Finding], kb: KnowledgeBase) -> list[dict[str, Any
             "finding_id": f.id,
             "title": f.title,
             "focus": "now" if i == 0 else "next",
-            "start": "now" if i == 0 else f"after the change above feels natural (about week {start})",
+            "start": "now" if i == 0 else f"when the change above feels natural, about week {start}",
             "cue": f.cue,
             "drill": f.drill,
             "weeks": [{"weeks": p.weeks, "do": p.do} for p in spec.plan],

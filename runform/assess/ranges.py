@@ -24,6 +24,7 @@ class PersonalRange:
     sd: float | None
     far: float
     default_uncertainty: float
+    video_error: float
     name: str
     unit: str
 
@@ -72,7 +73,7 @@ def _note(spec: RangeSpec, done: list[str], runner: Runner | None) -> str:
     if missing:
         ref = f" (shown for {fmt(spec.speed_ref_mps, 'm/s')})" if "pace (--speed)" in missing else ""
         parts.append("Give your " + " and ".join(missing) + " for a matched range" + ref + ".")
-    if not adaptable:
+    if not adaptable and "population-wide" not in spec.basis.lower():
         parts.append("Population-wide range.")
     if runner and runner.sex:
         parts.append("Our sources give no separate norm by sex for this measure.")
@@ -95,7 +96,7 @@ def personal_range(metric_id: str, runner: Runner | None = None) -> PersonalRang
         far = float(spec.far if spec.far is not None else (high - low) / 4)
     rr = ReferenceRange(low=round(low, 4), high=round(high, 4), unit=spec.unit, source=spec.source,
                         personalised=bool(done), note=_note(spec, done, runner))
-    return PersonalRange(range=rr, mean=mean, sd=sd, far=far, default_uncertainty=spec.default_uncertainty,
+    return PersonalRange(range=rr, mean=mean, sd=sd, far=far, default_uncertainty=spec.default_uncertainty, video_error=spec.video_error,
                          name=spec.name, unit=spec.unit)
 
 

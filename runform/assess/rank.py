@@ -73,9 +73,12 @@ def build_finding(f: Fired, ctx: Context, kb: KnowledgeBase, severity: str) -> F
     spec = f.spec
     values: dict = {}
     ranges = {}
+    uncertainties = {}
     for leaf in f.outcome.leaves:
         if leaf.metric:
             values[leaf.metric] = leaf.value
+            if leaf.u is not None:
+                uncertainties[leaf.metric] = leaf.u
             if leaf.range is not None:
                 ranges[leaf.metric] = leaf.range
         elif leaf.value is not None:
@@ -90,12 +93,12 @@ def build_finding(f: Fired, ctx: Context, kb: KnowledgeBase, severity: str) -> F
     for link in spec.symptoms:
         if link.id in f.matched and link.opinion:
             opinion = True
-            explanation += (f" The link to {kb.symptoms[link.id].label} is coaching opinion: "
-                            "we found no study that tested it.")
+            explanation += (f" Linking it to what you reported ({kb.symptoms[link.id].label}) is coaching "
+                            "opinion: we found no study that tested it.")
     key = next((l for l in f.outcome.leaves if l.metric), None)
     return Finding(
         id=spec.id, title=spec.title, severity=severity, metric_ids=metric_ids(spec), values=values,
-        ranges=ranges, confidence=_confidence(spec, f.outcome, ctx), why=why, explanation=explanation,
+        ranges=ranges, uncertainties=uncertainties, confidence=_confidence(spec, f.outcome, ctx), why=why, explanation=explanation,
         evidence_level=spec.evidence, citations=list(spec.citations), symptoms=[s.id for s in spec.symptoms],
         matches_reported=f.matched, cue=spec.cue.strip(), drill=spec.drill.strip(), opinion=opinion,
         key_frame={"metric": key.metric} if key else None,

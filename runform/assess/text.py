@@ -5,7 +5,7 @@ from __future__ import annotations
 from ..schema import Analysis, Finding
 from .kb import LEVEL_WORDS, load_kb
 from .ranges import metric_name
-from .wording import fmt, fmt_range
+from .wording import fmt, fmt_range, fmt_u
 
 SEVERITY_WORDS = {"priority": "priority", "worth_a_look": "worth a look", "info": "for information"}
 HEADER_NOTE = ("This describes how you ran in this video and how it compares with other runners. It is not "
@@ -25,8 +25,9 @@ def _measured(f: Finding, a: Analysis) -> list[str]:
             continue
         unit = s.unit if s else (f.ranges[mid].unit if mid in f.ranges else "")
         text = f"{metric_name(mid)} {fmt(value, unit)}"
-        if s is not None and s.uncertainty is not None:
-            text += f" ± {fmt(s.uncertainty, unit)}"
+        u = f.uncertainties.get(mid, s.uncertainty if s is not None else None)
+        if u is not None:
+            text += f" ± {fmt_u(u, unit)}"
         r = f.ranges.get(mid)
         if r is not None:
             text += f" (typical{' for you' if r.personalised else ''}: {fmt_range(r.low, r.high, r.unit)})"
@@ -46,7 +47,7 @@ def _finding_block(i: int, f: Finding, a: Analysis) -> list[str]:
              f"- **Why it came up:** {f.why}",
              f"- **What it means:** {f.explanation}",
              f"- **Evidence:** {f.evidence_level} ({LEVEL_WORDS.get(f.evidence_level, '')})"
-             + (" - coaching opinion" if f.opinion else "") + f"; confidence in the measurement: {f.confidence}. "
+             + ("; the link to what you reported is coaching opinion" if f.opinion and f.evidence_level in ("P", "R", "L") else "") + f"; confidence in the measurement: {f.confidence}. "
              + (f"Sources: {refs}." if refs else ""),
              f"- **Cue:** {f.cue}",
              f"- **Drill:** {f.drill}", ""]
@@ -67,7 +68,7 @@ def _plan_lines(a: Analysis) -> list[str]:
     lines = []
     for item in a.plan:
         if item.get("type") == "practice":
-            lines.append(f"**{item['title']}** (start {item['start']}). Cue: {item['cue']}")
+            lines.append(f"**{item['title']}**. Start {item['start']}. Cue: {item['cue']} Drill: {item['drill']}")
             for w in item.get("weeks", []):
                 lines.append(f"- Weeks {w['weeks']}: {w['do']}")
             lines.append("")

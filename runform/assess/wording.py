@@ -44,6 +44,12 @@ def fmt(value: float | None, unit: str, *, signed: bool = False) -> str:
     return f"{text} {_UNIT_SHOWN.get(unit, unit)}" if unit not in ("%",) else f"{text} %"
 
 
+def fmt_u(value: float, unit: str) -> str:
+    """An uncertainty: one decimal more than the value, so a small one does not show as zero."""
+    d = _UNIT_DECIMALS.get(unit, 2) + 1
+    return f"{value:.{d}f} {_UNIT_SHOWN.get(unit, unit)}"
+
+
 def fmt_range(low: float | None, high: float | None, unit: str) -> str:
     if low is None and high is None:
         return "no range"
