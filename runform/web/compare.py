@@ -1,7 +1,9 @@
-"""Two sessions side by side: each metric's change, and whether it exceeds what measurement noise explains.
+"""Two sessions side by side: each metric's change, and whether it exceeds measurement error.
 
-A change counts as real only when it exceeds twice the combined standard uncertainty of the two
-values (about 95 % coverage), so a coach is not sent chasing frame-rate jitter.
+The verdict comes from runform's own comparison (runform.report.compare -> runform.assess.baseline:
+a change counts when |later - earlier| > 1.96 x the combined standard uncertainty); this module
+only adds the rows that could not be compared, so the page lists every metric of both sessions.
+When that engine is missing (a trimmed install) the same rule is applied here.
 """
 
 from __future__ import annotations
@@ -10,9 +12,9 @@ import math
 from pathlib import Path
 from typing import Any
 
-from ..schema import Analysis
+from ..schema import Analysis, MetricSummary
 
-COVERAGE = 2.0
+Z95 = 1.96
 
 
 def _meta(an: Analysis) -> dict[str, Any]:
@@ -22,48 +24,74 @@ def _meta(an: Analysis) -> dict[str, Any]:
             "findings": [{"id": f.id, "title": f.title, "severity": f.severity} for f in an.findings]}
 
 
-def _row(mid: str, ma, mb) -> dict[str, Any]:
-    m = ma or mb
-    row: dict[str, Any] = {"id": mid, "name": m.name, "unit": m.unit,
+def _engine():
+    try:
+        from ..report.compare import compare_analyses as engine
+    except ImportError:
+        return None
+    return engine
+
+
+def _fallback(before: Analysis, after: Analysis) -> dict[str, Any]:
+    rows = []
+    for mid, now in after.summary.items():
+        prev = before.summary.get(mid)
+        if prev is None or now.status != "ok" or prev.status != "ok":
+            continue
+        if now.value is None or prev.value is None:
+            if now.category or prev.category:
+                rows.append({"id": mid, "before": prev.category, "after": now.category,
+                             "significant": now.category != prev.category})
+            continue
+        if now.uncertainty is None or prev.uncertainty is None:
+            continue
+        diff = now.value - prev.value
+        err = Z95 * math.hypot(now.uncertainty, prev.uncertainty)
+        rows.append({"id": mid, "before": prev.value, "after": now.value, "change": diff, "error_95": err,
+                     "significant": abs(diff) > err})
+    return {"metrics": rows, "findings_resolved": sorted({f.id for f in before.findings} - {f.id for f in after.findings}),
+            "findings_new": sorted({f.id for f in after.findings} - {f.id for f in before.findings}),
+            "warnings": [], "summary": ""}
+
+
+def _row(mid: str, ma: MetricSummary | None, mb: MetricSummary | None, verdict: dict | None) -> dict[str, Any]:
+    m = mb or ma
+    row: dict[str, Any] = {"id": mid, "name": (verdict or {}).get("name") or m.name, "unit": m.unit,
                            "a": ma.value if ma else None, "b": mb.value if mb else None,
                            "a_uncertainty": ma.uncertainty if ma else None,
                            "b_uncertainty": mb.uncertainty if mb else None,
                            "a_category": ma.category if ma else None, "b_category": mb.category if mb else None,
-                           "delta": None, "uncertainty": None, "change": "not comparable"}
-    if ma is None or mb is None or ma.value is None or mb.value is None:
-        if row["a_category"] or row["b_category"]:
-            row["change"] = "same" if row["a_category"] == row["b_category"] else "changed"
+                           "delta": None, "error_95": None, "change": "not comparable", "text": None}
+    if verdict is None:  # the engine compares only metrics measured reliably in both sessions
+        if ma and mb and ma.value is not None and mb.value is not None:
+            row["delta"] = mb.value - ma.value
+            if "unreliable" in (ma.status, mb.status):
+                row["change"] = "unreliable"
         return row
-    if "unreliable" in (ma.status, mb.status):
-        row["delta"] = mb.value - ma.value
-        row["change"] = "unreliable"
+    row["text"] = verdict.get("text")
+    if verdict.get("change") is None:  # categorical
+        row["change"] = "changed" if verdict.get("significant") else "same"
         return row
-    delta = mb.value - ma.value
-    row["delta"] = delta
-    if ma.uncertainty is None or mb.uncertainty is None:
-        row["change"] = "no uncertainty"
-        return row
-    u = math.hypot(ma.uncertainty, mb.uncertainty)
-    row["uncertainty"] = u
-    if abs(delta) > COVERAGE * u:
-        row["change"] = "higher" if delta > 0 else "lower"
+    row["delta"], row["error_95"] = verdict["change"], verdict.get("error_95")
+    if verdict.get("significant"):
+        row["change"] = "higher" if verdict["change"] > 0 else "lower"
     else:
-        row["change"] = "within uncertainty"
+        row["change"] = "no clear change"
     return row
-
-
-def metric_diff(a: Analysis, b: Analysis) -> list[dict[str, Any]]:
-    ids = list(a.summary) + [k for k in b.summary if k not in a.summary]
-    return [_row(mid, a.summary.get(mid), b.summary.get(mid)) for mid in ids]
 
 
 def compare_analyses(path_a: Path, path_b: Path, ids: tuple[str, str] = ("", "")) -> dict[str, Any]:
     """Session A (earlier) vs B (later); changes read B - A."""
     a, b = Analysis.load(path_a), Analysis.load(path_b)
-    id_a, id_b = ids
-    titles_a = {f.id for f in a.findings}
-    titles_b = {f.id for f in b.findings}
-    return {"a": {"id": id_a, **_meta(a)}, "b": {"id": id_b, **_meta(b)}, "metrics": metric_diff(a, b),
-            "findings_new": sorted(titles_b - titles_a), "findings_gone": sorted(titles_a - titles_b),
-            "coverage": COVERAGE,
-            "note": f"A change is marked only when it exceeds {COVERAGE:g} x the combined standard uncertainty."}
+    engine = _engine()
+    result = engine(a, b) if engine else _fallback(a, b)
+    verdicts = {r["id"]: r for r in result.get("metrics", [])}
+    order = list(a.summary) + [k for k in b.summary if k not in a.summary]
+    rows = [_row(mid, a.summary.get(mid), b.summary.get(mid), verdicts.get(mid)) for mid in order]
+    return {"a": {"id": ids[0], **_meta(a)}, "b": {"id": ids[1], **_meta(b)}, "metrics": rows,
+            "findings_new": list(result.get("findings_new") or []),
+            "findings_gone": list(result.get("findings_resolved") or []),
+            "warnings": list(result.get("warnings") or []), "summary": result.get("summary") or "",
+            "engine": "runform.report.compare" if engine else "runform.web.compare",
+            "note": "A change is marked only when it exceeds the combined measurement error of both sessions "
+                    f"({Z95:g} x the combined standard uncertainty, about 95 %)."}

@@ -7,6 +7,7 @@ would fill the disk before any limit applied; hence this small streaming parser.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import AsyncIterator
@@ -175,9 +176,15 @@ def probe_video(path: Path) -> dict:
         if close:
             close()
         info = reader.info
-        return {"fps": float(info.fps), "n_frames": int(info.n_frames), "duration_s": float(info.duration),
-                "width": int(info.width), "height": int(info.height)}
+        return _finite({"fps": info.fps, "n_frames": info.n_frames, "duration_s": info.duration,
+                        "width": info.width, "height": info.height})
     return _probe_cv2(path)
+
+
+def _finite(info: dict) -> dict:
+    """JSON has no NaN: unknown values become None."""
+    return {k: (float(v) if k in ("fps", "duration_s") else int(v)) if v is not None and math.isfinite(v) else None
+            for k, v in info.items()}
 
 
 def _probe_cv2(path: Path) -> dict:
@@ -190,7 +197,7 @@ def _probe_cv2(path: Path) -> dict:
             raise InputError("The file is not a video we can decode.")
         fps = float(cap.get(cv2.CAP_PROP_FPS) or 0)
         n = int(cap.get(cv2.CAP_PROP_FRAME_COUNT) or 0)
-        return {"fps": fps, "n_frames": n, "duration_s": n / fps if fps > 0 else 0.0,
-                "width": int(frame.shape[1]), "height": int(frame.shape[0])}
+        return _finite({"fps": fps, "n_frames": n, "duration_s": n / fps if fps > 0 else None,
+                        "width": frame.shape[1], "height": frame.shape[0]})
     finally:
         cap.release()
