@@ -12,7 +12,8 @@ from . import app
 #: The demo runner: a recreational runner at 3.3 m/s who lands a little ahead with a straight-ish
 #: knee on the right, so the report has findings, a left/right difference and a symptom to match.
 DEMO_RUNNER = dict(fps=60.0, duration_s=10.0, speed_mps=3.3, cadence=158.0, height_cm=178.0, trunk_lean_deg=9.0,
-                   noise=1.5, seed=7, shank_angle_ic=9.0, knee_flexion_ic=9.0,
+                   noise=1.5, seed=7,
+                   left=dict(knee_flexion_ic=9.0, shank_angle_ic=9.0),
                    right=dict(knee_flexion_ic=6.0, shank_angle_ic=12.0, knee_flexion_stance_peak=36.0))
 DEMO_PAIN = ("knee",)
 

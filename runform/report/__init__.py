@@ -74,23 +74,34 @@ def _plan_pictures(analysis: Analysis, kps: KeypointSeries) -> tuple[dict[str, P
     """Which frames to draw: one per finding, the key moments per foot, and every contact for the strips."""
     pics: dict[str, Picture] = {}
 
-    def add(key: str, pick: cx.StepPick | None, label: str) -> None:
+    view = analysis_view(analysis)
+
+    def add(key: str, pick: cx.StepPick | None, label: str, metric: str | None = None) -> None:
         if pick is None:
             return
+        overlays = fr.OVERLAYS_BY_METRIC.get(metric or "") or fr.OVERLAYS_BY_EVENT.get(pick.event, fr.OVERLAYS_BY_EVENT[None])
+        if view != "side":
+            overlays = ("pelvis",)
         spec = fr.FrameSpec(frame=pick.frame, row=_row(kps, pick.time_s, pick.frame), foot=pick.foot,
-                            event=pick.event, overlays=fr.OVERLAYS_BY_EVENT.get(pick.event, fr.OVERLAYS_BY_EVENT[None]),
-                            label=label)
+                            event=pick.event, overlays=overlays, label=label)
         pics[key] = Picture(spec, key)
 
     for f in cx.ordered_findings(analysis)[:MAX_FINDING_FRAMES]:
-        pick = cx.finding_pick(f, analysis)
+        metric = f.metric_ids[0] if f.metric_ids else None
+        s = analysis.summary.get(metric or "")
+        if s is not None and s.view not in (view, "unknown") and not (s.view == "rear" and view == "front"):
+            continue  # measured on another clip than the keypoints we were given: no honest picture
+        pick = cx.finding_pick(f, analysis, view=view)
         if pick is not None and pick.event == "SWING":
             pick = _swing_peak(analysis, kps, pick)
         if pick is not None:
-            add(f"finding:{f.id}", pick, f"{pick.foot} {cx.EVENT_LABEL.get(pick.event, pick.event)}, t {_t(kps, pick)} s")
+            add(f"finding:{f.id}", pick, f"{pick.foot} {cx.EVENT_LABEL.get(pick.event, pick.event)}, t {_t(kps, pick)} s",
+                metric)
+    moments = (("IC", "overstride"), ("MS", "hip_ankle_offset_ms"), ("TO", "thigh_extension_to")) if view == "side" \
+        else (("MS", "pelvic_drop"),)
     for foot in ("left", "right"):
-        for event, metric in (("IC", "overstride"), ("MS", "hip_ankle_offset_ms"), ("TO", "thigh_extension_to")):
-            pick = cx.pick_step(analysis, metric, foot=foot, event=event)
+        for event, metric in moments:
+            pick = cx.pick_step(analysis, metric, foot=foot, event=event, view=view)
             if pick is not None and pick.foot == foot:
                 add(f"moment:{foot}:{event}", pick, f"{foot} {cx.EVENT_LABEL[event]}, t {_t(kps, pick)} s")
 
@@ -103,7 +114,8 @@ def _plan_pictures(analysis: Analysis, kps: KeypointSeries) -> tuple[dict[str, P
             mine = [mine[int(i)] for i in np.linspace(0, len(mine) - 1, MAX_CONTACTS)]
         for n, e in enumerate(mine):
             spec = fr.FrameSpec(frame=e.frame, row=_row(kps, e.time_s, e.frame), foot=foot, event="IC",
-                                overlays=("shank", "heel_hip"), label=f"#{n + 1} t {e.time_s:.2f} s")
+                                overlays=("shank", "heel_hip") if analysis_view(analysis) == "side" else ("pelvis",),
+                                label=f"#{n + 1} t {e.time_s:.2f} s")
             contacts[foot].append(Picture(spec, f"contact:{foot}:{n}"))
     return pics, contacts
 
@@ -176,8 +188,11 @@ def _video_pass(video: Path, kps: KeypointSeries, analysis: Analysis, pics: list
 
 
 def _step_metric_labels(analysis: Analysis, steps: pd.DataFrame) -> dict[str, tuple[str, str]]:
+    """Per-step metrics worth a panel: numeric, measured, and not a cm copy of a leg-length one."""
     out = {}
     for mid, s in analysis.summary.items():
+        if mid.endswith("_cm") and mid[:-3] in analysis.summary:
+            continue
         if mid in steps.columns and s.category is None and s.status != "not_measured":
             out[mid] = (s.name, s.unit)
     return out
@@ -192,11 +207,13 @@ def build_context(analysis: Analysis, out_dir: Path, *, kps: KeypointSeries | No
     ctx: dict[str, Any] = {
         "a": analysis, "synthetic": cx.is_synthetic(analysis, kps), "findings": findings,
         "metrics": cx.metric_rows(analysis, ranges), "quality": cx.quality_facts(analysis),
-        "plan": cx.plan_items(analysis.plan), "notes": analysis.notes,
+        "plan": cx.plan_items(analysis.plan),
         "unmeasured": [r for r in cx.metric_rows(analysis, ranges) if r["status"] != "ok"],
         "video_file": None, "moments": [], "contacts": {}, "timeseries": None, "distributions": None,
-        "confidence_plot": None, "pictures_from": None, "baseline": None,
+        "confidence_plot": None, "pictures_from": None, "baseline": None, "video_poster": None,
     }
+    said = {f"{r['name']}: {r['reason']}" for r in ctx["unmeasured"]}
+    ctx["notes"] = [n for n in analysis.notes if n not in said]  # the unmeasured list already says these
     if analysis.baseline:
         from .compare import baseline_view
 
@@ -228,8 +245,11 @@ def build_context(analysis: Analysis, out_dir: Path, *, kps: KeypointSeries | No
         p = pics.get(f"finding:{f['f'].id}")
         f["picture"] = fr.jpeg_data_uri(p.uri) if p is not None else None
         f["picture_values"] = p.values if p is not None else {}
-    ctx["moments"] = [{"label": k.split(":", 1)[1].replace(":", " "), "uri": fr.jpeg_data_uri(p.uri)}
-                      for k, p in pics.items() if k.startswith("moment:")]
+    if ctx["video_file"] and pics:
+        first = next(iter(pics.values()))
+        ctx["video_poster"] = fr.jpeg_data_uri(_fit_width(first.uri, 480), quality=60)
+    ctx["moments"] = [{"label": f"{p.spec.foot} {cx.EVENT_LABEL.get(p.spec.event, p.spec.event)}",
+                       "uri": fr.jpeg_data_uri(p.uri)} for k, p in pics.items() if k.startswith("moment:")]
     for foot, ps in contacts.items():
         img = fr.strip([p.uri for p in ps], max_n=MAX_CONTACTS)
         if img is None:

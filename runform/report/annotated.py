@@ -62,12 +62,44 @@ class H264Writer:
 class LiveOverlay:
     """Draws one video frame's annotations; keeps the recent events so they stay visible a moment."""
 
+    WINDOW_S = 1.5  # the gait timeline shows this much before and after the current frame
+
     def __init__(self, kps: KeypointSeries, events, direction: int, fps: float):
         self.kps, self.d = kps, direction
-        self.hold = max(1, int(round(0.25 * (fps or 30))))  # show an event label for ~0.25 s
+        self.hold = max(1, int(round(0.2 * (fps or 30))))  # show an event label for ~0.2 s
         self.events = sorted(((e.frame, e.foot, e.type) for e in events), key=lambda e: e[0])
         self.knee = {s: geo.knee_flexion(kps, s) for s in ("left", "right")}
         self.lean = geo.trunk_lean(kps, direction)
+        self.stances = self._stances(events)
+
+    @staticmethod
+    def _stances(events) -> dict[str, list[tuple[float, float]]]:
+        out: dict[str, list[tuple[float, float]]] = {"left": [], "right": []}
+        for foot in out:
+            ics = sorted(e.time_s for e in events if e.foot == foot and e.type == "IC")
+            tos = sorted(e.time_s for e in events if e.foot == foot and e.type == "TO")
+            for ic in ics:
+                later = [t for t in tos if t > ic]
+                if later:
+                    out[foot].append((ic, later[0]))
+        return out
+
+    def timeline(self, img: np.ndarray, time_s: float, fs: float) -> None:
+        """Bottom band: stance of each foot as bars over +-1.5 s, the current instant as a line."""
+        h, w = img.shape[:2]
+        row_h = max(10, int(16 * fs))
+        top = h - 2 * row_h - 12
+        roi = img[top:h]
+        roi[:] = (0.35 * roi + 0.65 * 25).astype(np.uint8)
+        x_of = lambda t: int((t - time_s + self.WINDOW_S) / (2 * self.WINDOW_S) * w)  # noqa: E731
+        for i, foot in enumerate(("left", "right")):
+            y = top + 6 + i * row_h
+            for a, b in self.stances[foot]:
+                if b >= time_s - self.WINDOW_S and a <= time_s + self.WINDOW_S:
+                    cv2.rectangle(img, (x_of(a), y), (x_of(b), y + row_h - 3), fr.side_colour(foot), -1)
+            cv2.putText(img, foot[0].upper(), (4, y + row_h - 5), cv2.FONT_HERSHEY_SIMPLEX, fs * 0.45, fr.WHITE, 1,
+                        cv2.LINE_AA)
+        cv2.line(img, (w // 2, top), (w // 2, h), fr.WHITE, 2)
 
     def draw(self, img: np.ndarray, frame: int, row: int, time_s: float, scale: float) -> np.ndarray:
         h = img.shape[0]
@@ -81,6 +113,10 @@ class LiveOverlay:
             k = self.knee[side][row]
             if np.isfinite(k):
                 lines.append((f"{side} knee {k:.0f} deg", fr.side_colour(side)))
+                p = self.kps.xy[row, self.kps.index(f"{side}_knee")]
+                if np.all(np.isfinite(p)):
+                    q = view(p)
+                    fr.put_text(img, f"{k:.0f}", (q[0] + 8, q[1] - 6), fs * 0.6, fr.side_colour(side))
         for f, foot, typ in self.events:
             if f <= frame < f + self.hold:
                 word = {"IC": "CONTACT", "MS": "MIDSTANCE", "TO": "TOE-OFF"}[typ]
@@ -88,6 +124,6 @@ class LiveOverlay:
                 p = self.kps.xy[row, self.kps.index(f"{foot}_{'toe' if typ == 'TO' else 'heel'}")]
                 if np.all(np.isfinite(p)):
                     cv2.circle(img, view(p), int(14 * fs), fr.side_colour(foot), 3, cv2.LINE_AA)
-        for i, (text, colour) in enumerate(lines):
-            fr.put_text(img, text, (10, int((i + 1) * 32 * fs)), fs * 0.8, colour)
+        fr.panel(img, lines, fs * 1.25)
+        self.timeline(img, time_s, fs)
         return img

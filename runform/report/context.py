@@ -188,14 +188,14 @@ def pick_step(analysis: Analysis, metric_id: str | None, *, foot: str | None = N
     return StepPick(f, event, int(nxt["frame"]), float(nxt["time_s"]))
 
 
-def finding_pick(f: Finding, analysis: Analysis) -> StepPick | None:
+def finding_pick(f: Finding, analysis: Analysis, view: str = "side") -> StepPick | None:
     """Use the finding's own key_frame when it names one, else a typical step for its first metric."""
     kf = f.key_frame or {}
     metric = f.metric_ids[0] if f.metric_ids else None
     event = kf.get("event") or METRIC_EVENT.get(metric or "", "IC")
     if kf.get("frame") is not None:
         return StepPick(kf.get("foot") or "left", str(event), int(kf["frame"]), kf.get("time_s"))
-    return pick_step(analysis, metric, foot=kf.get("foot"), event=event)
+    return pick_step(analysis, metric, foot=kf.get("foot"), event=event, view=view)
 
 
 def quality_facts(analysis: Analysis) -> list[dict[str, Any]]:

@@ -25,6 +25,7 @@ GUIDE = (0, 215, 255)
 WHITE = (255, 255, 255)
 BLACK = (0, 0, 0)
 CANVAS = (246, 244, 240)
+HEEL = (255, 110, 255)
 
 BONES = (
     ("left_shoulder", "right_shoulder"), ("left_hip", "right_hip"),
@@ -42,8 +43,19 @@ OVERLAYS_BY_EVENT = {
     "IC": ("trunk", "shank", "heel_hip", "knee"),
     "MS": ("trunk", "plumb", "knee"),
     "TO": ("trunk", "thigh", "knee"),
-    "SWING": ("knee",),
+    "SWING": ("knee", "thigh"),
     None: ("trunk", "knee"),
+}
+#: A finding's picture shows the guide for its own metric first (its value heads the caption list).
+OVERLAYS_BY_METRIC = {
+    "overstride": ("heel_hip", "shank", "knee"), "overstride_cm": ("heel_hip", "shank", "knee"),
+    "shank_angle_ic": ("shank", "heel_hip", "knee"), "foot_strike_angle": ("foot", "shank", "knee"),
+    "foot_strike_pattern": ("foot", "shank", "knee"), "knee_flexion_ic": ("knee", "shank", "heel_hip"),
+    "knee_flexion_stance_peak": ("knee", "plumb"), "knee_flexion_swing_peak": ("knee", "thigh"),
+    "trunk_lean_ic": ("trunk", "shank"), "trunk_lean_stance": ("trunk", "plumb"),
+    "hip_ankle_offset_ms": ("plumb", "trunk", "knee"), "thigh_extension_to": ("thigh", "trunk", "knee"),
+    "pelvic_drop": ("pelvis",), "hip_adduction": ("pelvis",), "step_width": ("pelvis",),
+    "step_width_cm": ("pelvis",), "crossover": ("pelvis",),
 }
 
 
@@ -124,6 +136,23 @@ def put_text(img: np.ndarray, text: str, org: tuple[int, int], scale: float, col
     cv2.putText(img, text, org, cv2.FONT_HERSHEY_SIMPLEX, scale, colour, th, cv2.LINE_AA)
 
 
+def panel(img: np.ndarray, rows: list[tuple[str, tuple[int, int, int]]], fs: float, origin=(0, 0)) -> None:
+    """Lines of coloured text on a translucent dark box, readable on any background."""
+    if not rows:
+        return
+    scale = fs * 0.62
+    lh = int(26 * fs)
+    x0, y0 = origin
+    w = max(cv2.getTextSize(t, cv2.FONT_HERSHEY_SIMPLEX, scale, 1)[0][0] for t, _ in rows) + 14
+    h = lh * len(rows) + 8
+    w, h = min(w, img.shape[1] - x0), min(h, img.shape[0] - y0)
+    roi = img[y0:y0 + h, x0:x0 + w]
+    roi[:] = (0.35 * roi + 0.65 * 25).astype(np.uint8)
+    for i, (text, colour) in enumerate(rows):
+        cv2.putText(img, text, (x0 + 7, y0 + lh * (i + 1)), cv2.FONT_HERSHEY_SIMPLEX, scale, colour,
+                    max(1, int(round(scale * 1.6))), cv2.LINE_AA)
+
+
 def _dashed(img: np.ndarray, a: tuple[int, int], b: tuple[int, int], colour, th: int, dash: int = 8) -> None:
     n = max(1, int(np.hypot(b[0] - a[0], b[1] - a[1]) // dash))
     for i in range(0, n, 2):
@@ -173,19 +202,7 @@ class Overlay:
 
     def finish(self, label: str = "") -> None:
         """Values stacked top-left on a dark panel, each in the colour of the line it belongs to."""
-        scale = self.fs * 0.62
-        lh = int(26 * self.fs)
-        rows = self.captions + ([(label, WHITE)] if label else [])
-        if not rows:
-            return
-        w = max(cv2.getTextSize(t, cv2.FONT_HERSHEY_SIMPLEX, scale, 1)[0][0] for t, _ in rows) + 14
-        h = lh * len(rows) + 8
-        panel = self.img[:h, :w].copy()
-        cv2.rectangle(panel, (0, 0), (w, h), (25, 25, 25), -1)
-        self.img[:h, :w] = cv2.addWeighted(panel, 0.65, self.img[:h, :w], 0.35, 0)
-        for i, (text, colour) in enumerate(rows):
-            cv2.putText(self.img, text, (7, lh * (i + 1)), cv2.FONT_HERSHEY_SIMPLEX, scale, colour,
-                        max(1, int(round(scale * 1.6))), cv2.LINE_AA)
+        panel(self.img, self.captions + ([(label, WHITE)] if label else []), self.fs)
 
     def trunk(self, foot: str | None) -> None:
         hip, sh = self.mid("left_hip", "right_hip"), self.mid("left_shoulder", "right_shoulder")
@@ -240,10 +257,10 @@ class Overlay:
             return
         h, e = self.view(hip), self.view(heel)
         _dashed(self.img, h, (h[0], e[1]), self.ref, max(1, self.th - 1))
-        cv2.arrowedLine(self.img, (h[0], e[1]), e, (255, 0, 255), self.th + 1, cv2.LINE_AA, tipLength=0.15)
+        cv2.arrowedLine(self.img, (h[0], e[1]), e, HEEL, self.th + 1, cv2.LINE_AA, tipLength=0.15)
         dist = self.d * (heel[0] - hip[0]) / self.L
         self.values["heel_ahead_of_hip"] = dist
-        self.caption(f"heel {dist:+.2f} L from hip", (255, 0, 255))
+        self.caption(f"heel {dist:+.2f} L ahead of hip", HEEL)
 
     def thigh(self, foot: str | None) -> None:
         if not foot:
@@ -258,6 +275,35 @@ class Overlay:
         self.values["thigh_extension"] = ang
         self.caption(f"thigh {ang:+.1f} deg behind vertical", GUIDE)
 
+    def foot(self, foot: str | None) -> None:
+        """Heel-to-toe line against the horizontal (raw image angle, + = toe up)."""
+        if not foot:
+            return
+        heel, toe = self.p(f"{foot}_heel"), self.p(f"{foot}_toe")
+        if not (_ok(heel) and _ok(toe)):
+            return
+        a, b = self.view(heel), self.view(toe)
+        length = int(np.hypot(b[0] - a[0], b[1] - a[1]))
+        _dashed(self.img, a, (a[0] + self.d * length, a[1]), self.ref, self.th)
+        cv2.line(self.img, a, b, GUIDE, self.th + 2, cv2.LINE_AA)
+        ang = float(np.degrees(np.arctan2(heel[1] - toe[1], self.d * (toe[0] - heel[0]))))
+        self.values["foot_angle"] = ang
+        self.caption(f"foot {ang:+.1f} deg vs horizontal (toe up +)", GUIDE)
+
+    def pelvis(self, foot: str | None) -> None:
+        """Rear/front view: the hip-to-hip line against the horizontal."""
+        lh, rh = self.p("left_hip"), self.p("right_hip")
+        if not (_ok(lh) and _ok(rh)):
+            return
+        a, b = self.view(lh), self.view(rh)
+        mid = ((a[0] + b[0]) // 2, (a[1] + b[1]) // 2)
+        half = max(abs(b[0] - a[0]), 20)
+        _dashed(self.img, (mid[0] - half, mid[1]), (mid[0] + half, mid[1]), self.ref, self.th)
+        cv2.line(self.img, a, b, GUIDE, self.th + 2, cv2.LINE_AA)
+        ang = float(np.degrees(np.arctan2(lh[1] - rh[1], abs(rh[0] - lh[0]) + 1e-9)))
+        self.values["pelvis_tilt"] = ang
+        self.caption(f"pelvis {abs(ang):.1f} deg, {'left' if ang > 0 else 'right'} hip lower", GUIDE)
+
     def knee(self, foot: str | None) -> None:
         for side in ((foot,) if foot else ("left", "right")):
             knee = self.p(f"{side}_knee")
@@ -267,6 +313,8 @@ class Overlay:
             if not np.isfinite(flex):
                 continue
             self.values[f"knee_flexion_{side}"] = flex
+            if foot:
+                self.caption(f"{side} knee bend {flex:.0f} deg", side_colour(side))
             k = self.view(knee)
             put_text(self.img, f"{flex:.0f} deg", (k[0] + 8, k[1] - 8), self.fs * 0.7, side_colour(side))
 
