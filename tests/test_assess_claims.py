@@ -365,3 +365,29 @@ def test_generated_texts_follow_wording_rules(sc):
     bad = [(t, check_text(t)) for t in texts if check_text(t)]
     assert not bad, bad
     assert all(np.isfinite(v) for f in a.findings for v in f.values.values() if isinstance(v, float))
+
+
+# ---------------------------------------------------------------- end to end on real mocap
+
+@pytest.fixture(scope="module")
+def rbds001():
+    """Fukuchi 2017 runner RBDS001 at 2.5 m/s (markers projected to 2D), through the whole pipeline."""
+    from runform.api import analyze
+
+    path = shared_path("mocap", "fukuchi2017_rbds001", "RBDS001runT25markers.txt")
+    return analyze(path, speed_mps=2.5, height_cm=181.0, report=False)
+
+
+def test_real_mocap_runner_is_described_not_flagged(rbds001):
+    """A trained runner at easy pace: nothing worth a look; the forefoot landing the dataset records
+    (RBDSinfo: forefoot at every speed) is described as information only."""
+    a = rbds001.model_copy(deep=True)
+    assess(a)
+    assert {f.severity for f in a.findings} <= {"info"}
+    assert "forefoot_strike" in ids(a)
+    assert not [p for p in a.plan if p["type"] == "practice"]
+    with_pain = rbds001.model_copy(deep=True)
+    assess(with_pain, pain=["achilles"])
+    assert get(with_pain, "forefoot_strike").severity == "priority"
+    assert "recent_change" not in ids(with_pain)
+    assert any("--baseline" in n for n in with_pain.notes)
