@@ -87,7 +87,7 @@ def _plan_pictures(analysis: Analysis, kps: KeypointSeries) -> tuple[dict[str, P
         pics[key] = Picture(spec, key)
 
     for f in cx.ordered_findings(analysis)[:MAX_FINDING_FRAMES]:
-        metric = f.metric_ids[0] if f.metric_ids else None
+        metric = cx.finding_metric(f)
         s = analysis.summary.get(metric or "")
         if s is not None and s.view not in (view, "unknown") and not (s.view == "rear" and view == "front"):
             continue  # measured on another clip than the keypoints we were given: no honest picture

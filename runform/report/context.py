@@ -188,10 +188,16 @@ def pick_step(analysis: Analysis, metric_id: str | None, *, foot: str | None = N
     return StepPick(f, event, int(nxt["frame"]), float(nxt["time_s"]))
 
 
-def finding_pick(f: Finding, analysis: Analysis, view: str = "side") -> StepPick | None:
-    """Use the finding's own key_frame when it names one, else a typical step for its first metric."""
+def finding_metric(f: Finding) -> str | None:
+    """The metric a finding's picture should show: the one its key_frame names, else its first."""
     kf = f.key_frame or {}
-    metric = f.metric_ids[0] if f.metric_ids else None
+    return kf.get("metric") or (f.metric_ids[0] if f.metric_ids else None)
+
+
+def finding_pick(f: Finding, analysis: Analysis, view: str = "side") -> StepPick | None:
+    """Use the finding's own key_frame when it names a frame, else a typical step for its metric."""
+    kf = f.key_frame or {}
+    metric = finding_metric(f)
     event = kf.get("event") or METRIC_EVENT.get(metric or "", "IC")
     if kf.get("frame") is not None:
         return StepPick(kf.get("foot") or "left", str(event), int(kf["frame"]), kf.get("time_s"))
