@@ -213,7 +213,9 @@ def test_claim_overstride_straight_knee_low_back():
 def test_claim_trunk_and_pelvis_rotation():
     a = run(runner_summary(rear=True, trunk_rotation=0.03), pain=["low-back"])
     f = get(a, "low_trunk_rotation")
-    assert f.severity == "priority" and f.confidence == "low"
+    # linked to the reported pain and ranked first, but a low-confidence proxy is never a priority
+    assert a.findings[0] is f and f.matches_reported == ["low-back"]
+    assert f.severity == "worth_a_look" and f.confidence == "low"
     side_only = run(runner_summary(), pain=["low-back"])
     assert side_only.unmatched_symptoms == ["low-back"]
     note = next(n for n in side_only.notes if n.startswith("Lower back"))
@@ -301,6 +303,12 @@ def test_not_measured_and_unreliable_never_fire():
         a = run(runner_summary(cadence=m), pain=["knee"])
         assert "low_cadence" not in ids(a)
         assert any("only 2 steps seen" in n for n in a.notes)
+
+
+def test_low_confidence_is_never_a_priority():
+    s = runner_summary(cadence=metric("cadence", 170 - 16 - 2.5, 2.0))  # 1.25 uncertainties beyond the band
+    f = get(run(s, pain=["knee"]), "low_cadence")
+    assert f.confidence == "low" and f.severity == "worth_a_look" and f.matches_reported == ["knee-front"]
 
 
 def test_no_priority_without_symptoms_unless_far_out():

@@ -121,14 +121,14 @@ def rank(fired: list[Fired], ctx: Context, kb: KnowledgeBase, reported: list[str
     n_priority = 0
     out: list[Finding] = []
     for f in fired:
-        candidate = bool(f.matched) or f.far
+        f.finding = build_finding(f, ctx, kb, "worth_a_look")
+        # a priority needs a link to a reported symptom (or a value far out of range) and a
+        # measurement we trust at least moderately
+        candidate = (bool(f.matched) or f.far) and f.finding.confidence != "low"
         if candidate and n_priority < MAX_PRIORITIES:
-            severity, n_priority = "priority", n_priority + 1
+            f.finding.severity, n_priority = "priority", n_priority + 1
         elif f.spec.severity == "info" and not f.matched:
-            severity = "info"
-        else:
-            severity = "worth_a_look"
-        f.finding = build_finding(f, ctx, kb, severity)
+            f.finding.severity = "info"
         out.append(f.finding)
     order = {"priority": 0, "worth_a_look": 1, "info": 2}
     return sorted(out, key=lambda x: order[x.severity])
