@@ -152,7 +152,7 @@ def make_analysis(kps: KeypointSeries, *, with_findings: bool = True) -> Analysi
                 direction="right" if d > 0 else "left", treadmill=True, treadmill_detected=True,
                 warnings=["far leg partly hidden (test warning)"])
     return Analysis(runner=Runner(name="Test Runner"),
-                    inputs=[InputInfo(path="synthetic", kind="synthetic", fps=kps.fps, n_frames=len(kps),
+                    inputs=[InputInfo(path="/a/long/folder/name/without/any/spaces/to/check/wrapping_on_phones/clip.mp4", kind="synthetic", fps=kps.fps, n_frames=len(kps),
                                       duration_s=len(kps) / kps.fps, width=kps.width, height=kps.height)],
                     quality=[q], events=events, steps=steps, summary=summary, findings=findings,
                     plan=[{"title": "Week 1-2: land under the hip", "cue": "Step under you", "minutes": 10}],
@@ -370,3 +370,10 @@ def test_report_shows_baseline_and_plan_from_assess(runner, tmp_path):
     html = write_report(now, tmp_path).read_text()
     assert 'id="baseline"' in html and 'id="cmp-knee_flexion_ic"' in html
     assert "Weeks 1-2" in html and "5 x 1 min at +5 % cadence" in html and "Film again" in html
+
+
+def test_uncertainty_never_shows_as_zero():
+    assert cx.fmt_u(0.004, "L") == "± 0.004 L"
+    assert cx.fmt_u(0.011, "L") == "± 0.01 L"
+    assert cx.fmt_u(1.46, "deg") == "± 1.5 deg"
+    assert cx.fmt_u(None, "deg") == "–"

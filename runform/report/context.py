@@ -45,6 +45,16 @@ def fmt(v: Any, unit: str = "", *, signed: bool = False) -> str:
     return f"{s} {unit}".strip()
 
 
+def fmt_u(u: float | None, unit: str) -> str:
+    """An uncertainty: the unit's precision, or two significant digits when that would show 0."""
+    if u is None or not np.isfinite(u):
+        return "–"
+    d = decimals(unit)
+    if 0 < abs(u) < 0.5 * 10 ** -d:
+        return f"± {u:.2g} {unit}".strip()
+    return f"± {fmt(u, unit)}"
+
+
 def fmt_range(r: ReferenceRange | None) -> str:
     if r is None:
         return ""
@@ -103,7 +113,7 @@ def metric_rows(analysis: Analysis, ranges: dict[str, ReferenceRange]) -> list[d
         rows.append({
             "id": mid, "name": s.name, "unit": s.unit, "view": s.view, "value": value,
             "spread": fmt(s.spread, s.unit) if s.spread is not None else "–",
-            "uncertainty": f"± {fmt(s.uncertainty, s.unit)}" if s.uncertainty is not None else "–",
+            "uncertainty": fmt_u(s.uncertainty, s.unit),
             "left": fmt(s.left, s.unit), "right": fmt(s.right, s.unit),
             "asymmetry": fmt(s.asymmetry, s.unit), "n": s.n, "status": s.status, "reason": s.reason or "",
             "range": fmt_range(r), "range_source": r.source if r else "", "range_note": (r.note or "") if r else "",
@@ -123,7 +133,7 @@ def finding_view(f: Finding, analysis: Analysis) -> dict[str, Any]:
         s = analysis.summary.get(mid)
         unit = s.unit if s else ""
         r = f.ranges.get(mid)
-        u = f" ± {fmt(s.uncertainty, unit)}" if s is not None and s.uncertainty is not None and v == s.value else ""
+        u = " " + fmt_u(s.uncertainty, unit) if s is not None and s.uncertainty is not None and v == s.value else ""
         values.append({"name": s.name if s else mid.replace("_", " "), "value": fmt(v, unit) + u,
                        "range": fmt_range(r), "source": r.source if r else "", "personalised": bool(r and r.personalised)})
     return {"f": f, "severity_label": SEVERITY_LABEL.get(f.severity, f.severity), "vals": values}
