@@ -89,3 +89,5 @@ def test_rendered_text_without_findings():
     a = run(runner_summary())
     text = render_findings_text(a)
     assert "Nothing we could check was outside the typical range" in text
+    assert "## Within the typical range" in text and "- cadence 170 steps/min (typical for you: 154 to 186 steps/min)" in text
+    assert "add --speed" not in text and "add --height (cm)" in text

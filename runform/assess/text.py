@@ -79,11 +79,40 @@ def _plan_lines(a: Analysis) -> list[str]:
     return lines
 
 
+def _within_range(a: Analysis) -> list[str]:
+    """Measured metrics that sit inside their reference range (within the measurement uncertainty)."""
+    from .ranges import personal_range
+
+    flagged = {m for f in a.findings for m in f.metric_ids}
+    out = []
+    for mid, s in a.summary.items():
+        pr = personal_range(mid, a.runner)
+        if pr is None or s.status != "ok" or s.value is None or mid in flagged:
+            continue
+        u = s.uncertainty or 0.0
+        if pr.range.low - u <= s.value <= pr.range.high + u:
+            out.append(f"{metric_name(mid)} {fmt(s.value, s.unit)} "
+                       f"(typical{' for you' if pr.range.personalised else ''}: "
+                       f"{fmt_range(pr.range.low, pr.range.high, pr.range.unit)})")
+    return out
+
+
+def _context_lines(a: Analysis) -> list[str]:
+    lines = []
+    if a.runner.speed_mps is None:
+        lines.append("No running speed given: ranges that depend on pace are shown for a reference pace; "
+                     "add --speed (m/s) for a pace-matched comparison.")
+    if a.runner.height_cm is None:
+        lines.append("No height given: distances are in leg lengths (L); add --height (cm) for centimetres.")
+    return lines
+
+
 def render_findings_text(analysis: Analysis) -> str:
     """Markdown a runner can read: priorities, details, unmatched symptoms, plan, baseline."""
     kb = load_kb()
     a = analysis
     lines = ["## What stood out", "", HEADER_NOTE, ""]
+    lines += [" ".join(_context_lines(a)), ""] if _context_lines(a) else []
     reported = list(a.runner.pain) + list(a.runner.feels)
     if reported:
         lines += ["You reported: " + ", ".join(kb.symptoms[s].label if s in kb.symptoms else s for s in reported) + ".", ""]
@@ -107,6 +136,9 @@ def render_findings_text(analysis: Analysis) -> str:
         for f in rest:
             n += 1
             lines += _finding_block(n, f, a)
+    within = _within_range(a)
+    if within:
+        lines += ["## Within the typical range", ""] + [f"- {w}" for w in within] + [""]
     if a.unmatched_symptoms or a.notes:
         lines += ["## What we could not link or check", ""]
         lines += [f"- {note}" for note in a.notes] + [""]
