@@ -297,3 +297,43 @@ def test_blazepose_on_treadmill_clip_matches_rtmpose_reference():
         if "hip" not in ours:
             d_other = np.linalg.norm(kps[ours] - frames[:, names.index(other), :2], axis=1)
             assert np.nanmedian(d_other) > 3 * med
+
+
+def test_selection_waits_while_nobody_runs_yet():
+    """A start from blocks: the first seconds show nobody running, so the window grows."""
+    from runform.errors import NotRunningError
+
+    n = 300
+    a = np.tile([200.0, 400.0], (n, 1))
+    b = np.tile([900.0, 400.0], (n, 1))
+    calls = []
+
+    def select(cands, index=None, point=None):
+        calls.append(len(cands[0]))
+        if len(cands[0]) < 150:
+            raise NotRunningError("nobody runs yet")
+        return 1, "B started running"
+
+    scene = Scene({"A": a, "B": b}, {"A": np.ones(n, bool), "B": np.ones(n, bool)})
+    kps = run(scene, n, select=select)
+    assert calls == [91, 121, 151]  # at 3 s, then every second
+    assert kps.meta["person_selection"] == "B started running"
+    assert np.nanmedian(kps.xy[:, 0, 0]) == pytest.approx(900 - 6, abs=1)
+
+
+def test_nobody_running_several_people_raises_after_max_window():
+    from runform.errors import NotRunningError
+
+    n = 300
+    scene = Scene({"A": np.tile([200.0, 400.0], (n, 1)), "B": np.tile([900.0, 400.0], (n, 1))},
+                  {"A": np.ones(n, bool), "B": np.ones(n, bool)})
+
+    def never(cands, index=None, point=None):
+        raise NotRunningError("nobody runs")
+
+    with pytest.raises(NotRunningError):
+        run(scene, n, select=never)
+    # one person only: kept (the event stage judges the whole clip), with the reason recorded
+    scene1 = Scene({"A": np.tile([200.0, 400.0], (n, 1))}, {"A": np.ones(n, bool)})
+    kps = run(scene1, n, select=never)
+    assert "nobody runs" in kps.meta["person_selection"] and np.isfinite(kps.xy[:, 0, 0]).all()

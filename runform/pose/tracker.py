@@ -1,6 +1,6 @@
 """Who to follow: track every person for the first seconds, pick the runner, then follow only them.
 
-Phase 1 (selection window, ~3 s from the first detection): each detected person gets its own
+Phase 1 (selection window, ~3 s from the first detection, longer while nobody runs yet): each detected person gets its own
 region, tracked frame to frame; the detector runs again when a track is lost and every few frames
 to catch people walking in. Phase 2: `runform.track.select_runner` chooses one candidate and only
 that one is tracked; when lost, the detector looks for a person *near its last position* only,
@@ -55,6 +55,8 @@ def _same_person(a: Roi, b: Roi) -> bool:
 @dataclass
 class TrackerConfig:
     window_s: float = 3.0  # selection window length (s)
+    max_window_s: float = 8.0  # nobody runs yet (e.g. a start from blocks): keep watching up to this
+    retry_s: float = 1.0  # ... asking again this often
     redetect_every: int = 10  # frames between detector runs in the selection window
     max_candidates: int = 6
     reacquire_radius: float = 0.35  # x region size, grows while lost
@@ -81,14 +83,15 @@ class RunnerTracker:
         self.window_start: float | None = None
         self._next_id = 0
         self._detector_runs = 0
+        self._window_end = self.cfg.window_s
 
     # -- per frame ---------------------------------------------------------------------
     def feed(self, i: int, t: float, frame: np.ndarray) -> None:
         self.times.append(t)
         if self.runner is None:
             self._feed_window(i, t, frame)
-            if self.window_start is not None and t - self.window_start >= self.cfg.window_s:
-                self._choose()
+            if self.window_start is not None and t - self.window_start >= self._window_end:
+                self._choose(final=t - self.window_start >= self.cfg.max_window_s)
         else:
             self._feed_runner(i, frame)
 
@@ -170,7 +173,7 @@ class RunnerTracker:
         return KeypointSeries(t=np.asarray(self.times[:n]), xy=xy, conf=conf, fps=self.fps,
                               meta={"backend": self.be.name, "candidate": tr.id})
 
-    def _choose(self) -> None:
+    def _choose(self, final: bool = True) -> None:
         n = len(self.times)
         cands = [tr for tr in self.tracks if len(tr.frames) >= 1]
         self.n_candidates = len(cands)
@@ -182,11 +185,15 @@ class RunnerTracker:
         try:
             k, reason = select(series, index=idx, point=point)
         except NotRunningError as e:
+            if not final:  # nobody runs yet: keep tracking everyone a little longer
+                self._window_end += self.cfg.retry_s
+                return
             if len(cands) != 1:
                 raise
             # One person only: a few seconds are too little to rule out running; the gait-event
             # stage judges the whole clip. Keep the person and say what the first seconds looked like.
-            k, reason = 0, f"only person in view (first {self.cfg.window_s:.0f} s: {e})"
+            span = self.times[-1] - self.times[0] if self.times else 0.0
+            k, reason = 0, f"only person in view (first {span:.0f} s: {e})"
         self.runner, self.reason = cands[k], reason
         self.tracks = [self.runner]
 

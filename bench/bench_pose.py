@@ -1,0 +1,169 @@
+"""Pose stage benchmark: coverage, agreement with the RTMPose reference, and speed, in one run.
+
+    python bench/bench_pose.py [--video V] [--reference R] [--mediapipe-python /work/mpvenv/bin/python]
+                               [--repeats 3] [--json out.json]
+
+Speed (frames per second, best of --repeats; the machine is shared, the best run is the one
+least disturbed by other processes):
+  decode-only  the threaded VideoReader alone
+  model-only   the full pose pipeline (detector, tracking, landmarks) on frames decoded beforehand
+  end-to-end   runform.pose.extract_keypoints on the file (decode thread + inference)
+and, when --mediapipe-python is given, mediapipe==0.10.21 `mp.solutions.pose.Pose(model_complexity=1)`
+on the same clip (bench/bench_mediapipe.py, run in its own venv). Not a test: run by hand.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from runform.pose import RunnerTracker, extract_keypoints, make_backend  # noqa: E402
+from runform.video import open_video  # noqa: E402
+
+DATA = ROOT.parent / "shared" / "data" / "video" / "treadmill_side_30fps"
+REF_NAMES = {"left_hip": "l_hip", "right_hip": "r_hip", "left_knee": "l_knee", "right_knee": "r_knee",
+             "left_ankle": "l_ankle", "right_ankle": "r_ankle", "left_heel": "l_heel", "right_heel": "r_heel",
+             "left_toe": "l_big_toe", "right_toe": "r_big_toe"}
+CANON = ["nose", "left_shoulder", "right_shoulder", "left_elbow", "right_elbow", "left_wrist", "right_wrist",
+         "left_hip", "right_hip", "left_knee", "right_knee", "left_ankle", "right_ankle", "left_heel",
+         "right_heel", "left_toe", "right_toe"]
+
+
+def machine() -> dict:
+    cpu = next((ln.split(":", 1)[1].strip() for ln in subprocess.run(["lscpu"], capture_output=True, text=True)
+                .stdout.splitlines() if ln.startswith("Model name")), "?")
+    return {"cpu": cpu, "cores": os.cpu_count(), "date": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+            "python": sys.version.split()[0]}
+
+
+def busy_processes() -> list[str]:
+    """Other processes using CPU right now (ps), to say in the report whether the machine was quiet."""
+    out = subprocess.run(["ps", "-eo", "pcpu,comm", "--sort=-pcpu"], capture_output=True, text=True).stdout
+    rows = [ln.split(None, 1) for ln in out.splitlines()[1:]]
+    return [f"{c.strip()} {p}%" for p, c in rows if float(p) >= 10 and int(os.getpid())][:8]
+
+
+def decode_fps(video: Path) -> float:
+    t = time.perf_counter()
+    n = sum(1 for _ in open_video(video))
+    return n / (time.perf_counter() - t)
+
+
+def model_fps(frames, fps: float, threads: int) -> float:
+    be = make_backend("blazepose_full", num_threads=threads)
+    tr = RunnerTracker(be, fps=fps)
+    t = time.perf_counter()
+    for i, (ts, f) in enumerate(frames):
+        tr.feed(i, ts, f)
+    tr.finish()
+    return len(frames) / (time.perf_counter() - t)
+
+
+def e2e(video: Path, threads: int):
+    be = make_backend("blazepose_full", num_threads=threads)
+    t = time.perf_counter()
+    kps = extract_keypoints(video, backend=be)
+    return len(kps) / (time.perf_counter() - t), kps
+
+
+def agreement(xy: np.ndarray, ref: dict) -> dict:
+    """Median / 90th percentile pixel distance per keypoint to the reference (frames where both exist)."""
+    frames = np.array(ref["frames"], float)
+    names = ref["keypoint_names"]
+    out = {}
+    for ours, theirs in REF_NAMES.items():
+        d = np.linalg.norm(xy[:, CANON.index(ours)] - frames[:, names.index(theirs), :2], axis=1)
+        out[ours] = (float(np.nanmedian(d)), float(np.nanpercentile(d, 90)))
+    return out
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--video", type=Path, default=DATA / "video.mp4")
+    ap.add_argument("--reference", type=Path, default=DATA / "reference_pose_rtmpose_halpe26.json")
+    ap.add_argument("--mediapipe-python", default=None)
+    ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--threads", type=int, nargs="+", default=[1, 2])
+    ap.add_argument("--json", type=Path, default=None)
+    a = ap.parse_args()
+
+    res: dict = {"machine": machine(), "load_before": os.getloadavg(), "busy_before": busy_processes(),
+                 "video": str(a.video)}
+    frames = [(t, f) for _, t, f in open_video(a.video)]
+    fps = open_video(a.video).info.fps
+    res["n_frames"] = len(frames)
+    res["decode_fps"] = max(decode_fps(a.video) for _ in range(a.repeats))
+    kps = None
+    for th in a.threads:
+        m, e = [], []
+        for _ in range(a.repeats):  # interleaved so that load changes hit both alike
+            m.append(model_fps(frames, fps, th))
+            f, kps_th = e2e(a.video, th)
+            e.append(f)
+        res[f"threads_{th}"] = {"model_fps": m, "e2e_fps": e, "model_best": max(m), "e2e_best": max(e),
+                                "ratio": max(e) / max(m)}
+        kps = kps if kps is not None else kps_th
+    del frames
+    found = np.isfinite(kps.xy).all(axis=(1, 2))
+    res["coverage"] = float(found.mean())
+    ref = json.loads(a.reference.read_text())
+    res["agreement"] = agreement(kps.xy, ref)
+    res["meta"] = {k: v for k, v in kps.meta.items() if k != "video"}
+    if a.mediapipe_python:
+        out = subprocess.run([a.mediapipe_python, str(ROOT / "bench" / "bench_mediapipe.py"), str(a.video),
+                              "--repeats", str(a.repeats)], capture_output=True, text=True, check=True).stdout
+        mp = json.loads(out.strip().splitlines()[-1])
+        xy = np.array(mp.pop("xy"), float)
+        xy[xy < 0] = np.nan
+        mp["agreement"] = agreement(xy, ref)
+        mp["model_best"], mp["e2e_best"] = max(mp["model_fps"]), max(mp["e2e_fps"])
+        res["mediapipe"] = mp
+    res["load_after"] = os.getloadavg()
+    res["busy_after"] = busy_processes()
+    if a.json:
+        a.json.write_text(json.dumps(res, indent=1, default=str))
+    print(report(res))
+
+
+def report(r: dict) -> str:
+    m = r["machine"]
+    lines = [f"Machine: {m['cpu']}, {m['cores']} cores; {m['date']}; Python {m['python']}",
+             f"Load average before/after: {r['load_before'][0]:.2f} / {r['load_after'][0]:.2f}; "
+             f"busy processes before: {', '.join(r['busy_before']) or 'none'}; after: {', '.join(r['busy_after']) or 'none'}",
+             f"Clip: {r['video']} ({r['n_frames']} frames)", "",
+             f"Coverage (all 17 keypoints found): {100 * r['coverage']:.1f} % of frames; {r['meta']}", "",
+             "| keypoint | runform median px | runform p90 px |" + (" mediapipe median px |" if "mediapipe" in r else ""),
+             "|---|---|---|" + ("---|" if "mediapipe" in r else "")]
+    for k, (med, p90) in r["agreement"].items():
+        mp = f" {r['mediapipe']['agreement'][k][0]:.1f} |" if "mediapipe" in r else ""
+        lines.append(f"| {k} | {med:.1f} | {p90:.1f} |{mp}")
+    lines += ["", f"| measure | fps (best of runs) |", "|---|---|", f"| decode-only | {r['decode_fps']:.0f} |"]
+    for key in [k for k in r if k.startswith("threads_")]:
+        th = r[key]
+        lines.append(f"| runform model-only, {key.split('_')[1]} thread(s)/model | {th['model_best']:.1f} "
+                     f"(runs {', '.join(f'{x:.1f}' for x in th['model_fps'])}) |")
+        lines.append(f"| runform end-to-end, {key.split('_')[1]} thread(s)/model | {th['e2e_best']:.1f} "
+                     f"(runs {', '.join(f'{x:.1f}' for x in th['e2e_fps'])}); e2e/model {th['ratio']:.2f} |")
+    if "mediapipe" in r:
+        mp = r["mediapipe"]
+        lines.append(f"| mediapipe {mp['mediapipe']} Pose(model_complexity=1) model-only | {mp['model_best']:.1f} |")
+        lines.append(f"| mediapipe {mp['mediapipe']} Pose(model_complexity=1) end-to-end | {mp['e2e_best']:.1f}; "
+                     f"coverage {100 * mp['coverage']:.1f} % |")
+        for key in [k for k in r if k.startswith("threads_")]:
+            lines.append(f"| runform e2e ({key}) / mediapipe e2e | {r[key]['e2e_best'] / mp['e2e_best']:.2f}x |")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    main()
