@@ -54,92 +54,160 @@ def _side_sign(kps: KeypointSeries) -> int:
     return 1 if dx > 0 else -1
 
 
+MIN_CONF = 0.3  # keypoints below this confidence count as missing
+
+
+def _seg_lengths(kps: KeypointSeries, a: str, b: str) -> np.ndarray:
+    """Per-frame length of one segment, both legs stacked (T, 2)."""
+    return np.stack([np.linalg.norm(kps[f"{s}_{a}"] - kps[f"{s}_{b}"], axis=1) for s in FEET], axis=1)
+
+
 def leg_length(kps: KeypointSeries) -> float:
-    """Median hip-knee + knee-ankle length over frames and both legs (image units)."""
-    lens = []
-    for s in FEET:
-        h, k, a = kps[f"{s}_hip"], kps[f"{s}_knee"], kps[f"{s}_ankle"]
-        lens.append(np.linalg.norm(h - k, axis=1) + np.linalg.norm(k - a, axis=1))
-    v = np.concatenate(lens)
-    v = v[np.isfinite(v)]
-    return float(np.median(v)) if len(v) else float("nan")
+    """Hip-knee + knee-ankle length (image units), each segment at its 90th percentile over frames.
+
+    From behind or in front the thigh and shank are foreshortened whenever they point forward or
+    back (the swing shank most of all), so the median length of the side view would come out 9-13 %
+    short (measured on RBDS001); a segment is near its true length when it hangs vertically in stance.
+    """
+    total = 0.0
+    for a, b in (("hip", "knee"), ("knee", "ankle")):
+        v = _seg_lengths(kps, a, b).ravel()
+        v = v[np.isfinite(v)]
+        if not len(v):
+            return float("nan")
+        total += float(np.percentile(v, 90))
+    return total
 
 
-def _foot_height(kps: KeypointSeries, side: str) -> np.ndarray:
-    """Image y of the lowest visible foot point (heel, ankle); larger = lower in the image."""
-    ys = np.stack([kps[f"{side}_heel"][:, 1], kps[f"{side}_ankle"][:, 1]], axis=1)
-    y = np.where(np.isfinite(ys[:, 0]), ys[:, 0], ys[:, 1])
-    if np.isnan(y).any():
-        idx = np.arange(len(y))
-        ok = np.isfinite(y)
-        if ok.sum() < 2:
-            return y
-        y = np.interp(idx, idx[ok], y[ok])
-    return y
+def leg_length_series(kps: KeypointSeries, window_s: float = 2.0) -> np.ndarray:
+    """Leg length per frame over a moving window: a runner approaching or leaving the camera changes scale."""
+    from scipy.ndimage import percentile_filter
+
+    n = len(kps)
+    win = max(3, int(round(window_s * kps.frame_rate)))
+    if n <= win:
+        return np.full(n, leg_length(kps))
+    total = np.zeros(n)
+    for a, b in (("hip", "knee"), ("knee", "ankle")):
+        v = np.nanmax(_seg_lengths(kps, a, b), axis=1) if np.isfinite(_seg_lengths(kps, a, b)).any() else None
+        if v is None:
+            return np.full(n, np.nan)
+        v = _interp_nan(v)
+        total += percentile_filter(v, 90, size=win, mode="nearest")
+    return total
 
 
-def detect_frontal_events(kps: KeypointSeries, *, contact_fraction: float = 0.10) -> FrontalEvents:
-    """Stance per foot = frames where the foot is within `contact_fraction` of its vertical range of the floor.
+def _interp_nan(y: np.ndarray) -> np.ndarray:
+    ok = np.isfinite(y)
+    if ok.all() or ok.sum() < 2:
+        return y
+    idx = np.arange(len(y))
+    return np.interp(idx, idx[ok], y[ok])
 
-    The floor level is tracked per stride (the foot's lowest image positions), so slow camera tilt or
-    a runner approaching the camera does not bias the threshold. A stance needs the other foot in
-    the air part of the time: running alternates with a flight phase; walking does not.
+
+def _foot_points(kps: KeypointSeries, side: str) -> dict[str, np.ndarray]:
+    """Height (up = +, image units) of each foot point seen in at least half of the frames."""
+    out = {}
+    for p in ("heel", "toe", "ankle"):
+        name = f"{side}_{p}"
+        if name not in kps.names:
+            continue
+        y = np.where(kps.c(name) >= MIN_CONF, kps[name][:, 1], np.nan)
+        if np.isfinite(y).mean() >= 0.5:
+            out[p] = -_interp_nan(y)
+    return out
+
+
+def _clearance(points: dict[str, np.ndarray], a: int, b: int, fraction: float, floor_tol: float) -> np.ndarray:
+    """Over frames a..b: min over foot points of (height above that point's floor) / its contact threshold.
+
+    Each point has its own floor (its lowest position in this window), so a toe marker or keypoint
+    sitting higher than the heel does not matter, the heel rising before the toe leaves (heel-off)
+    does not end the contact, and a forefoot landing starts it. A point's threshold is `fraction` of
+    its lift in this stride, at most `floor_tol` (image units): the heel hovers low for a while
+    before it lands, so a threshold proportional to its large lift alone would call contact early.
+    Contact where the result is <= 1.
+    """
+    seg = slice(a, b + 1)
+    fr = []
+    for z in points.values():
+        w = z[seg]
+        lo, hi = np.min(w), np.max(w)
+        thr = min(fraction * (hi - lo), floor_tol) if np.isfinite(floor_tol) else fraction * (hi - lo)
+        if thr > 0:
+            fr.append((w - lo) / thr)
+    return np.min(fr, axis=0) if fr else np.full(b - a + 1, np.nan)
+
+
+def detect_frontal_events(kps: KeypointSeries, *, contact_fraction: float = 0.10,
+                          floor_tol_L: float = 0.02) -> FrontalEvents:
+    """Stance per foot = frames where some foot point is near its floor: within `contact_fraction` of its
+    lift in that stride and within `floor_tol_L` leg lengths.
+
+    Stances are first found as the low points of the mean foot height (at least 0.4 s apart, a
+    prominence of 8 % of the leg length); each is then bounded by the heel, toe and ankle relative
+    to their own lowest position in that stride, so the floor level may drift (camera tilt, a runner
+    approaching the camera). Crossings are interpolated between frames. A stance needs the other
+    foot in the air part of the time: running alternates with a flight phase; walking does not.
     """
     fps = kps.frame_rate
     t = kps.t
     L = leg_length(kps)
+    mid_hip_y = kps.mid("left_hip", "right_hip")[:, 1]
     rows = []
     for side in FEET:
-        y = _foot_height(kps, side)
-        if np.isnan(y).all():
+        pts = _foot_points(kps, side)
+        if not pts:
             continue
-        # Lowest points of the foot (stance), at least 0.45 stride apart (stride >= ~0.55 s when running).
+        z = np.mean([v - np.median(v) for v in pts.values()], axis=0)
         min_gap = max(1, int(round(0.4 * fps)))
         prom = 0.08 * L if np.isfinite(L) else None
-        lows, _ = find_peaks(y, distance=min_gap, prominence=prom)
-        highs, _ = find_peaks(-y, distance=min_gap, prominence=prom)
+        lows, _ = find_peaks(-z, distance=min_gap, prominence=prom)
+        highs, _ = find_peaks(z, distance=min_gap, prominence=prom)
         for lo in lows:
-            prev_hi = highs[highs < lo]
-            next_hi = highs[highs > lo]
+            prev_hi, next_hi = highs[highs < lo], highs[highs > lo]
             if not len(prev_hi) or not len(next_hi):
                 continue
-            a, b = prev_hi[-1], next_hi[0]
-            floor, top = y[lo], min(y[a], y[b])
-            thr = floor - contact_fraction * (floor - top)
-            seg = np.arange(a, b + 1)
-            inside = seg[y[seg] >= thr]
-            # contiguous run around the lowest point
-            ic = lo
-            while ic - 1 >= a and y[ic - 1] >= thr:
-                ic -= 1
-            to = lo
-            while to + 1 <= b and y[to + 1] >= thr:
-                to += 1
-            if not len(inside) or to <= ic:
+            a, b = int(prev_hi[-1]), int(next_hi[0])
+            c = _clearance(pts, a, b, contact_fraction, floor_tol_L * L)
+            if not np.isfinite(c).any():
                 continue
-            ic_t = _cross_time(t, y, ic - 1, ic, thr)
-            to_t = _cross_time(t, y, to, to + 1, thr)
-            hip_y = kps.mid("left_hip", "right_hip")[ic:to + 1, 1]
+            k0 = int(np.nanargmin(c))  # contact run around the foot's lowest point
+            i0 = k0
+            while i0 - 1 >= 0 and c[i0 - 1] <= 1.0:
+                i0 -= 1
+            i1 = k0
+            while i1 + 1 < len(c) and c[i1 + 1] <= 1.0:
+                i1 += 1
+            if i0 == 0 or i1 == len(c) - 1 or i1 <= i0:
+                continue  # contact not bounded by swing inside this window
+            ic, to = a + i0, a + i1
+            ic_t = _cross_time(t, c, i0 - 1, i0, 1.0, offset=a)
+            to_t = _cross_time(t, c, i1, i1 + 1, 1.0, offset=a)
+            hip_y = mid_hip_y[ic:to + 1]
             ms = ic + int(np.nanargmax(hip_y)) if np.isfinite(hip_y).any() else (ic + to) // 2
             rows.append(dict(foot=side, ic_frame=int(ic), ic_time=ic_t, ms_frame=int(ms), ms_time=float(t[ms]),
                              to_frame=int(to), to_time=to_t))
     stances = pd.DataFrame(rows, columns=["foot", "ic_frame", "ic_time", "ms_frame", "ms_time", "to_frame", "to_time"])
     stances = stances.sort_values("ic_time").reset_index(drop=True)
     _check_running(stances, kps)
-    ev = FrontalEvents(stances=stances, view=kps.meta.get("view", "rear"))
+    ev = FrontalEvents(stances=stances, view=kps.meta.get("view", "rear"), method="foot_clearance",
+                       treadmill=kps.meta.get("treadmill"))
+    ev.warnings.append("Seen from behind or in front, contacts come from the feet's vertical motion only: "
+                       "initial contact and toe-off are coarser than from the side (see docs/validation.md).")
     if fps < 60:
         ev.warnings.append(f"At {fps:.0f} fps one frame is {1000 / fps:.0f} ms: contact timing from behind is coarse; "
                            "the frontal angles are read at midstance and are less affected.")
     return ev
 
 
-def _cross_time(t: np.ndarray, y: np.ndarray, i0: int, i1: int, thr: float) -> float:
-    """Sub-frame time where y crosses `thr` between samples i0 and i1 (clamped to the clip)."""
+def _cross_time(t: np.ndarray, y: np.ndarray, i0: int, i1: int, thr: float, offset: int = 0) -> float:
+    """Sub-frame time where y (indexed from `offset` in t) crosses `thr` between samples i0 and i1."""
     i0, i1 = max(i0, 0), min(i1, len(y) - 1)
     if i0 == i1 or y[i1] == y[i0]:
-        return float(t[i1])
+        return float(t[offset + i1])
     f = float(np.clip((thr - y[i0]) / (y[i1] - y[i0]), 0.0, 1.0))
-    return float(t[i0] + f * (t[i1] - t[i0]))
+    return float(t[offset + i0] + f * (t[offset + i1] - t[offset + i0]))
 
 
 def _check_running(stances: pd.DataFrame, kps: KeypointSeries) -> None:
@@ -193,63 +261,148 @@ def frontal_leg_length_px(kps: KeypointSeries) -> float:
     return leg_length(kps)
 
 
+#: Leg length (hip joint to ankle joint) / standing height, Winter 2009 (0.245 H + 0.246 H).
+LEG_LENGTH_PER_HEIGHT = 0.491
+MIN_STEPS_PER_SIDE = 7  # Dingenen 2018: average over at least 7 steps per side
+MIN_HIP_WIDTH_L = 0.10  # apparent hip width below this (leg lengths): camera far from square to the runner
+#: Beyond these standard uncertainties a value cannot be read against the ranges in evidence.md section 5.
+MAX_UNCERTAINTY = {"pelvic_drop": 2.5, "hip_adduction": 3.0, "step_width": 0.03, "step_width_cm": 3.0}
+
+
+def _stride_mean(x: np.ndarray, fps: float, stride_s: float) -> np.ndarray:
+    """Moving mean over one stride: removes the pelvis's side-to-side sway, keeps the line of progression."""
+    from scipy.ndimage import uniform_filter1d
+
+    win = max(1, int(round(stride_s * fps)))
+    return uniform_filter1d(_interp_nan(x), size=win, mode="nearest")
+
+
+def _keypoint_noise(kps: KeypointSeries, names: tuple[str, ...]) -> float:
+    """Frame-to-frame keypoint noise SD (image units) from second differences (smooth motion has almost none)."""
+    d2 = np.concatenate([np.diff(kps[n], n=2, axis=0).ravel() for n in names])
+    d2 = d2[np.isfinite(d2)]
+    if not len(d2):
+        return float("nan")
+    return float(1.4826 * np.median(np.abs(d2 - np.median(d2))) / np.sqrt(6))
+
+
 def compute_frontal(kps: KeypointSeries, events: FrontalEvents, *, height_cm: float | None = None):
-    """Per-step frontal metrics and their summary (same result shape as `runform.metrics.compute_metrics`)."""
+    """Per-step frontal metrics and their summary (same result shape as `runform.metrics.compute_metrics`).
+
+    Per stance: pelvic drop at midstance, peak hip adduction IC..TO, the foot's lateral position
+    (ankle, mean over the stance) from the line of progression (the mid-hip averaged over one
+    stride), crossover (that position past the line), step width to the next contralateral stance.
+    """
     from types import SimpleNamespace
 
     s = _side_sign(kps)
-    L = leg_length(kps)
-    mid_hip = kps.mid("left_hip", "right_hip")
-    mid_sh = kps.mid("left_shoulder", "right_shoulder")
-    rows = []
+    Ls = leg_length_series(kps)
     st = events.stances
+    stride_s = float(np.median(np.diff(st.ic_time.to_numpy()))) * 2 if len(st) > 2 else 0.7
+    line = _stride_mean(kps.mid("left_hip", "right_hip")[:, 0], kps.frame_rate, stride_s)
+    rows = []
     for i, r in enumerate(st.itertuples()):
-        foot, ms = r.foot, int(r.ms_frame)
-        sign_foot = -1 if foot == "left" else 1  # runner's left is image -x in rear view
-        ankle_x = kps[f"{foot}_ankle"][ms, 0]
-        lateral = s * sign_foot * (ankle_x - mid_hip[ms, 0])  # + = foot on its own side of the midline
-        row = dict(step=i, foot=foot, ic_time=r.ic_time, ms_time=r.ms_time, to_time=r.to_time,
-                   pelvic_drop=pelvic_drop(kps, foot, ms, s),
-                   hip_adduction=_peak_in(kps, foot, int(r.ic_frame), int(r.to_frame), s),
-                   foot_lateral_L=lateral / L,
-                   crossover=100.0 * float(lateral < 0))
-        nxt = st.iloc[i + 1] if i + 1 < len(st) else None
-        if nxt is not None and nxt.foot != foot:
-            x_other = kps[f"{nxt.foot}_ankle"][int(nxt.ms_frame), 0]
-            row["step_width"] = abs(x_other - ankle_x) * (1 if (s * sign_foot * (ankle_x - x_other)) > 0 else -1) / L
-        rows.append(row)
+        foot, ms, ic, to = r.foot, int(r.ms_frame), int(r.ic_frame), int(r.to_frame)
+        own = -1 if foot == "left" else 1  # runner's right = +x in a rear view (s = +1)
+        foot_x = float(np.nanmean(kps[f"{foot}_ankle"][ic:to + 1, 0]))
+        L = float(Ls[ms])
+        lateral = s * own * (foot_x - line[ms])  # + = foot on its own side of the line of progression
+        rows.append(dict(step=i, foot=foot, ic_time=r.ic_time, ms_time=r.ms_time, to_time=r.to_time,
+                         pelvic_drop=pelvic_drop(kps, foot, ms, s),
+                         hip_adduction=_peak_in(kps, foot, ic, to, s),
+                         foot_x=foot_x, L=L, foot_lateral_L=lateral / L,
+                         crossover=100.0 * float(lateral < 0) if np.isfinite(lateral) else np.nan))
     steps = pd.DataFrame(rows)
-    if "step_width" not in steps:
-        steps["step_width"] = np.nan
-    if height_cm:
-        steps["step_width_cm"] = steps["step_width"] * 0.53 * height_cm  # leg length ~ 0.53 x height
-    arm, rot = _arm_crossover(kps, s, mid_sh), _trunk_rotation(kps)
+    steps["step_width"] = _step_width(steps, st, s)
+    if kps.units == "mm":
+        steps["step_width_cm"] = steps["step_width"] * steps["L"] / 10.0
+    elif height_cm:
+        steps["step_width_cm"] = steps["step_width"] * LEG_LENGTH_PER_HEIGHT * height_cm
+    steps = steps.drop(columns=["foot_x", "L"])
     view = events.view
+    extra = _systematic(kps, st)
     summary = {
-        "pelvic_drop": _summ("pelvic_drop", "Contralateral pelvic drop", "deg", steps, u_extra=1.5),
-        "hip_adduction": _summ("hip_adduction", "Hip adduction (peak in stance)", "deg", steps, u_extra=2.0),
-        "step_width": _summ("step_width", "Step width", "L", steps, u_extra=0.01),
-        "crossover": _summ_share("crossover", "Crossover (foot past the midline)", steps),
-        "arm_crossover": MetricSummary(id="arm_crossover", name="Arm crossover", unit="%", view=view, value=arm, n=len(st),
-                                       status="ok" if arm is not None else "not_measured",
-                                       reason=None if arm is not None else "wrists not visible"),
-        "trunk_rotation": MetricSummary(id="trunk_rotation", name="Trunk rotation proxy (shoulder/hip width ratio range)",
-                                        unit="ratio", view=view, value=rot, n=len(st),
-                                        status="unreliable" if rot is not None else "not_measured",
-                                        reason="2D proxy of rotation: large asymmetries only" if rot is not None
-                                        else "shoulders or hips not visible"),
+        "pelvic_drop": _summ("pelvic_drop", "Contralateral pelvic drop", "deg", steps, **extra["pelvic_drop"]),
+        "hip_adduction": _summ("hip_adduction", "Hip adduction (peak in stance)", "deg", steps,
+                               **extra["hip_adduction"]),
+        "step_width": _summ("step_width", "Step width", "L", steps, **extra["step_width"]),
+        "crossover": _summ_share("crossover", "Crossover (foot past the line of progression)", steps),
     }
-    if height_cm:
-        summary["step_width_cm"] = _summ("step_width_cm", "Step width", "cm", steps, u_extra=1.0)
+    if "step_width_cm" in steps:
+        u_cm = (0.03 * abs(summary["step_width"].value or 0.0) * 100) if kps.units != "mm" else 0.0
+        summary["step_width_cm"] = _summ("step_width_cm", "Step width", "cm", steps,
+                                         u_extra=float(np.hypot(1.0, u_cm)), problems=extra["step_width"]["problems"])
+    summary["arm_crossover"] = _arm_summary(kps, s, len(st))
+    summary["trunk_rotation"] = _rotation_summary(kps, len(st))
     for m in summary.values():
         m.view = view
     return SimpleNamespace(steps=steps, summary=summary)
+
+
+def _step_width(steps: pd.DataFrame, st: pd.DataFrame, s: int) -> np.ndarray:
+    """Right-foot minus left-foot lateral position of successive contacts / L (+ = feet apart, - = crossed)."""
+    out = np.full(len(steps), np.nan)
+    fx, L, feet = steps["foot_x"].to_numpy(), steps["L"].to_numpy(), steps["foot"].to_numpy()
+    ic = st["ic_time"].to_numpy()
+    gap = np.median(np.diff(ic)) if len(ic) > 2 else np.inf
+    for i in range(len(steps) - 1):
+        if feet[i + 1] == feet[i] or ic[i + 1] - ic[i] > 1.6 * gap:
+            continue  # a missed contact in between: not successive
+        xr, xl = (fx[i + 1], fx[i]) if feet[i] == "left" else (fx[i], fx[i + 1])
+        out[i] = s * (xr - xl) / (0.5 * (L[i] + L[i + 1]))
+    return out
+
+
+def _systematic(kps: KeypointSeries, st: pd.DataFrame) -> dict:
+    """Per-metric floor on the uncertainty and plain-word problems that make a metric unreliable.
+
+    Keypoint noise enters the pelvis angle over the apparent hip width and the thigh angle over
+    the thigh length; a camera not square to the runner shrinks the hip width and mixes sagittal
+    motion into the frontal angles. The 1.5 / 2.0 deg floors cover camera roll and keypoint
+    definition (a pose model's hip is not the hip joint centre) [inf].
+    """
+    L = leg_length(kps)
+    hw = float(np.nanmedian(np.abs(kps["left_hip"][:, 0] - kps["right_hip"][:, 0])))
+    sig = _keypoint_noise(kps, ("left_hip", "right_hip", "left_knee", "right_knee"))
+    sig = 0.0 if not np.isfinite(sig) else sig
+    u_pelvis = float(np.degrees(np.sqrt(2) * sig / hw)) if hw > 0 else np.inf
+    u_thigh = float(np.degrees(np.sqrt(2) * sig / (0.5 * L))) if L > 0 else np.inf
+    problems: list[str] = []
+    if not np.isfinite(hw) or not np.isfinite(L) or hw < MIN_HIP_WIDTH_L * L:
+        problems.append(f"the hips look only {hw / L:.2f} leg lengths apart: the camera is not square "
+                        "behind/in front of the runner" if np.isfinite(hw / L) else "hips not visible")
+    hip_conf = float(np.nanmedian(np.concatenate([kps.c("left_hip"), kps.c("right_hip")])))
+    if hip_conf < 0.5:
+        problems.append(f"low hip keypoint confidence ({hip_conf:.2f})")
+    ankle_problems = list(problems)
+    ank_conf = float(np.nanmedian(np.concatenate([kps.c("left_ankle"), kps.c("right_ankle")])))
+    if ank_conf < 0.5:
+        ankle_problems.append(f"low ankle keypoint confidence ({ank_conf:.2f})")
+    return {"pelvic_drop": dict(u_extra=float(np.hypot(1.5, u_pelvis)), problems=problems),
+            "hip_adduction": dict(u_extra=float(np.hypot(2.0, u_thigh)), problems=problems),
+            "step_width": dict(u_extra=float(np.hypot(0.01, sig / L if L > 0 else np.inf)),
+                               problems=ankle_problems)}
 
 
 def _peak_in(kps: KeypointSeries, foot: str, a: int, b: int, s: int) -> float:
     vals = [hip_adduction(kps, foot, f, s) for f in range(a, b + 1)]
     vals = [v for v in vals if np.isfinite(v)]
     return float(max(vals)) if vals else float("nan")
+
+
+def _arm_summary(kps: KeypointSeries, s: int, n: int) -> MetricSummary:
+    arm = _arm_crossover(kps, s, kps.mid("left_shoulder", "right_shoulder"))
+    return MetricSummary(id="arm_crossover", name="Arm crossover (share of frames a wrist is past the midline)",
+                         unit="%", value=arm, n=n, status="ok" if arm is not None else "not_measured",
+                         reason=None if arm is not None else "wrists or shoulders not visible")
+
+
+def _rotation_summary(kps: KeypointSeries, n: int) -> MetricSummary:
+    rot = _trunk_rotation(kps)
+    return MetricSummary(id="trunk_rotation", name="Trunk rotation proxy (shoulder/hip width ratio range)",
+                         unit="ratio", value=rot, n=n, status="unreliable" if rot is not None else "not_measured",
+                         reason="a 2D proxy of rotation, not validated against 3D: large asymmetries only"
+                         if rot is not None else "shoulders or hips not visible")
 
 
 def _arm_crossover(kps: KeypointSeries, s: int, mid_sh: np.ndarray) -> float | None:
@@ -274,7 +427,9 @@ def _trunk_rotation(kps: KeypointSeries) -> float | None:
     return round(float(np.percentile(r, 95) - np.percentile(r, 5)), 3)
 
 
-def _summ(mid: str, name: str, unit: str, steps: pd.DataFrame, *, u_extra: float) -> MetricSummary:
+def _summ(mid: str, name: str, unit: str, steps: pd.DataFrame, *, u_extra: float,
+          problems: list[str] | None = None) -> MetricSummary:
+    """Median over steps; u = standard error of the median (+) a floor for what the steps cannot show."""
     v = steps[mid].to_numpy(float) if mid in steps else np.array([])
     ok = np.isfinite(v)
     if ok.sum() == 0:
@@ -287,18 +442,41 @@ def _summ(mid: str, name: str, unit: str, steps: pd.DataFrame, *, u_extra: float
     side = {f: steps.loc[(steps.foot == f) & np.isfinite(steps[mid]), mid] for f in FEET}
     left = float(side["left"].median()) if len(side["left"]) else None
     right = float(side["right"].median()) if len(side["right"]) else None
+    reasons = list(problems or [])
+    status = "unreliable" if reasons else "ok"
+    if u > MAX_UNCERTAINTY.get(mid, np.inf):
+        status = "unreliable"
+        reasons.append(f"uncertainty +-{u:.3g} {unit} exceeds the +-{MAX_UNCERTAINTY[mid]:g} needed to interpret it")
+    n_side = {f: len(side[f]) for f in FEET}
+    if min(n_side.values()) < MIN_STEPS_PER_SIDE:
+        reasons.append(f"only {n_side['left']} left / {n_side['right']} right steps; >= {MIN_STEPS_PER_SIDE} "
+                       "per side recommended (Dingenen 2018)")
     return MetricSummary(id=mid, name=name, unit=unit, view="rear", value=float(np.median(vals)),
                          spread=float((q3 - q1) / 2), uncertainty=u, n=int(ok.sum()), left=left, right=right,
-                         asymmetry=abs(left - right) if left is not None and right is not None else None)
-
-
-def _summ_share(mid: str, name: str, steps: pd.DataFrame) -> MetricSummary:
-    v = steps[mid].to_numpy(float)
-    n = len(v)
-    share = float(np.mean(v)) if n else None
-    # binomial standard error, in percentage points
-    u = float(100 * np.sqrt(max(share / 100 * (1 - share / 100), 1 / n) / n)) if n else None
+                         asymmetry=abs(left - right) if left is not None and right is not None else None,
+                         status=status, reason="; ".join(reasons) or None)
+def _summ_share(mid: str, name: str, steps: pd.DataFrame, *, margin_L: float = 0.01) -> MetricSummary:
+    """Share of steps (%) with a binomial standard error; steps landing within `margin_L` of the line
+    make the share a coin toss, which the reason says."""
+    v = steps[mid].to_numpy(float) if mid in steps else np.array([])
+    ok = np.isfinite(v)
+    n = int(ok.sum())
+    if n == 0:
+        return MetricSummary(id=mid, name=name, unit="%", view="rear", status="not_measured",
+                             reason="no step could be measured")
+    share = float(np.mean(v[ok]))
+    u = float(100 * np.sqrt(max(share / 100 * (1 - share / 100), 1 / n) / n))
+    side = {f: v[ok & (steps.foot.to_numpy() == f)] for f in FEET}
+    lat = np.abs(steps["foot_lateral_L"].to_numpy(float))
+    reasons, status = [], "ok"
+    for f in FEET:
+        sel = ok & (steps.foot.to_numpy() == f)
+        near = float(np.mean(lat[sel] < margin_L)) if sel.any() else 0.0
+        if near > 0.5:
+            status = "unreliable"
+            reasons.append(f"{100 * near:.0f}% of {f} steps land within {margin_L:g} leg lengths of the line of "
+                           "progression, closer than the measurement can separate")
     return MetricSummary(id=mid, name=name, unit="%", view="rear", value=share, uncertainty=u, n=n,
-                         left=float(steps.loc[steps.foot == "left", mid].mean()) if n else None,
-                         right=float(steps.loc[steps.foot == "right", mid].mean()) if n else None,
-                         status="ok" if n else "not_measured")
+                         left=float(side["left"].mean()) if len(side["left"]) else None,
+                         right=float(side["right"].mean()) if len(side["right"]) else None,
+                         status=status, reason="; ".join(reasons) or None)

@@ -1,0 +1,236 @@
+"""Rear view against motion capture: RBDS001 (Fukuchi 2017) projected onto the frontal plane.
+
+The product's 2D numbers (runform.frontal on the projected keypoints) are compared with the same
+quantities computed from the 3D markers with 3D definitions and force-plate contacts:
+
+* pelvic drop: obliquity of the pelvis (ASIS/PSIS frame, z = LASIS->RASIS) = elevation of its
+  medio-lateral axis above the horizontal, at midstance (lowest mid-hip between force IC and TO),
+  + = the swing-side hip lower;
+* hip adduction: femur (Harrington hip joint centre -> knee centre) in the pelvis frame, peak over
+  the force-plate stance, Cardan-style asin(femur . medial axis) (the frontal projection angle is
+  reported too);
+* step width: medio-lateral (lab right axis) distance between the ankle centres of successive
+  contacts, each averaged over its force-plate stance, / 3D leg length;
+* foot lateral position: ankle (stance mean) from the stride-averaged pelvis centre, + = own side.
+
+Run ``python tests/test_frontal_mocap.py`` to print the table in docs/validation.md.
+"""
+
+from __future__ import annotations
+
+import sys
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from conftest import SHARED_DATA, shared_path  # noqa: E402
+
+from runform.frontal import compute_frontal, detect_frontal_events, leg_length  # noqa: E402
+
+RBDS = ("mocap", "fukuchi2017_rbds001")
+TRIALS = {"T25 (2.5 m/s, text)": "RBDS001runT25markers.txt", "T35 (3.5 m/s, C3D)": "RBDS001runT35.c3d"}
+MATCH_S = 0.15  # a detected contact within 150 ms of a force contact of the same foot is that contact
+
+
+def _unit(v: np.ndarray) -> np.ndarray:
+    return v / np.linalg.norm(v, axis=-1, keepdims=True)
+
+
+def pelvis_axes(m: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(anterior x, up y, right z) unit vectors per frame from R/L ASIS and PSIS (Harrington frame)."""
+    ra, la, rp, lp = (m[k] for k in ("R.ASIS", "L.ASIS", "R.PSIS", "L.PSIS"))
+    z = _unit(ra - la)
+    a = 0.5 * (ra + la) - 0.5 * (rp + lp)
+    x = _unit(a - np.sum(a * z, -1, keepdims=True) * z)
+    return x, np.cross(z, x), z
+
+
+@lru_cache(maxsize=None)
+def trial(file: str):
+    """(projected frontal keypoints, 3D keypoints, markers, force stances, lab axes) of one trial."""
+    from runform.io import ground_truth_stances, lab_axes, load_markers, load_mocap_keypoints
+
+    path = SHARED_DATA.joinpath(*RBDS, file)
+    kps, k3 = load_mocap_keypoints(path, plane="frontal", return_3d=True)
+    markers, _, _ = load_markers(path)
+    _, gt = ground_truth_stances(path)
+    return kps, k3, markers, gt, lab_axes(k3)
+
+
+def reference(file: str) -> tuple[pd.DataFrame, float]:
+    """3D values per force-plate stance, and the 3D leg length (mm)."""
+    kps, k3, m, gt, ax = trial(file)
+    up, right = np.asarray(ax["up"]), np.asarray(ax["right"])
+    _, y, z = pelvis_axes(m)
+    obliq = np.degrees(np.arcsin(z @ up))  # + = right side up
+    L3 = float(np.nanmedian(sum(np.linalg.norm(k3[f"left_{a}"] - k3[f"left_{b}"], axis=1)
+                                for a, b in (("hip", "knee"), ("knee", "ankle")))))
+    mid = 0.5 * (k3["left_hip"] + k3["right_hip"])
+    stride_s = 2 * float(np.median(np.diff(gt.ic_time)))
+    from scipy.ndimage import uniform_filter1d
+
+    line = uniform_filter1d(mid @ right, size=int(round(stride_s * kps.frame_rate)), mode="nearest")
+    rows = []
+    for r in gt.itertuples():
+        seg = np.arange(int(r.ic_frame), int(r.to_frame) + 1)
+        ms = seg[int(np.argmin(mid[seg] @ up))]
+        sgn = -1.0 if r.foot == "left" else 1.0  # swing side lower = + for both feet
+        fem = _unit(k3[f"{r.foot}_knee"][seg] - k3[f"{r.foot}_hip"][seg])
+        med = np.sum(fem * (-sgn * z[seg]), -1)
+        ankle = float(np.mean(k3[f"{r.foot}_ankle"][seg] @ right))
+        rows.append(dict(foot=r.foot, ic_time=r.ic_time, to_time=r.to_time,
+                         pelvic_drop=sgn * obliq[ms],
+                         hip_adduction=float(np.degrees(np.arcsin(med)).max()),
+                         hip_adduction_proj=float(np.degrees(np.arctan2(med, -np.sum(fem * y[seg], -1))).max()),
+                         ankle_ml=ankle, foot_lateral_L=sgn * (ankle - line[ms]) / L3))
+    ref = pd.DataFrame(rows)
+    d = ref["ankle_ml"].diff().to_numpy()
+    succ = np.r_[(ref.foot.values[1:] != ref.foot.values[:-1]) & (np.diff(ref.ic_time) < 0.6), False]
+    width = np.where(ref.foot == "left", -np.r_[d[1:], np.nan], np.r_[d[1:], np.nan])  # right minus left
+    ref["step_width"] = np.where(succ, -width, np.nan) / L3
+    ref["crossover"] = 100.0 * (ref["foot_lateral_L"] < 0)
+    return ref, L3
+
+
+def product(file: str):
+    kps = trial(file)[0]
+    ev = detect_frontal_events(kps)
+    return kps, ev, compute_frontal(kps, ev)
+
+
+def matched(file: str) -> pd.DataFrame:
+    """Product steps joined to the force stance of the same foot nearest in IC time."""
+    ref, _ = reference(file)
+    _, _, res = product(file)
+    rows = []
+    for s in res.steps.itertuples():
+        g = ref[ref.foot == s.foot]
+        j = int(np.argmin(np.abs(g.ic_time.to_numpy() - s.ic_time)))
+        if abs(g.ic_time.iloc[j] - s.ic_time) < MATCH_S:
+            rr = g.iloc[j]
+            rows.append(dict(foot=s.foot, ic_err=s.ic_time - rr.ic_time, to_err=s.to_time - rr.to_time,
+                             ct_err=(s.to_time - s.ic_time) - (rr.to_time - rr.ic_time),
+                             pdrop=s.pelvic_drop, pdrop_ref=rr.pelvic_drop,
+                             hadd=s.hip_adduction, hadd_ref=rr.hip_adduction))
+    return pd.DataFrame(rows)
+
+
+def summary_table(file: str) -> dict:
+    ref, L3 = reference(file)
+    kps, _, res = product(file)
+    sm = res.summary
+    m = matched(file)
+    out = {"L_3d_mm": L3, "L_2d_mm": leg_length(kps), "n_force": len(ref), "n_found": len(res.steps),
+           "n_matched": len(m)}
+    for mid in ("pelvic_drop", "hip_adduction", "hip_adduction_proj", "step_width", "foot_lateral_L", "crossover"):
+        for f in ("left", "right"):
+            out[(mid, f, "ref")] = float(ref.loc[ref.foot == f, mid].median() if mid != "crossover"
+                                         else ref.loc[ref.foot == f, mid].mean())
+            if mid in sm:
+                out[(mid, f, "2d")] = getattr(sm[mid], f)
+            elif mid == "foot_lateral_L":
+                out[(mid, f, "2d")] = float(res.steps.loc[res.steps.foot == f, mid].median())
+    out["step_width_2d"] = sm["step_width"].value
+    out["step_width_ref"] = float(ref.step_width.median())
+    for k in ("ic_err", "to_err", "ct_err"):
+        e = 1000 * m[k].to_numpy()
+        out[k] = (float(np.median(e)), float(np.percentile(np.abs(e), 95)))
+    out["drop_rmse"] = float(np.sqrt(np.mean((m.pdrop - m.pdrop_ref) ** 2)))
+    out["add_rmse"] = float(np.sqrt(np.mean((m.hadd - m.hadd_ref) ** 2)))
+    return out
+
+
+# -- tests ----------------------------------------------------------------------------------------
+
+@pytest.fixture(params=list(TRIALS.values()), ids=list(TRIALS))
+def rbds(request):
+    shared_path(*RBDS, request.param)
+    return request.param
+
+
+def test_pelvic_drop_matches_3d_obliquity(rbds):
+    """Per-side median within 0.5 deg of the 3D pelvis obliquity; per-step RMSE under 1 deg."""
+    t = summary_table(rbds)
+    for f in ("left", "right"):
+        assert t[("pelvic_drop", f, "2d")] == pytest.approx(t[("pelvic_drop", f, "ref")], abs=0.5)
+    assert t["drop_rmse"] < 1.0
+
+
+def test_hip_adduction_matches_3d(rbds):
+    """Peak stance hip adduction per side within 1 deg of the 3D (Cardan) value; per-step RMSE < 1.5 deg."""
+    t = summary_table(rbds)
+    for f in ("left", "right"):
+        assert t[("hip_adduction", f, "2d")] == pytest.approx(t[("hip_adduction", f, "ref")], abs=1.0)
+    assert t["add_rmse"] < 1.5
+
+
+def test_step_width_and_foot_position_match_3d(rbds):
+    """Step width within 0.01 L (~9 mm) of the force-plate-stance 3D value; leg length within 3 %."""
+    t = summary_table(rbds)
+    assert t["L_2d_mm"] == pytest.approx(t["L_3d_mm"], rel=0.03)
+    assert t["step_width_2d"] == pytest.approx(t["step_width_ref"], abs=0.01)
+    for f in ("left", "right"):
+        assert t[("foot_lateral_L", f, "2d")] == pytest.approx(t[("foot_lateral_L", f, "ref")], abs=0.01)
+
+
+def test_contacts_against_force_plate(rbds):
+    """From behind: >= 95 % of force contacts found; IC and TO median error within 20 ms, 95 % within 35 ms."""
+    t = summary_table(rbds)
+    assert t["n_matched"] >= 0.95 * t["n_force"]
+    assert t["n_matched"] == t["n_found"], "every detected contact is a real one"
+    for k in ("ic_err", "to_err"):
+        med, p95 = t[k]
+        assert abs(med) < 20 and p95 < 35, (k, med, p95)
+    assert abs(t["ct_err"][0]) < 25
+
+
+def test_statuses_on_lower_body_mocap(rbds):
+    """No trunk or arm markers: those metrics say so instead of printing a number."""
+    _, _, res = product(rbds)
+    sm = res.summary
+    assert sm["pelvic_drop"].status == "ok" and sm["hip_adduction"].status == "ok"
+    for mid in ("arm_crossover", "trunk_rotation"):
+        assert sm[mid].status == "not_measured" and sm[mid].value is None and sm[mid].reason
+    assert sm["step_width_cm"].value == pytest.approx(sm["step_width"].value * leg_length(product(rbds)[0]) / 10,
+                                                      rel=0.05)
+
+
+def _fmt(x, nd=1):
+    return "—" if x is None or (isinstance(x, float) and not np.isfinite(x)) else f"{x:.{nd}f}"
+
+
+def markdown() -> str:
+    lines = ["| trial | quantity | side | 3D markers + force plate | product (2D, rear) | difference |",
+             "|---|---|---|---|---|---|"]
+    for label, file in TRIALS.items():
+        t = summary_table(file)
+        for mid, name, nd in (("pelvic_drop", "pelvic drop [deg]", 1), ("hip_adduction", "hip adduction, peak [deg]", 1),
+                              ("foot_lateral_L", "foot from line of progression [L]", 3),
+                              ("crossover", "crossover [% of steps]", 0)):
+            for f in ("left", "right"):
+                r, p = t[(mid, f, "ref")], t[(mid, f, "2d")]
+                lines.append(f"| {label} | {name} | {f} | {_fmt(r, nd)} | {_fmt(p, nd)} | {_fmt(p - r, nd)} |")
+        lines.append(f"| {label} | hip adduction, frontal projection in pelvis frame [deg] | L / R | "
+                     f"{_fmt(t[('hip_adduction_proj', 'left', 'ref')])} / {_fmt(t[('hip_adduction_proj', 'right', 'ref')])}"
+                     " | | |")
+        lines.append(f"| {label} | step width [L] | both | {_fmt(t['step_width_ref'], 3)} | "
+                     f"{_fmt(t['step_width_2d'], 3)} | {_fmt(t['step_width_2d'] - t['step_width_ref'], 3)} |")
+        lines.append(f"| {label} | leg length [mm] | both | {_fmt(t['L_3d_mm'], 0)} | {_fmt(t['L_2d_mm'], 0)} | "
+                     f"{100 * (t['L_2d_mm'] / t['L_3d_mm'] - 1):+.1f} % |")
+        lines.append(f"| {label} | per-step RMSE pelvic drop / hip adduction [deg] | both | | | "
+                     f"{_fmt(t['drop_rmse'], 2)} / {_fmt(t['add_rmse'], 2)} |")
+        lines.append(f"| {label} | contacts found / force contacts (matched) | both | {t['n_force']} | "
+                     f"{t['n_found']} ({t['n_matched']}) | |")
+        for k, name in (("ic_err", "initial contact"), ("to_err", "toe-off"), ("ct_err", "contact time")):
+            med, p95 = t[k]
+            lines.append(f"| {label} | {name} error [ms], median (95th pct of abs) | both | | | "
+                         f"{med:+.1f} ({p95:.1f}) |")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    print(markdown())
