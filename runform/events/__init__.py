@@ -22,7 +22,7 @@ from .foot_height import FootHeight
 from .pelvis_relative import PelvisRelative
 from .velocity import FootVelocity
 
-__all__ = ["detect_events", "GaitEvents", "EventDetector", "DETECTORS", "DEFAULT_METHOD",
+__all__ = ["detect_events", "raw_events", "pair_stances", "STANCE_COLUMNS", "GaitEvents", "EventDetector", "DETECTORS", "DEFAULT_METHOD",
            "FootContact", "FootHeight", "PelvisRelative", "FootVelocity", "estimate_direction", "detect_treadmill"]
 
 DETECTORS: dict[str, type[EventDetector]] = {
@@ -36,8 +36,11 @@ DEFAULT_METHOD = FootContact.name
 MIN_FPS = 24.0  # below this a 250 ms contact spans ~5 frames or fewer
 GOOD_FPS = 120.0  # at and above this one frame is <= 8 ms, ~3 % of a contact
 MIN_STRIDES = 3
+MIN_CONTACT_SHARE = 0.4  # of the median contact time
+MIN_SWING_S = 0.15  # shorter "swings" are one contact broken by keypoint noise
 RECOMMENDED_STEPS = 7  # Dingenen 2018: average over at least 7 steps per side
 TREADMILL_MAX_SPEED = 0.5  # leg lengths/s of net mid-hip travel in the image
+TREADMILL_MAX_TRAVEL = 2.0  # leg lengths of mid-hip travel (5-95 % range) in the image
 REQUIRED = ("left_hip", "right_hip", "left_knee", "right_knee", "left_ankle", "right_ankle")
 
 STANCE_COLUMNS = ["foot", "ic_frame", "ic_time", "ms_frame", "ms_time", "to_frame", "to_time"]
@@ -109,7 +112,11 @@ def detect_treadmill(kps) -> bool:
     L = leg_length(kps)
     if not np.isfinite(L) or L <= 0:
         return True
-    return abs(_net_pelvis_speed(kps)) / L < TREADMILL_MAX_SPEED
+    x = kps.mid("left_hip", "right_hip")[:, 0]
+    x = x[np.isfinite(x)]
+    travel = (np.quantile(x, 0.95) - np.quantile(x, 0.05)) / L if len(x) else 0.0
+    # overground: drifting through the image, or crossing much of it (a sprint start sits still first)
+    return bool(abs(_net_pelvis_speed(kps)) / L < TREADMILL_MAX_SPEED and travel < TREADMILL_MAX_TRAVEL)
 
 
 # -- stances ------------------------------------------------------------------------------
@@ -144,23 +151,22 @@ def pair_stances(sig: GaitSignals, ic: dict[str, np.ndarray], to: dict[str, np.n
             m = _midstance(sig, float(a), b)
             rows.append({"foot": s, "ic_time": float(a), "ms_time": m, "to_time": b})
     df = _merge_split_contacts(pd.DataFrame(rows, columns=["foot", "ic_time", "ms_time", "to_time"]), sig)
+    if len(df) >= 4:  # a blip of "contact" in a noisy swing: far shorter than this runner's contacts
+        ct = df.to_time - df.ic_time
+        df = df[ct >= MIN_CONTACT_SHARE * ct.median()]
     for ev in ("ic", "ms", "to"):
         df[f"{ev}_frame"] = [_nearest_frame(sig.t, x) for x in df[f"{ev}_time"]]
     return df[STANCE_COLUMNS].sort_values("ic_time").reset_index(drop=True)
 
 
-def _merge_split_contacts(df: pd.DataFrame, sig: GaitSignals, frac: float = 0.5) -> pd.DataFrame:
-    """Join a contact that noise split in two: one foot cannot land twice within half a stride."""
+def _merge_split_contacts(df: pd.DataFrame, sig: GaitSignals) -> pd.DataFrame:
+    """Join a contact that noise split in two: a foot's swing (TO to its next IC) cannot be
+    shorter than ``MIN_SWING_S``, even in sprinting (~0.3 s)."""
     out = []
     for s in FEET:
-        d = df[df.foot == s].sort_values("ic_time").to_dict("records")
-        if len(d) < 3:
-            out.extend(d)
-            continue
-        stride = float(np.median(np.diff([r["ic_time"] for r in d])))
-        merged = [d[0]]
-        for r in d[1:]:
-            if r["ic_time"] - merged[-1]["ic_time"] < frac * stride:
+        merged: list[dict] = []
+        for r in df[df.foot == s].sort_values("ic_time").to_dict("records"):
+            if merged and r["ic_time"] - merged[-1]["to_time"] < MIN_SWING_S:
                 merged[-1]["to_time"] = r["to_time"]
                 merged[-1]["ms_time"] = _midstance(sig, merged[-1]["ic_time"], r["to_time"])
             else:
@@ -212,8 +218,8 @@ def _check_input(kps) -> float:
     return fps
 
 
-def detect_events(kps, *, treadmill: bool | None = None, method="default") -> GaitEvents:
-    """IC, MS and TO per foot; see the module docstring for what raises."""
+def raw_events(kps, *, treadmill: bool | None = None, method="default") -> GaitEvents:
+    """Events without the walking / too-short refusals and warnings (for validation and plots)."""
     fps = _check_input(kps)
     detector = _make_detector(method)
     direction = estimate_direction(kps)
@@ -222,6 +228,14 @@ def detect_events(kps, *, treadmill: bool | None = None, method="default") -> Ga
     sig = prepare_signals(kps, direction=direction, treadmill=use_treadmill)
     detector.detect(sig)
     st = pair_stances(sig, detector.ic_, detector.to_)
+    return GaitEvents(stances=st, treadmill=use_treadmill, treadmill_detected=detected, method=detector.name,
+                      direction=direction, fps=fps, detector=detector)
+
+
+def detect_events(kps, *, treadmill: bool | None = None, method="default") -> GaitEvents:
+    """IC, MS and TO per foot; see the module docstring for what raises."""
+    ev = raw_events(kps, treadmill=treadmill, method=method)
+    st, fps, detected, use_treadmill = ev.stances, ev.fps, ev.treadmill_detected, ev.treadmill
 
     duty, both, ct = _duty_and_overlap(st)
     if np.isfinite(duty) and (duty > 0.5 or both > 0.1):
@@ -243,6 +257,5 @@ def detect_events(kps, *, treadmill: bool | None = None, method="default") -> Ga
                         f">= {GOOD_FPS:.0f} fps needed for contact time.")
     if n < RECOMMENDED_STEPS:
         warnings.append(f"only {n} steps per side; averages are steadier over at least {RECOMMENDED_STEPS}.")
-    return GaitEvents(stances=st, treadmill=use_treadmill, treadmill_detected=detected,
-                      method=detector.name, direction=direction, fps=fps, warnings=warnings,
-                      detector=detector)
+    ev.warnings = warnings
+    return ev

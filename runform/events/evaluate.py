@@ -103,11 +103,14 @@ def resample_keypoints(kps, fps: float, phase: float = 0.0):
 
 
 def validate_on_force_plate(kps, contacts: pd.DataFrame, *, method="default", tolerance_s: float = 0.06,
-                            **kw) -> dict:
-    """``detect_events`` on ``kps`` scored against force-plate ``contacts``."""
-    from . import detect_events
+                            raw: bool = False, **kw) -> dict:
+    """``detect_events`` on ``kps`` scored against force-plate ``contacts``.
 
-    ev = detect_events(kps, method=method, **kw)
+    ``raw=True`` skips the walking / too-short refusals, to score methods that would trip them.
+    """
+    from . import detect_events, raw_events
+
+    ev = (raw_events if raw else detect_events)(kps, method=method, **kw)
     t0, t1 = kps.t[0], kps.t[-1]
     ref = contacts[(contacts.ic_time > t0) & (contacts.to_time < t1)]
     out = evaluate_contacts(ev.stances, ref.ic_time, ref.to_time, frame_s=1.0 / kps.frame_rate,
@@ -116,8 +119,28 @@ def validate_on_force_plate(kps, contacts: pd.DataFrame, *, method="default", to
     return out
 
 
+def evaluate_labels(stances: pd.DataFrame, labels: pd.DataFrame, fps: float, *, tolerance_frames: float = 5.0,
+                    frame_col: str = "matched_idx0_opencv", event_col: str = "event_assumed") -> pd.DataFrame:
+    """Hand-labelled touchdown/take-off frames vs detected IC/TO (any foot), errors in frames.
+
+    One row per label: ``event, ref, det, error`` (det - ref in frames; NaN when nothing was
+    detected within ``tolerance_frames``).
+    """
+    rows = []
+    for ev, col in (("touchdown", "ic_time"), ("takeoff", "to_time")):
+        ref = labels.loc[labels[event_col] == ev, frame_col].to_numpy(float)
+        det = stances[col].to_numpy(float) * fps
+        m = match_events(det, ref, tolerance_frames)
+        got = dict(zip(m.ref_idx, m.det))
+        rows += [{"event": ev, "ref": r, "det": got.get(k, np.nan), "error": got.get(k, np.nan) - r}
+                 for k, r in enumerate(ref)]
+    return pd.DataFrame(rows, columns=["event", "ref", "det", "error"])
+
+
 def _row(label: str, r: dict) -> str:
-    ic, to, ct = r["ic"], r["to"], r["contact_time"]
+    nan = float("nan")
+    ic, to, ct = ({"bias_ms": nan, "median_abs_ms": nan, "p95_abs_ms": nan, **r[k]}
+                  for k in ("ic", "to", "contact_time"))
     f = 1000.0 / r["fps"]
     return (f"| {label} | {r['fps']:.0f} | {ic['n']}/{ic['n_ref']} | {ic['bias_ms']:+.1f} | {ic['median_abs_ms']:.1f} "
             f"({ic['median_abs_ms'] / f:.2f}) | {ic['p95_abs_ms']:.1f} ({ic['p95_abs_ms'] / f:.2f}) | "
@@ -126,7 +149,8 @@ def _row(label: str, r: dict) -> str:
 
 
 def force_plate_report(trials: dict[str, tuple[str, str]], *, rates=(None, 120, 60, 30), phases: int = 4,
-                       method="default", threshold_n: float = 30.0) -> str:
+                       method="default", threshold_n: float = 30.0, raw: bool = False,
+                       tolerance_s: float = 0.06) -> str:
     """Markdown table: event errors vs force plate per trial and frame rate (``python -m``)."""
     import warnings
 
@@ -143,7 +167,8 @@ def force_plate_report(trials: dict[str, tuple[str, str]], *, rates=(None, 120, 
         contacts = force_plate_contacts(forces, threshold_n=threshold_n)
         for fps in rates:
             runs = [kps] if fps is None else [resample_keypoints(kps, fps, p / phases) for p in range(phases)]
-            parts = [validate_on_force_plate(k, contacts, method=method) for k in runs]
+            parts = [validate_on_force_plate(k, contacts, method=method, raw=raw, tolerance_s=tolerance_s)
+                     for k in runs]
             merged = {}
             for key in ("ic", "to", "contact_time"):
                 errs = np.concatenate([p[f"{key}_matches"].error.to_numpy(float) if key != "contact_time"
@@ -169,3 +194,54 @@ if __name__ == "__main__":  # python -m runform.events.evaluate [data dir]
         "T25 (tuned)": (str(d / "RBDS001runT25markers.txt"), str(d / "RBDS001runT25forces.txt")),
         "T35 (check)": (str(d / "RBDS001runT35.c3d"), str(d / "RBDS001runT35.c3d")),
     }))
+
+
+def sprint_label_report(video_dir, cache_dir=None, method="default") -> tuple[pd.DataFrame, str]:
+    """BlazePose + cleaning + events on the labelled sprint-start clips vs the hand labels.
+
+    Uses ``raw_events`` (no too-short refusal: the labelled window holds only 3-4 steps).
+    Pose output is cached as CSV in ``cache_dir`` so the table can be rebuilt quickly.
+    """
+    import warnings
+    from pathlib import Path
+
+    from ..clean import clean_keypoints
+    from ..io import load_keypoints, save_keypoints
+    from . import raw_events
+
+    video_dir = Path(video_dir)
+    labels = pd.read_csv(video_dir / "labels.csv")
+    out = []
+    for video, lab in labels.groupby("video"):
+        cache = Path(cache_dir) / f"{Path(video).stem}.csv" if cache_dir else None
+        try:
+            if cache and cache.exists():
+                kps = load_keypoints(cache)
+            else:
+                from ..pose import extract_keypoints
+
+                kps = extract_keypoints(video_dir / video)
+                if cache:
+                    save_keypoints(kps, cache)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                kps, _ = clean_keypoints(kps)
+            ev = raw_events(kps, method=method)
+            df = evaluate_labels(ev.stances, lab, kps.frame_rate)
+            note = ""
+        except Exception as e:  # noqa: BLE001 - report the clip as failed, with the reason
+            df = pd.DataFrame({"event": lab.event_assumed, "ref": lab.matched_idx0_opencv, "det": np.nan,
+                               "error": np.nan})
+            note = f"{type(e).__name__}: {str(e).split(';')[0]}"
+        df.insert(0, "video", video)
+        df["note"] = note
+        out.append(df)
+    res = pd.concat(out, ignore_index=True)
+    lines = ["| event | labels | detected within 5 frames | bias (frames) | median abs | p95 abs | within 1 frame | within 2 frames |",
+             "|---|---|---|---|---|---|---|---|"]
+    for ev_name, g in res.groupby("event"):
+        e = g.error.dropna()
+        a = e.abs()
+        lines.append(f"| {ev_name} | {len(g)} | {len(e)} | {e.mean():+.2f} | {a.median():.2f} | "
+                     f"{np.percentile(a, 95):.2f} | {(a <= 1).sum()}/{len(e)} | {(a <= 2).sum()}/{len(e)} |")
+    return res, "\n".join(lines)
