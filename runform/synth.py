@@ -14,8 +14,11 @@ How it is built (all in metres, runner frame: ``fwd`` along the running directio
   leg length at the prescribed knee flexion (two-link inverse kinematics). Flight: the pelvis
   height is a C1 cubic between toe-off and the next contact. Swing thigh: a C1 cubic through
   the toe-off angle, the peak hip flexion and the IC angle.
-* Walking (duty factor > 50 %): in double support the pelvis takes the lower of the two
-  heights the stance legs allow and the other leg bends its knee to keep its foot down.
+* Walking (duty factor > 50 %): the knee stays nearly straight until the other foot lands; in
+  double support the pelvis rides on the leg that landed last and the trailing leg follows by
+  inverse kinematics (the swing knee curve is shifted to meet it at toe-off), so walking truth
+  is read from the realised model. Far-off walking parameters can make the pelvis step at IC;
+  the defaults keep both feet on the ground in stance and above it in swing (tests check).
 * Treadmill: the same motion drawn in the belt frame (pelvis fixed, stance foot moves back).
 
 The truth (events and per-step metric values) is read from the model's own variables (joint
@@ -32,7 +35,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from scipy.interpolate import CubicHermiteSpline, PchipInterpolator
-from scipy.signal import butter, filtfilt
 
 from .keypoints import KEYPOINT_NAMES, KeypointSeries
 
@@ -64,9 +66,9 @@ class SideParams:
     ms_fraction: float = 0.45  # stance share at which the knee peaks
 
 
-WALK_DEFAULTS = dict(knee_flexion_ic=4.0, knee_flexion_stance_peak=16.0, knee_flexion_to=38.0,
-                     knee_flexion_swing_peak=62.0, shank_angle_ic=16.0, foot_strike_angle=20.0,
-                     foot_angle_to=-45.0, hip_flexion_peak=26.0, duty_factor=0.62, ms_fraction=0.25)
+WALK_DEFAULTS = dict(knee_flexion_ic=3.0, knee_flexion_stance_peak=16.0, knee_flexion_to=38.0,
+                     knee_flexion_swing_peak=62.0, shank_angle_ic=17.0, foot_strike_angle=20.0,
+                     foot_angle_to=-60.0, hip_flexion_peak=26.0, duty_factor=0.62, ms_fraction=0.25)
 
 
 @dataclass
@@ -132,9 +134,13 @@ class _Leg:
         self.foot_len = foot
         df = p.duty_factor
         sw_pk = df + SWING_KNEE_PEAK * (1 - df)
-        self.knee = _periodic_pchip([0, p.ms_fraction * df, df, sw_pk, 1],
-                                    [p.knee_flexion_ic, p.knee_flexion_stance_peak, p.knee_flexion_to,
-                                     p.knee_flexion_swing_peak, p.knee_flexion_ic])
+        x = [0, p.ms_fraction * df, df, sw_pk, 1]
+        y = [p.knee_flexion_ic, p.knee_flexion_stance_peak, p.knee_flexion_to, p.knee_flexion_swing_peak,
+             p.knee_flexion_ic]
+        if df > 0.5:  # walking: knee nearly straight until the other foot lands, then pre-swing flexion
+            x.insert(2, 0.5)
+            y.insert(2, p.knee_flexion_ic + 2.0)
+        self.knee = _periodic_pchip(x, y)
         flat_on, heel_off = (0.12, 0.55) if p.foot_strike_angle >= 0 else (0.2, 0.5)
         self.phi = PchipInterpolator([0, flat_on, heel_off, 1], [p.foot_strike_angle, 0, 0, p.foot_angle_to])
 
@@ -201,13 +207,13 @@ def _simulate(legs: dict[str, _Leg], *, speed: float, stride: float, t0: float, 
         cand = ankle[:, 1] + np.sqrt(np.maximum(leg.dist(np.degrees(k)) ** 2 - dx ** 2, 0))
         hip_u_cand.append(np.where(stance, cand, np.nan))
         st[s] = dict(frac=frac, j=j, stance=stance, k=k, phi=phi, ankle=ankle)
+    walking = any(leg.p.duty_factor > 0.5 for leg in legs.values())
     cand = np.vstack(hip_u_cand)
-    any_stance = np.isfinite(cand).any(axis=0)
-    hip_u = np.where(any_stance, np.nanmin(np.where(np.isfinite(cand), cand, np.inf), axis=0), np.nan)
+    # the pelvis rides on the leg that landed last (in double support the trailing leg bends)
+    frac = np.vstack([np.where(st[s]["stance"], st[s]["frac"], np.inf) for s in legs])
+    lead = np.argmin(frac, axis=0)
+    hip_u = cand[lead, np.arange(n)]
     hip_u = _bridge(td, hip_u)
-    if (np.isfinite(cand).sum(axis=0) > 1).any():  # walking: smooth the switch between stance legs
-        b, a = butter(2, 2.5 / stride / (DENSE_HZ / 2))
-        hip_u = filtfilt(b, a, hip_u)
     hip = np.stack([hip_f, hip_u], axis=1)
     for s, leg in legs.items():
         d = st[s]
@@ -215,6 +221,8 @@ def _simulate(legs: dict[str, _Leg], *, speed: float, stride: float, t0: float, 
         kk = d["k"].copy()
         m = d["stance"]
         th[m], kk[m] = leg.ik(hip[m], d["ankle"][m])
+        if walking:
+            kk = _blend_swing_knee(kk, m)
         th = _swing_thigh(td, th, d, leg, stride, offset[s])
         phi = _swing_foot(td, th - kk, np.where(m, d["phi"], np.nan), m)
         knee = hip + _seg(th, leg.T)
@@ -223,6 +231,28 @@ def _simulate(legs: dict[str, _Leg], *, speed: float, stride: float, t0: float, 
         heel, toe = leg.foot_points(ankle, phi)
         d.update(theta=th, k=kk, phi=phi, knee=knee, ankle=ankle, heel=heel, toe=toe)
     return dict(t=td, hip=hip, legs=st, offset=offset)
+
+
+def _candidate(leg: _Leg, ankle: np.ndarray, k: np.ndarray, hip_f: np.ndarray) -> np.ndarray:
+    """Pelvis height that puts this leg's ankle where it is at knee flexion k (rad)."""
+    dx = ankle[..., 0] - hip_f
+    return ankle[..., 1] + np.sqrt(np.maximum(leg.dist(np.degrees(k)) ** 2 - dx ** 2, 0))
+
+
+def _blend_swing_knee(k: np.ndarray, stance: np.ndarray) -> np.ndarray:
+    """Walking: shift the prescribed swing knee curve so it meets the stance (IK) knee at TO and IC."""
+    k = k.copy()
+    swing = ~stance
+    edges = np.flatnonzero(np.diff(swing.astype(int)))
+    for a in [i + 1 for i in edges if swing[i + 1]]:
+        rest = np.flatnonzero(~swing[a:])
+        if not len(rest):
+            break
+        b = a + int(rest[0]) - 1
+        u = np.linspace(0, 1, b - a + 1)
+        w = u * u * (3 - 2 * u)
+        k[a:b + 1] += (k[a - 1] - k[a]) * (1 - w) + (k[b + 1] - k[b]) * w
+    return k
 
 
 def _bridge(t: np.ndarray, y: np.ndarray) -> np.ndarray:
@@ -321,8 +351,8 @@ def synth_runner(*, fps: float = 120.0, duration_s: float = 8.0, speed_mps: floa
         raise ValueError("direction must be +1 or -1")
     base = dict(WALK_DEFAULTS) if walking else {}
     base.update(side)
-    speed = speed_mps if speed_mps is not None else (1.4 if walking else 3.3)
-    cadence = cadence if cadence is not None else (112.0 if walking else 170.0)
+    speed = speed_mps if speed_mps is not None else (1.3 if walking else 3.3)
+    cadence = cadence if cadence is not None else (108.0 if walking else 170.0)
     h = height_cm / 100.0
     params = {s: replace(SideParams(), **base, **((left if s == "left" else right) or {})) for s in FEET}
     legs = {s: _Leg(params[s], h) for s in FEET}
@@ -447,12 +477,11 @@ def _truth_table(sim, legs, params, stride, speed, h, lean, amp, t_frames, durat
         return float(np.interp(tt, t, arr))
 
     def frame(tt: float) -> int:
-        return int(np.clip(np.round(tt * (len(t_frames) / duration)), 0, len(t_frames) - 1))
+        return int(np.clip(np.round(tt / (t_frames[1] - t_frames[0])), 0, len(t_frames) - 1))
 
     rows = []
     for s, leg in legs.items():
         p, d = params[s], sim["legs"][s]
-        other = "right" if s == "left" else "left"
         off = sim["offset"][s]
         for j in range(-2, int(duration / stride) + 2):
             ic = off + j * stride

@@ -72,10 +72,16 @@ def test_direction_treadmill_and_overground():
     assert np.ptp(hip) < 1.0  # pelvis fixed on a treadmill
 
 
-def test_walking_has_double_support():
-    kps, truth = synth_runner(fps=60, duration_s=6.0, walking=True)
+def test_walking_has_double_support_and_planted_feet():
+    kps, truth = synth_runner(fps=240, duration_s=4.0, walking=True, units="mm", treadmill=False)
     assert (truth.stances.duty_factor > 50).all()
     assert (truth.stances.flight_time < 0).all()
+    for r in truth.stances.itertuples():
+        fr = np.arange(r.ic_frame + 1, r.to_frame)
+        low = np.maximum(kps[f"{r.foot}_heel"][fr, 1], kps[f"{r.foot}_toe"][fr, 1])
+        assert np.allclose(low, 0.0, atol=1.0)  # both feet down in double support too
+    for s in ("left", "right"):
+        assert np.maximum(kps[f"{s}_heel"][:, 1], kps[f"{s}_toe"][:, 1]).max() < 1.0
 
 
 def test_noise_dropout_confidence():

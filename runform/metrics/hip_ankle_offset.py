@@ -7,8 +7,6 @@ stance knee flexion, never "hip over ankle", which would make this metric measur
 
 from __future__ import annotations
 
-import numpy as np
-
 from .registry import Metric, StepValues, register
 
 NEEDS = ("left_hip", "right_hip", "{side}_ankle")

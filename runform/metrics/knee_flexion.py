@@ -45,8 +45,8 @@ def _peak(ctx, start: str, end: str, col: str) -> StepValues:
                          for f, a, b in zip(ctx.st.foot, ctx.st[start], ctx.st[end])])
 
     v, v_raw = peaks(smooth), peaks(raw)
-    # noise lifts the raw maximum, the low-pass trims it slightly: half the gap is systematic
-    return StepValues(v, 0.5 * np.abs(v_raw - v), _noise(ctx, col))
+    # noise lifts the raw maximum, the low-pass trims it slightly: the truth lies between (systematic)
+    return StepValues(v, np.abs(v_raw - v), _noise(ctx, col))
 
 
 def stance_peak(ctx) -> StepValues:

@@ -28,8 +28,8 @@ def compute(ctx) -> StepValues:
                 out[i] = (parabolic_extreme(t, x, True) - parabolic_extreme(t, x, False)) / ctx.leg_length
     keep = np.sqrt(min(1.0, 2 * CUTOFF_HZ / ctx.fps))  # share of white-noise SD left after the low-pass
     noise = ctx.noise_sd(ctx.mean_conf_at(NEEDS, "ms_time")) * keep  # sqrt2 (two extremes) x 1/sqrt2 (mid)
-    # the low-pass trims sharp peaks a little, noise inflates raw peaks: half their gap is systematic
-    return StepValues(v, 0.5 * np.abs(v_raw - v), noise / ctx.leg_length)
+    # the low-pass trims sharp peaks a little, noise inflates raw peaks: the truth lies between (systematic)
+    return StepValues(v, np.abs(v_raw - v), noise / ctx.leg_length)
 
 
 def compute_cm(ctx) -> StepValues:
