@@ -380,3 +380,25 @@ def test_serve_command_defaults_to_loopback():
     out = CliRunner().invoke(app, ["serve", "--help"])
     assert out.exit_code == 0
     assert "127.0.0.1" in out.output and "--max-upload-mb" in out.output and "--workers" in out.output
+
+
+def test_deleting_a_running_analysis_stops_it_and_removes_files(client, clip, pipeline):
+    pipeline.gate = threading.Event()
+    aid = upload(client, clip).json()["id"]
+    assert pipeline.started.wait(5)
+    store = client.app.state.service.store
+    assert client.delete(f"/api/analyses/{aid}").status_code == 204
+    pipeline.gate.set()  # the worker's next progress call sees the row gone and stops
+    end = time.monotonic() + 5
+    while store.analysis_dir(aid).exists() and time.monotonic() < end:
+        time.sleep(0.05)
+    assert not store.analysis_dir(aid).exists()
+    assert client.get(f"/api/analyses/{aid}").status_code == 404
+    assert len(pipeline.calls) == 1 and not (store.out_dir(aid) / "analysis.json").exists()
+
+
+def test_pages_show_html_errors_and_api_json_errors(client):
+    page = client.get("/analyses/" + "0" * 32, headers={"Accept": "text/html"})
+    assert page.status_code == 404 and "<html" in page.text and "Not found" in page.text
+    api = client.get("/api/analyses/" + "0" * 32, headers={"Accept": "text/html"})
+    assert api.status_code == 404 and api.json() == {"detail": "no such analysis"}

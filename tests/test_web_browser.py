@@ -32,8 +32,10 @@ from runform.web.app import Settings, create_app  # noqa: E402
 CLIP = ("video", "treadmill_side_30fps")
 LAUNCH_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                "--disable-sync", "--no-first-run"]
-# Pose-based cadence vs the pixel-only ground truth (168.9 ± 0.5 steps/min): the pipeline gets within 3 steps/min (< 2 %).
-CADENCE_TOL = 3.0
+# Pose-based cadence vs the pixel-only ground truth (168.9 ± 0.5 steps/min). The summary is the median
+# of per-step cadences, which at 30 fps are quantised to whole frames (10 or 11 frames a step: 180 or
+# 164 steps/min), so the pipeline lands within 5 steps/min (3 %) and its stated uncertainty covers that.
+CADENCE_TOL = 5.0
 ANALYSIS_TIMEOUT_MS = 600_000
 
 
@@ -141,7 +143,10 @@ def test_both_uploads_finish_with_ground_truth_cadence(server, two_sessions, sho
         row = page.locator("tr[data-metric=cadence]")
         assert row.is_visible()
         value = float(row.get_attribute("data-value"))
+        unc = float(row.get_attribute("data-uncertainty"))
         assert abs(value - 168.9) <= CADENCE_TOL, f"cadence {value:.1f} steps/min vs ground truth 168.9"
+        assert abs(value - 168.9) <= 2 * unc + 0.5, f"cadence {value:.1f} ± {unc:.1f}: uncertainty understated"
+        assert "±" in row.locator("td.value").inner_text()
         assert "steps/min" in row.locator("td.value").inner_text()
         assert _analysis_json(page, base)["summary"]["cadence"]["value"] == pytest.approx(value)
     two_sessions[0].screenshot(path=str(shots / "web-result.png"), full_page=True)
@@ -216,3 +221,18 @@ def test_text_file_named_mp4_shows_error(server, context, tmp_path):
     assert "could not read this file as a video" in err.inner_text()
     assert page.url.rstrip("/") == base
     assert len(app.state.service.store.list_analyses()) == before
+
+
+def test_too_short_clip_shows_what_to_do(server, context):
+    """A real 1.6 s clip (1.5 strides): the pipeline refuses it and the page says why and what to do."""
+    base, _ = server
+    page = context.new_page()
+    page.goto(base + "/")
+    page.set_input_files("#file", str(shared_path("video", "overground_jog_short", "video.mp4")))
+    page.click("#submit")
+    page.wait_for_url("**/analyses/*")
+    page.wait_for_selector("#failure", timeout=ANALYSIS_TIMEOUT_MS)
+    assert page.locator("#failure .error-title").inner_text() == "The clip is too short"
+    assert "strides" in page.locator("#failure .error-message").inner_text()
+    assert page.locator("#failure .hint").inner_text().strip()
+    assert page.locator("#failure button", has_text="Retry").is_visible()

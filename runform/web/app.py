@@ -14,6 +14,7 @@ from typing import Callable
 
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.trustedhost import TrustedHostMiddleware
 
 from .. import __version__
@@ -78,8 +79,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return response
 
     from .api import router as api_router
-    from .pages import router as page_router
+    from .pages import html_error_handler, router as page_router
 
+    app.add_exception_handler(StarletteHTTPException, html_error_handler)
     app.include_router(api_router)
     app.include_router(page_router)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")

@@ -34,8 +34,10 @@ def decimals_for(unit: str, uncertainty: float | None) -> int:
 
 
 def fmt_value(value, unit: str = "", uncertainty=None, category=None) -> str:
-    if category and value is None:
-        return str(category)
+    if category:
+        if value is None or (isinstance(value, float) and not math.isfinite(value)):
+            return str(category)
+        return f"{category} ({value:.0f} {unit})" if unit else str(category)
     if value is None or (isinstance(value, float) and not math.isfinite(value)):
         return "not measured"
     d = decimals_for(unit, uncertainty)
@@ -69,6 +71,22 @@ def fmt_time(ts) -> str:
 templates.env.filters.update(fmt_value=fmt_value, fmt_delta=fmt_delta, fmt_time=fmt_time,
                              label=lambda key: LABELS.get(key, key))
 templates.env.globals.update(version=__version__)
+
+
+_ERROR_TITLES = {404: "Not found", 409: "Not ready", 405: "Not allowed"}
+
+
+async def html_error_handler(request: Request, exc):
+    """Pages get a readable HTML error; the API keeps FastAPI's JSON errors."""
+    from fastapi.exception_handlers import http_exception_handler
+
+    if request.url.path.startswith("/api/") or "text/html" not in request.headers.get("accept", ""):
+        return await http_exception_handler(request, exc)
+    title = _ERROR_TITLES.get(exc.status_code, "Something went wrong")
+    message = exc.detail if isinstance(exc.detail, str) and exc.status_code != 404 else \
+        "There is nothing at this address. It may have been deleted."
+    return templates.TemplateResponse(request, "error.html", {"title": title, "message": message},
+                                      status_code=exc.status_code)
 
 
 def _svc(request: Request):

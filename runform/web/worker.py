@@ -116,17 +116,22 @@ def run_job(data_dir: str, analysis_id: str, analyze: str | Callable = DEFAULT_A
         store.remove_files(analysis_id)
         return "cancelled"
     except RunformError as e:
-        store.fail(analysis_id, type(e).__name__, str(e))
-        return "failed"
+        return _failed(store, analysis_id, type(e).__name__, str(e))
     except Exception as e:  # a bug, not the user's input: keep the traceback beside the results
         (out / "error.txt").write_text(traceback.format_exc())
         log.exception("analysis %s failed", analysis_id)
-        store.fail(analysis_id, "InternalError", f"{type(e).__name__}: {e}")
-        return "failed"
+        return _failed(store, analysis_id, "InternalError", f"{type(e).__name__}: {e}")
     if not store.finish(analysis_id, summarize(analysis)):
         store.remove_files(analysis_id)  # deleted while finishing
         return "cancelled"
     return "done"
+
+
+def _failed(store: Store, analysis_id: str, kind: str, message: str) -> str:
+    if not store.fail(analysis_id, kind, message):  # deleted meanwhile: leave no files behind
+        store.remove_files(analysis_id)
+        return "cancelled"
+    return "failed"
 
 
 def _baseline(store: Store, row: dict) -> str | None:
