@@ -227,14 +227,17 @@ def repair_swaps(kps: KeypointSeries, report: CleanReport, scale: float) -> Keyp
 # -- outliers and gaps --------------------------------------------------------------------
 def _loo_prediction(x: np.ndarray, d: int) -> np.ndarray:
     """Each sample predicted from its neighbours only (never from itself): the median of
-    the two centred means and the two straight-line extrapolations at spacing ``d``.
-    One or two bad frames spoil at most half of the four predictions."""
+    centred means (spacing d, 2d, 3d) and straight-line extrapolations from pairs of earlier
+    and of later samples. A few bad frames spoil only a minority of the predictions; with
+    fewer than five available (next to a gap) the sample is not judged."""
     T = len(x)
-    pad = np.pad(x, [(2 * d, 2 * d)] + [(0, 0)] * (x.ndim - 1), constant_values=np.nan)
-    at = lambda k: pad[2 * d + k: 2 * d + k + T]  # noqa: E731 - x[t + k], NaN outside
-    cands = np.stack([(at(-d) + at(d)) / 2, (at(-2 * d) + at(2 * d)) / 2,
-                      2 * at(-d) - at(-2 * d), 2 * at(d) - at(2 * d)])
-    enough = np.isfinite(cands).all(-1).sum(0) >= 3  # judge only with most neighbours present
+    pad = np.pad(x, [(3 * d, 3 * d)] + [(0, 0)] * (x.ndim - 1), constant_values=np.nan)
+    at = lambda k: pad[3 * d + k * d: 3 * d + k * d + T]  # noqa: E731 - x[t + k d], NaN outside
+    cands = [(at(-k) + at(k)) / 2 for k in (1, 2, 3)]
+    for s in (-1, 1):  # from the past (s=-1) and from the future (s=1)
+        cands += [2 * at(s) - at(2 * s), 3 * at(2 * s) - 2 * at(3 * s), (3 * at(s) - at(3 * s)) / 2]
+    cands = np.stack(cands)
+    enough = np.isfinite(cands).all(-1).sum(0) >= 5  # a majority of the nine
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
         return np.where(enough[..., None], np.nanmedian(cands, axis=0), np.nan)
@@ -249,7 +252,7 @@ def remove_outliers(kps: KeypointSeries, report: CleanReport, scale: float) -> K
     """
     d = max(1, int(round(kps.frame_rate / 30.0)))  # same time scale at any frame rate
     out = kps.copy()
-    if len(out) < 4 * d + 1:
+    if len(out) < 6 * d + 1:
         return out
     sigma = None
     for _ in range(6):  # one bad point spoils its neighbours' predictions: remove the worst, re-check
@@ -355,6 +358,14 @@ def lowpass(kps: KeypointSeries, cutoff_hz: float, report: CleanReport) -> Keypo
     return out
 
 
+def _strictly_increasing(t: np.ndarray, eps: float) -> np.ndarray:
+    out = np.array(t, dtype=float)
+    for i in range(1, len(out)):
+        if not out[i] > out[i - 1]:
+            out[i] = out[i - 1] + eps
+    return out
+
+
 def clean_keypoints(kps: KeypointSeries, *, cutoff_hz: float | None = None,
                     max_gap_s: float = MAX_GAP_S, repair: bool = True,
                     filter: bool = True) -> tuple[KeypointSeries, CleanReport]:
@@ -366,6 +377,10 @@ def clean_keypoints(kps: KeypointSeries, *, cutoff_hz: float | None = None,
     report.cutoff_hz = float(cutoff_hz) if cutoff_hz else cutoff_for_fps(fps)
     scale = body_scale(kps)
     out = kps.copy()
+    if len(out) > 1 and np.any(np.diff(out.t) <= 0):
+        # repeated / out-of-order timestamps (some VFR decoders): work on a strictly increasing copy
+        out.t = _strictly_increasing(out.t, 1e-3 / max(fps, 1.0) if np.isfinite(fps) else 1e-5)
+        report.notes.append("timestamps not strictly increasing: nudged apart for cleaning")
     if np.isfinite(scale) and scale > 0:
         if repair:
             out = repair_swaps(out, report, scale)
@@ -375,6 +390,7 @@ def clean_keypoints(kps: KeypointSeries, *, cutoff_hz: float | None = None,
     out = fill_gaps(out, report, max_gap_s)
     if filter:
         out = lowpass(out, report.cutoff_hz, report)
+    out.t = kps.t.copy()
     out.meta["cleaning"] = {
         "swaps_repaired": report.swaps_repaired, "outliers_removed": report.outliers_removed,
         "gaps_filled": report.gaps_filled, "cutoff_hz": report.cutoff_hz,

@@ -37,7 +37,7 @@ def _nanmedian(x: np.ndarray) -> float:
 
 
 def _has(kps: KeypointSeries, *names: str) -> bool:
-    return all(n in kps.names and np.isfinite(kps[n]).all(-1).mean() > 0.3 for n in names)
+    return len(kps) > 0 and all(n in kps.names and np.isfinite(kps[n]).all(-1).mean() > 0.3 for n in names)
 
 
 def _widths(kps: KeypointSeries, scale: float) -> tuple[float, float, float]:
@@ -142,13 +142,17 @@ def _direction(kps: KeypointSeries, scale: float) -> tuple[int, float, str]:
     conf = abs(total) / len(votes)
     word = {1: "+x (image right)", -1: "-x (image left)", 0: "unclear"}[d]
     cues = ", ".join(f"{k} {'+' if v > 0 else '-'}x" for k, v in votes.items() if abs(v) > 0.05)
-    return d, float(conf), f"running toward {word} ({cues})"
+    return d, float(conf), f"moving toward {word} ({cues})"
 
 
 def detect_view(kps: KeypointSeries) -> ViewResult:
     """Side / rear / front / unknown, with a confidence and, for side views, the direction."""
     if not _has(kps, "left_hip", "right_hip", "left_ankle", "right_ankle"):
         return ViewResult("unknown", 0.0, 0, "hips and ankles not visible in enough frames")
+    core = np.isfinite(np.stack([kps[n] for n in ("left_hip", "right_hip", "left_ankle", "right_ankle")])).all(-1)
+    n_ok = int(core.all(0).sum())
+    if n_ok < max(10, 0.5 * kps.frame_rate):
+        return ViewResult("unknown", 0.0, 0, f"hips and ankles seen in only {n_ok} frames: too few to judge the view")
     scale = body_scale(kps)
     sw, hw, torso = _widths(kps, scale)
     width = sw if np.isfinite(sw) else 2.0 * hw  # hip joint centres are about half the shoulder width apart

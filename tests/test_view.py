@@ -86,3 +86,21 @@ def test_mocap_projections(shared, plane, view, direction):
     kps.meta.pop("direction", None)  # measure it, do not read it
     v = detect_view(kps.slice(0, 1500))
     assert v.view == view and v.direction == direction, v.reason
+
+
+def test_too_few_frames_is_unknown():
+    v = detect_view(make_person("run").slice(0, 5))
+    assert v.view == "unknown" and "too few" in v.reason
+
+
+@pytest.mark.model
+@pytest.mark.realdata
+def test_walker_in_walk_and_backflip_is_side_view_moving_left(shared):
+    from test_track import blazepose_walk_and_backflip
+
+    from runform.clean import clean_keypoints
+
+    walker = blazepose_walk_and_backflip(str(shared("video", "walk_and_backflip", "video.mp4")))["walker"]
+    seen = np.flatnonzero(np.isfinite(walker.xy).all(-1).any(-1))
+    v = detect_view(clean_keypoints(walker.slice(seen[0], seen[-1] + 1))[0])
+    assert v.view == "side" and v.direction == -1, v.reason
