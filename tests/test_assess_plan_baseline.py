@@ -91,3 +91,18 @@ def test_rendered_text_without_findings():
     assert "Nothing we could check was outside the typical range" in text
     assert "## Within the typical range" in text and "- cadence 170 steps/min (typical for you: 154 to 186 steps/min)" in text
     assert "add --speed" not in text and "add --height (cm)" in text
+
+
+def test_baseline_compares_categories_and_guards_against_pace_changes():
+    earlier = _analysis(runner_summary(cadence=160.0), speed=3.0)
+    now = _analysis(runner_summary(cadence=180.0, foot_strike_pattern="forefoot"), speed=3.0)
+    assess(now, baseline=earlier, pain=["achilles"])
+    row = next(r for r in now.baseline["metrics"] if r["id"] == "foot_strike_pattern")
+    assert row["significant"] and row["text"] == "foot strike pattern changed from rearfoot to forefoot"
+    assert "recent_change" in {f.id for f in now.findings}
+    faster = _analysis(runner_summary(cadence=180.0, foot_strike_pattern="forefoot"), speed=4.0)
+    assess(faster, baseline=earlier, pain=["achilles"])
+    assert "recent_change" not in {f.id for f in faster.findings}  # a faster run, not a change of form
+    assert any("different speed" in n for n in faster.notes)
+    text = render_findings_text(now)
+    assert "## Compared with your earlier video" in text and "Newly flagged: forefoot landing; big change since your last video" in text

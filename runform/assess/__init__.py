@@ -76,7 +76,7 @@ def assess(analysis: Analysis, *, pain=(), feels=(), baseline: Analysis | None =
     runner.feels = [s for s in reported if kb.symptoms[s].kind == "feel"]
     video = any(i.kind == "video" for i in analysis.inputs)
     ctx = Context(summary=analysis.summary, runner=runner, baseline=baseline.summary if baseline else None,
-                  video=video)
+                  baseline_speed=baseline.runner.speed_mps if baseline else None, video=video)
     fired: list[Fired] = []
     unchecked: list[Unchecked] = []
     for spec in kb.findings:

@@ -29,9 +29,9 @@ def _usable(s: MetricSummary | None) -> bool:
 
 def compare_metric(now: MetricSummary, before: MetricSummary) -> dict[str, Any]:
     name = metric_name(now.id) if now.name == now.id or not now.name else now.name
-    if now.value is None or before.value is None:
+    if now.category is not None or before.category is not None or now.value is None or before.value is None:
         changed = now.category != before.category
-        text = (f"{name}: {before.category} → {now.category}" if changed else f"{name}: still {now.category}")
+        text = (f"{name} changed from {before.category} to {now.category}" if changed else f"{name}: still {now.category}")
         return {"id": now.id, "name": name, "before": before.category, "after": now.category,
                 "significant": changed, "text": text}
     diff = now.value - before.value
@@ -85,4 +85,4 @@ def compare(now: Analysis, before: Analysis) -> dict[str, Any]:
         lines.append("Newly flagged: " + "; ".join(titles[i] for i in new) + ".")
     warnings = _context_warnings(now, before)
     return {"earlier_created": before.created, "metrics": rows, "findings_resolved": gone,
-            "findings_new": new, "warnings": warnings, "summary": " ".join(warnings + lines)}
+            "findings_new": new, "finding_titles": {i: titles[i] for i in gone + new}, "warnings": warnings, "summary": " ".join(warnings + lines)}

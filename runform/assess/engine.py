@@ -23,6 +23,7 @@ class Context:
     summary: dict[str, MetricSummary]
     runner: Runner
     baseline: dict[str, MetricSummary] | None = None
+    baseline_speed: float | None = None
     video: bool = False  # values come from a video pose model: add its systematic error vs marker norms
 
 
@@ -136,6 +137,8 @@ def _baseline_leaf(leaf: dict[str, Any], s: MetricSummary, ctx: Context) -> Leaf
     name = metric_name(mid)
     if ctx.baseline is None:
         return Leaf(None, mid, missing="needs an earlier analysis to compare with (--baseline)")
+    if ctx.baseline_speed and ctx.runner.speed_mps and abs(ctx.baseline_speed - ctx.runner.speed_mps) > 0.2:
+        return Leaf(None, mid, missing="the earlier video was run at a different speed, so changes may come from pace")
     b = ctx.baseline.get(mid)
     if b is None or b.status == "not_measured" or (b.value is None and b.category is None):
         return Leaf(None, mid, missing=f"change in {name}: not measured in the earlier analysis")

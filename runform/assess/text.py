@@ -97,6 +97,24 @@ def _within_range(a: Analysis) -> list[str]:
     return out
 
 
+def _title(b: dict, fid: str) -> str:
+    return b.get("finding_titles", {}).get(fid, fid.replace("_", " "))
+
+
+def _baseline_lines(b: dict) -> list[str]:
+    rows = b.get("metrics", [])
+    changed = [r for r in rows if r.get("significant")]
+    lines = list(b.get("warnings", []))
+    lines += [f"- {r['text'][0].upper() + r['text'][1:]}" for r in changed]
+    if rows:
+        lines.append(f"- No clear change (within measurement error) in the other {len(rows) - len(changed)} measures.")
+    if b.get("findings_resolved"):
+        lines.append("- No longer flagged: " + "; ".join(_title(b, f) for f in b["findings_resolved"]) + ".")
+    if b.get("findings_new"):
+        lines.append("- Newly flagged: " + "; ".join(_title(b, f) for f in b["findings_new"]) + ".")
+    return lines or [b.get("summary", "")]
+
+
 def _context_lines(a: Analysis) -> list[str]:
     lines = []
     if a.runner.speed_mps is None:
@@ -145,5 +163,5 @@ def render_findings_text(analysis: Analysis) -> str:
     if a.plan:
         lines += ["## Practice plan", ""] + _plan_lines(a)
     if a.baseline:
-        lines += ["## Compared with your earlier video", "", a.baseline.get("summary", ""), ""]
+        lines += ["## Compared with your earlier video", ""] + _baseline_lines(a.baseline) + [""]
     return "\n".join(lines).rstrip() + "\n"
