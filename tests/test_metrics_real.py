@@ -89,3 +89,30 @@ def test_bmc_ric_reference_reproduces_published_group_values():
         assert g["knee_flexion_stance_peak"]["sd"] == pytest.approx(st_sd, abs=1.0)
         assert g["knee_flexion_swing_peak"]["sd"] == pytest.approx(sw_sd, abs=1.0)
     assert load_reference()["groups"] == ref["groups"]  # the shipped JSON is what the data gives
+
+
+def test_treadmill_video_keypoints_cadence_and_timing_bands():
+    """Another tool's RTMPose keypoints of the 30 fps treadmill clip through clean -> events ->
+    metrics: cadence within 1 step/min of the pixel-measured 168.9 +- 0.5; contact time and duty
+    factor inside the plausibility bands, and flagged unreliable at 30 fps."""
+    import json
+
+    from runform.clean import clean_keypoints
+    from runform.events import detect_events
+    from runform.io import load_keypoints
+
+    folder = shared_path("video", "treadmill_side_30fps")
+    truth = json.loads((folder / "groundtruth.json").read_text())
+    kps, _ = clean_keypoints(load_keypoints(folder / "reference_pose_rtmpose_halpe26.json"))
+    res = compute_metrics(kps, detect_events(kps), height_cm=180.0)
+    cad = res.summary["cadence"]
+    assert cad.value == pytest.approx(truth["cadence_spm"]["value"], abs=1.0)
+    assert abs(cad.value - truth["cadence_spm"]["value"]) <= 2 * np.hypot(cad.uncertainty, 0.5)
+    lo, hi = truth["physiological_bands"]["contact_time_ms"]
+    assert lo <= res.summary["contact_time"].value <= hi
+    lo, hi = truth["physiological_bands"]["duty_factor_pct"]
+    assert lo <= res.summary["duty_factor"].value <= hi
+    for mid in ("contact_time", "flight_time", "duty_factor"):
+        assert res.summary[mid].status == "unreliable"
+    assert res.summary["step_length"].status == "not_measured"  # treadmill, no belt speed
+    assert 0 < res.summary["trunk_lean_stance"].value < 20

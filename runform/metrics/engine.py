@@ -139,6 +139,8 @@ def make_context(kps: KeypointSeries, events, *, height_cm=None, speed_mps=None,
 def _location(x: np.ndarray, how: str) -> float:
     if len(x) == 0:
         return float("nan")
+    if how == "harmonic":  # rates: 1 / mean period, so alternating long/short steps do not bias it
+        return 1.0 / _location(1.0 / x, "mean")
     med = float(np.median(x))
     if how == "median":
         return med
@@ -178,8 +180,11 @@ def summarise(metric: Metric, sv: StepValues, ctx: Context) -> MetricSummary:
     value = _location(x, metric.location)
     sides = {s: _location(v[ok & (foot == s)], metric.location) for s in SIDES}
     per_side = {s: int((ok & (foot == s)).sum()) for s in SIDES}
-    k = 1.0 if metric.location == "mean" else 1.2533
-    u_rand = k * _sd(x) / np.sqrt(n) if n >= 2 else 0.0
+    k = 1.2533 if metric.location == "median" else 1.0
+    # rates: a steady left/right alternation averages out of the overall rate, so take the spread
+    # of neighbouring-step means (x sqrt 2 for independent steps), not of single steps
+    sd = _sd(x) if metric.location != "harmonic" or n < 3 else np.sqrt(2) * _sd(0.5 * (x[1:] + x[:-1]))
+    u_rand = k * sd / np.sqrt(n) if n >= 2 else 0.0
     u_noise = k * float(np.nanmedian(sv.u_noise[ok])) / np.sqrt(n)
     u_ev = float(np.nanmedian(sv.u_event[ok]))
     if metric.event_error == "random":

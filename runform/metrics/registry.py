@@ -36,7 +36,8 @@ class Metric:
     max_uncertainty: float | None = None  # above this the value is too uncertain to interpret
     min_fps: float | None = None  # below this the value is flagged unreliable whatever its uncertainty
     event_error: Literal["systematic", "random"] = "systematic"  # does event timing error average out?
-    location: Literal["median", "mean"] = "median"  # "mean" (robust) for frame-quantised timing values
+    location: Literal["median", "mean", "harmonic"] = "median"  # robust mean for frame-quantised timing
+    # values; harmonic (1 / mean period) for rates
     scale_error: float = 0.0  # relative uncertainty of a px -> cm/m scale, when one is used
     category: Callable[[float], str] | None = None  # categorical metrics: value -> class
 
