@@ -349,6 +349,8 @@ def test_history_and_compare(client, clip, pipeline):
     rid = client.get(f"/api/analyses/{a}").json()["runner"]["id"]
     page = client.get(f"/runners/{rid}").text
     assert a in page and b in page and "Cadence" in page
+    assert 'figure class="trend" data-metric="cadence"' in page  # two sessions -> a trend
+    assert "170.0 ± 0.8 steps/min" in page and "178.0 ± 0.8 steps/min" in page
     assert "+8 ± 2 steps/min" in client.get(f"/compare?a={a}&b={b}").text
     # with "compare with last session" the previous analysis is handed to analyze as baseline
     third = upload(client, clip, runner="Lee", baseline="previous").json()["id"]
@@ -402,3 +404,24 @@ def test_pages_show_html_errors_and_api_json_errors(client):
     assert page.status_code == 404 and "<html" in page.text and "Not found" in page.text
     api = client.get("/api/analyses/" + "0" * 32, headers={"Accept": "text/html"})
     assert api.status_code == 404 and api.json() == {"detail": "no such analysis"}
+
+
+def test_number_formatting_follows_uncertainty():
+    from runform.web.pages import fmt_value, trend
+
+    assert fmt_value(171.1234, "steps/min", 5.7) == "171 ± 6 steps/min"
+    assert fmt_value(0.2134, "L", 0.021) == "0.21 ± 0.02 L"
+    assert fmt_value(24.06, "deg", None) == "24.1 deg"
+    assert fmt_value(None, "deg") == "not measured"
+    assert fmt_value(84.4, "% of steps", None, "rearfoot") == "rearfoot (84 % of steps)"
+
+    def session(ts, v, u):
+        return {"status": "done", "created": ts, "summary": {"metrics": {"cadence": {
+            "name": "Cadence", "unit": "steps/min", "value": v, "uncertainty": u}}}}
+
+    t = trend([session(2.0, 178.0, 1.0), session(1.0, 170.0, 1.0)], "cadence", width=200, height=100)
+    first, last = t["points"]
+    assert (first["x"], last["x"]) == (6, 194)  # oldest on the left
+    assert last["y"] < first["y"]  # higher cadence drawn higher
+    assert first["y_hi"] < first["y"] < first["y_lo"]  # error bar spans ± u
+    assert trend([session(1.0, 170.0, 1.0)], "cadence") is None  # one session: no trend

@@ -135,6 +135,34 @@ def runners_page(request: Request):
     return _page(request, "runners.html", runners=svc.store.list_runners(), unnamed=unnamed)
 
 
+def trend(sessions: list[dict], metric_id: str, width: int = 260, height: int = 90) -> dict | None:
+    """One metric over a runner's finished sessions, oldest first, as SVG coordinates with ±u bars."""
+    pts = []
+    for s in sorted(sessions, key=lambda s: s["created"] or ""):
+        m = (s["summary"] or {}).get("metrics", {}).get(metric_id) if s["status"] == "done" else None
+        if m and m.get("value") is not None and math.isfinite(m["value"]):
+            pts.append((s, m["value"], m.get("uncertainty") or 0.0, m))
+    if len(pts) < 2:
+        return None
+    lo = min(v - u for _, v, u, _ in pts)
+    hi = max(v + u for _, v, u, _ in pts)
+    pad = (hi - lo) * 0.1 or abs(hi) * 0.05 or 1.0
+    lo, hi = lo - pad, hi + pad
+    left, right, top, bottom = 6, width - 6, 14, height - 16
+
+    def y(v: float) -> float:
+        return round(bottom - (v - lo) / (hi - lo) * (bottom - top), 1)
+
+    step = (right - left) / (len(pts) - 1)
+    out = [{"x": round(left + i * step, 1), "y": y(v), "y_lo": y(v - u), "y_hi": y(v + u),
+            "label": f"{fmt_time(s['created'])}: {fmt_value(v, m['unit'], u or None)}"}
+           for i, (s, v, u, m) in enumerate(pts)]
+    unit = pts[0][3]["unit"]
+    return {"id": metric_id, "name": pts[0][3]["name"], "width": width, "height": height, "points": out,
+            "path": " ".join(f"{'M' if i == 0 else 'L'}{p['x']},{p['y']}" for i, p in enumerate(out)),
+            "first": fmt_value(pts[0][1], unit, pts[0][2] or None), "last": fmt_value(pts[-1][1], unit, pts[-1][2] or None)}
+
+
 @router.get("/runners/{runner_id}", response_class=HTMLResponse)
 def runner_page(request: Request, runner_id: int):
     svc = _svc(request)
@@ -144,7 +172,8 @@ def runner_page(request: Request, runner_id: int):
     sessions = [status_view(svc, r) for r in svc.store.list_analyses(runner_id)]
     names = {k: m["name"] for s in sessions if s["summary"] for k, m in s["summary"]["metrics"].items()}
     columns = [(k, names[k]) for k in KEY_METRICS if k in names][:6]
-    return _page(request, "runner.html", runner=runner, sessions=sessions, columns=columns)
+    trends = [t for t in (trend(sessions, k) for k, _ in columns) if t]
+    return _page(request, "runner.html", runner=runner, sessions=sessions, columns=columns, trends=trends)
 
 
 @router.get("/compare", response_class=HTMLResponse)
