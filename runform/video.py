@@ -9,16 +9,21 @@ decoding (one core) overlap pose inference (the other core).
 from __future__ import annotations
 
 import math
+import os
 import queue
 import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
 
-import cv2
-import numpy as np
+# FFmpeg prints its own complaints ("moov atom not found") on stderr; we raise InputError instead.
+# Read by OpenCV when its FFmpeg backend starts, so set before the first capture is opened.
+os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")
 
-from .errors import InputError
+import cv2  # noqa: E402
+import numpy as np  # noqa: E402
+
+from .errors import InputError  # noqa: E402
 
 _END = object()
 try:  # OpenCV would print its own warnings for unreadable files; we raise InputError instead

@@ -29,7 +29,8 @@ def pose(
                                                                    "(landmark .tflite or RTMPose .onnx).")] = None,
     person: Annotated[Optional[int], typer.Option("--person", help="Choose the runner by index when several people are in view.")] = None,
     point: Annotated[Optional[str], typer.Option("--point", help="Choose the runner by a point X,Y inside them in the first frame.")] = None,
-    threads: Annotated[int, typer.Option("--threads", min=1, max=16, help="Inference threads per model.")] = 1,
+    threads: Annotated[Optional[int], typer.Option("--threads", min=1, max=16,
+                                                   help="Inference threads per model (default 2).")] = None,
 ) -> None:
     """Extract the runner's 2D keypoints from a video, one row per frame."""
     from ..errors import InputError

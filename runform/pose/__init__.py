@@ -7,6 +7,7 @@ Backends: ``blazepose_full`` (default; fetched from the mediapipe wheel on first
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Callable
 
@@ -25,11 +26,18 @@ __all__ = ["BACKENDS", "Detection", "PoseBackend", "PoseResult", "Roi", "RunnerT
            "extract_keypoints", "largest_candidate", "make_backend"]
 
 
+def default_threads() -> int:
+    """Two inference threads per model on a multi-core machine: measured faster end to end than one,
+    at the same CPU time per frame (docs/benchmarks.md); more would only fight the decoder."""
+    return max(1, min(2, os.cpu_count() or 1))
+
+
 def make_backend(name: str = "blazepose_full", *, model_path: str | Path | None = None,
-                 num_threads: int = 1) -> PoseBackend:
+                 num_threads: int | None = None) -> PoseBackend:
     """Build a backend by name; `model_path` overrides the cached landmark / RTMPose model file."""
     from .. import models
 
+    num_threads = num_threads or default_threads()
     key = _ALIASES.get(name, name)
     if key not in BACKENDS:
         raise ModelError(f"unknown pose backend {name!r}; choose one of {', '.join(BACKENDS)}.")
@@ -50,7 +58,7 @@ def _noop(stage: str, frac: float) -> None:
 
 def extract_keypoints(path: str | Path, backend: str | PoseBackend = "blazepose_full", person=None,
                       progress: ProgressFn | None = None, *, model_path: str | Path | None = None,
-                      num_threads: int = 1, config: TrackerConfig | None = None) -> KeypointSeries:
+                      num_threads: int | None = None, config: TrackerConfig | None = None) -> KeypointSeries:
     """The runner's raw keypoints in pixels, one row per decoded frame (NaN where not found).
 
     `person`: None (automatic), an int (candidate index) or an (x, y) pixel point on the runner.

@@ -57,6 +57,7 @@ class TrackerConfig:
     window_s: float = 3.0  # selection window length (s)
     max_window_s: float = 8.0  # nobody runs yet (e.g. a start from blocks): keep watching up to this
     retry_s: float = 1.0  # ... asking again this often
+    min_seen: float = 0.1  # share of the window a candidate must be seen in
     redetect_every: int = 10  # frames between detector runs in the selection window
     max_candidates: int = 6
     reacquire_radius: float = 0.35  # x region size, grows while lost
@@ -175,7 +176,10 @@ class RunnerTracker:
 
     def _choose(self, final: bool = True) -> None:
         n = len(self.times)
-        cands = [tr for tr in self.tracks if len(tr.frames) >= 1]
+        # brief detector false positives (a few frames) are not people to choose from
+        min_frames = max(3, int(self.cfg.min_seen * n))
+        cands = [tr for tr in self.tracks if len(tr.frames) >= min_frames] or \
+            [tr for tr in self.tracks if len(tr.frames) >= 1]
         self.n_candidates = len(cands)
         if not cands:
             raise NoPersonError("no person found in the video.")
