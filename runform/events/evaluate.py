@@ -102,6 +102,51 @@ def resample_keypoints(kps, fps: float, phase: float = 0.0):
     return kps.copy(t=t_new, xy=xy, conf=conf, fps=float(fps))
 
 
+def add_noise(kps, sd_leg_lengths: float, seed: int = 0):
+    """Gaussian keypoint noise of ``sd_leg_lengths`` x leg length, like a pose model's jitter."""
+    from .base import leg_length
+
+    rng = np.random.default_rng(seed)
+    sd = sd_leg_lengths * leg_length(kps)
+    return kps.copy(xy=kps.xy + rng.normal(0.0, sd, kps.xy.shape))
+
+
+def noise_report(trials: dict[str, tuple[str, str]], *, rates=(120, 30), sds=(0.0, 0.005, 0.01, 0.02),
+                 seeds: int = 3, clean: bool = True) -> str:
+    """Markdown table: errors vs force plate with pose-like noise, cleaned as the pipeline does."""
+    import warnings
+
+    from ..io.mocap import load_mocap_keypoints
+
+    lines = ["| trial | fps | noise (% L) | IC found | IC median abs ms | IC p95 abs ms | TO found | "
+             "TO median abs ms | TO p95 abs ms | contact time bias ms |", "|" + "---|" * 10]
+    for label, (markers, forces) in trials.items():
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            kps = load_mocap_keypoints(markers)
+        contacts = force_plate_contacts(forces)
+        for fps in rates:
+            for sd in sds:
+                parts = []
+                for seed in range(seeds):
+                    k = add_noise(resample_keypoints(kps, fps, phase=seed / seeds), sd, seed)
+                    if clean:
+                        from ..clean import clean_keypoints
+
+                        with warnings.catch_warnings():
+                            warnings.simplefilter("ignore")
+                            k, _ = clean_keypoints(k)
+                    parts.append(validate_on_force_plate(k, contacts, raw=True))
+                s = {key: error_summary(np.concatenate([p[f"{key}_matches"].error.to_numpy(float) for p in parts]),
+                                        1.0 / fps, sum(p[key]["n_ref"] for p in parts)) for key in ("ic", "to")}
+                ct = np.concatenate([_ct_errors(p) for p in parts])
+                lines.append(f"| {label} | {fps} | {100 * sd:.1f} | {s['ic']['recall']:.0%} | "
+                             f"{s['ic'].get('median_abs_ms', np.nan):.1f} | {s['ic'].get('p95_abs_ms', np.nan):.1f} | "
+                             f"{s['to']['recall']:.0%} | {s['to'].get('median_abs_ms', np.nan):.1f} | "
+                             f"{s['to'].get('p95_abs_ms', np.nan):.1f} | {1000 * np.mean(ct):+.1f} |")
+    return "\n".join(lines)
+
+
 def validate_on_force_plate(kps, contacts: pd.DataFrame, *, method="default", tolerance_s: float = 0.06,
                             raw: bool = False, **kw) -> dict:
     """``detect_events`` on ``kps`` scored against force-plate ``contacts``.
@@ -189,11 +234,14 @@ if __name__ == "__main__":  # python -m runform.events.evaluate [data dir]
     import sys
     from pathlib import Path
 
-    d = Path(sys.argv[1] if len(sys.argv) > 1 else "../shared/data") / "mocap" / "fukuchi2017_rbds001"
-    print(force_plate_report({
-        "T25 (tuned)": (str(d / "RBDS001runT25markers.txt"), str(d / "RBDS001runT25forces.txt")),
-        "T35 (check)": (str(d / "RBDS001runT35.c3d"), str(d / "RBDS001runT35.c3d")),
-    }))
+    args = [a for a in sys.argv[1:] if not a.startswith("--")]
+    d = Path(args[0] if args else "../shared/data") / "mocap" / "fukuchi2017_rbds001"
+    trials = {"T25 (tuned)": (str(d / "RBDS001runT25markers.txt"), str(d / "RBDS001runT25forces.txt")),
+              "T35 (check)": (str(d / "RBDS001runT35.c3d"), str(d / "RBDS001runT35.c3d"))}
+    print(force_plate_report(trials))
+    if "--noise" in sys.argv:
+        print()
+        print(noise_report(trials))
 
 
 def sprint_label_report(video_dir, cache_dir=None, method="default") -> tuple[pd.DataFrame, str]:
