@@ -135,6 +135,7 @@ def test_running_score_measures_stride_frequency():
     assert w["stride_hz"] == pytest.approx(0.90, abs=0.08)
     assert w["activity"] == "walking"
     assert w["double_support"] > 0.1 > s["double_support"]
+    assert s["bounce_phase"] > 0.5 > -0.5 > w["bounce_phase"]  # spring-mass vs inverted pendulum
 
 
 def test_running_score_rear_view_and_overground():
@@ -255,3 +256,41 @@ def test_nobody_runs_in_walk_and_backflip(shared):
     s = running_score(walker.slice(seen[0], seen[-1] + 1))
     assert s["activity"] == "walking"
     assert 0.6 < s["stride_hz"] < 1.1
+
+
+def test_team_synthetic_runner_and_walker():
+    """runform.synth (another engineer's model: its swing toe skims the ground, so foot height
+    alone would call the runner a walker); the hip bounce phase decides."""
+    from runform.synth import synth_runner
+
+    for kw, activity, hz in [(dict(), "running", 170 / 120), (dict(cadence=150, speed_mps=2.5), "running", 150 / 120),
+                             (dict(walking=True), "walking", 108 / 120),
+                             (dict(walking=True, cadence=125, speed_mps=1.8), "walking", 125 / 120),
+                             (dict(view="rear"), "running", 170 / 120), (dict(view="rear", walking=True), "walking", 0.9)]:
+        kps, _ = synth_runner(duration_s=4.0, fps=30.0, noise=2.0, **kw)
+        s = running_score(kps)
+        assert s["activity"] == activity, (kw, s["seen"])
+        assert s["stride_hz"] == pytest.approx(hz, rel=0.04), kw
+
+
+@pytest.mark.realdata
+def test_treadmill_clip_cadence_from_stride_frequency(shared):
+    """groundtruth.json: 168.9 +/- 0.5 steps/min, measured from raw pixels without a pose model."""
+    from test_clean import _reference_pose
+
+    kps = _reference_pose(shared("video", "treadmill_side_30fps", "reference_pose_rtmpose_halpe26.json"))
+    s = running_score(kps)
+    assert s["activity"] == "running"
+    assert 120 * s["stride_hz"] == pytest.approx(168.9, abs=1.5)
+    assert select_runner([kps])[0] == 0
+
+
+@pytest.mark.realdata
+@pytest.mark.parametrize("name", ["RBDS001runT25markers.txt", "RBDS001runT35.c3d"])
+def test_mocap_runs_are_running(shared, name):
+    """Fukuchi RBDS001 at 2.5 m/s (a slow jog whose swing foot skims the ground) and 3.5 m/s."""
+    io = pytest.importorskip("runform.io")
+    kps = io.load_keypoints(shared("mocap", "fukuchi2017_rbds001", name)).slice(0, 1500)
+    s = running_score(kps)
+    assert s["activity"] == "running", s["seen"]
+    assert 1.2 < s["stride_hz"] < 1.6
