@@ -321,6 +321,13 @@ def compute_frontal(kps: KeypointSeries, events: FrontalEvents, *, height_cm: fl
     steps = steps.drop(columns=["foot_x", "L"])
     view = events.view
     extra = _systematic(kps, st)
+    yaw = camera_yaw_deg(kps, st)
+    if np.isfinite(yaw) and yaw > MAX_YAW_DEG:
+        msg = (f"the camera looks about {yaw:.0f} deg off the line straight behind/in front of the runner: "
+               "forward-backward leg motion leaks into the hip angle (about 0.3 deg per deg, opposite for the "
+               "two legs)")
+        extra["hip_adduction"]["problems"] = extra["hip_adduction"]["problems"] + [msg]
+        events.warnings.append(msg[0].upper() + msg[1:] + "; place the camera on the running line.")
     summary = {
         "pelvic_drop": _summ("pelvic_drop", "Contralateral pelvic drop", "deg", steps, **extra["pelvic_drop"]),
         "hip_adduction": _summ("hip_adduction", "Hip adduction (peak in stance)", "deg", steps,
@@ -336,7 +343,32 @@ def compute_frontal(kps: KeypointSeries, events: FrontalEvents, *, height_cm: fl
     summary["trunk_rotation"] = _rotation_summary(kps, len(st))
     for m in summary.values():
         m.view = view
-    return SimpleNamespace(steps=steps, summary=summary)
+    return SimpleNamespace(steps=steps, summary=summary, camera_yaw_deg=yaw)
+
+
+MAX_YAW_DEG = 10.0  # beyond this, hip adduction per side is off by > 3 deg on RBDS001 (docs/validation.md)
+STANCE_EXCURSION_L = 0.65  # foot travel relative to the hip during stance, leg lengths (0.61-0.71 on RBDS001) [inf]
+
+
+def camera_yaw_deg(kps: KeypointSeries, st: pd.DataFrame) -> float:
+    """How far (deg) the camera sits off the running line, from the stance foot's drift across the image.
+
+    Seen exactly from behind, the stance ankle stays put relative to the mid-hip apart from the
+    pelvis's sway, which is mirrored between left and right stances and cancels in the mean. Off
+    the line, the foot's backward travel relative to the hip (~0.65 L per stance) shows as a drift
+    of the same sign for both feet: sin(yaw) = mean drift / 0.65 L.
+    """
+    L = leg_length(kps)
+    mid = kps.mid("left_hip", "right_hip")[:, 0]
+    d = []
+    for r in st.itertuples():
+        x = kps[f"{r.foot}_ankle"][:, 0] - mid
+        d.append((x[int(r.to_frame)] - x[int(r.ic_frame)]) / L)
+    d = np.asarray(d, float)
+    d = d[np.isfinite(d)]
+    if len(d) < 4 or not np.isfinite(L):
+        return float("nan")
+    return float(np.degrees(np.arcsin(min(1.0, abs(float(np.mean(d))) / STANCE_EXCURSION_L))))
 
 
 def _step_width(steps: pd.DataFrame, st: pd.DataFrame, s: int) -> np.ndarray:

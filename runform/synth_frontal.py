@@ -30,9 +30,12 @@ class FrontalTruth:
 def rear_runner(*, fps: float = 60.0, duration_s: float = 8.0, cadence: float = 170.0, duty_factor: float = 0.36,
                 pelvic_drop_deg: tuple[float, float] = (5.0, 5.0), hip_adduction_deg: tuple[float, float] = (10.0, 10.0),
                 foot_lateral_m: tuple[float, float] = (0.05, 0.05), view: str = "rear", noise_px: float = 0.0,
-                px_per_m: float = 400.0, seed: int = 0) -> tuple[KeypointSeries, FrontalTruth]:
+                px_per_m: float = 400.0, heel_off_m: float = 0.04, seed: int = 0) -> tuple[KeypointSeries, FrontalTruth]:
     """(left, right) tuples set each side: drop of the *contralateral* hip while that foot stands, the stance
-    leg's peak adduction, and where that foot lands relative to the midline (negative = crossover)."""
+    leg's peak adduction, and where that foot lands relative to the midline (negative = crossover).
+
+    As a pose model sees it: the heel (and ankle) rise `heel_off_m` before toe-off; from behind the face
+    is hidden (nose confidence 0.2), in front the heels are (confidence 0.5)."""
     rng = np.random.default_rng(seed)
     n = int(round(duration_s * fps))
     t = np.arange(n) / fps
@@ -78,8 +81,12 @@ def rear_runner(*, fps: float = 60.0, duration_s: float = 8.0, cadence: float = 
         foot_x = np.full(n, lat_sign[s] * foot_lateral_m[i])
         ankle = np.stack([foot_x, floor_y + 0.08 + lift], axis=1)
         pos[f"{s}_knee"], pos[f"{s}_ankle"] = knee, ankle
-        pos[f"{s}_heel"] = ankle + np.array([0.0, -0.06])
+        # heel-off: the heel rises over the last 40 % of stance while the toe stays down until toe-off
+        late = np.where(phase[s] >= 0, np.clip((phase[s] - 0.6) / 0.4, 0, 1), 0.0) ** 2
+        heel_rise = np.where(sw, 0.0, heel_off_m * late)
+        pos[f"{s}_heel"] = ankle + np.stack([np.zeros(n), -0.06 + heel_rise], axis=1)
         pos[f"{s}_toe"] = ankle + np.array([0.0, -0.07])
+        pos[f"{s}_ankle"] = ankle + np.stack([np.zeros(n), heel_rise], axis=1)
         pos[f"{s}_shoulder"] = np.stack([np.full(n, lat_sign[s] * sh_half), centre[:, 1] + trunk], axis=1)
         arm = 0.02 * np.sin(2 * np.pi * (t - offset[s]) / stride)
         pos[f"{s}_elbow"] = pos[f"{s}_shoulder"] + np.stack([lat_sign[s] * 0.03 + arm, np.full(n, -0.28)], axis=1)
@@ -91,7 +98,11 @@ def rear_runner(*, fps: float = 60.0, duration_s: float = 8.0, cadence: float = 
                    for k in KEYPOINT_NAMES], axis=1)
     if noise_px:
         xy = xy + rng.normal(0, noise_px, xy.shape)
-    kps = KeypointSeries(t=t, xy=xy, conf=np.full(xy.shape[:2], 0.95), fps=fps, width=1280, height=1280,
+    conf = np.full(xy.shape[:2], 0.95)
+    hidden = ["nose"] if view == "rear" else ["left_heel", "right_heel"]
+    for k in hidden:
+        conf[:, KEYPOINT_NAMES.index(k)] = 0.2 if k == "nose" else 0.5
+    kps = KeypointSeries(t=t, xy=xy, conf=conf, fps=fps, width=1280, height=1280,
                          source="synthetic-rear", meta={"synthetic": True, "view": view})
     ic = {s: np.arange(offset[s], duration_s, stride) for s in sides}
     truth = FrontalTruth(
