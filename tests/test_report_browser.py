@@ -119,8 +119,12 @@ def test_write_docs_screenshots(browser_context):
     for name, (w, h) in (("desktop", (1280, 900)), ("phone", (390, 844))):
         page, requests = open_report(browser_context, src, w, h)
         check_page(page, requests)
-        page.screenshot(path=str(DOCS / f"report-{name}.png"), full_page=True)
+        out = DOCS / f"report-{name}.png"
+        page.screenshot(path=str(out), full_page=True)
         page.close()
+        from PIL import Image  # matplotlib's dependency; a 256-colour palette keeps docs/ small
+
+        Image.open(out).convert("RGB").quantize(256, method=Image.Quantize.MEDIANCUT).save(out, optimize=True)
 
 
 def test_request_recorder_catches_a_leak(browser_context, report_with_video, tmp_path):
