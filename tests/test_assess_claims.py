@@ -371,6 +371,19 @@ def test_personal_range_follows_height_and_pace():
     assert not pop.personalised and "population-wide" in pop.note
 
 
+def test_sex_changes_the_note_where_the_evidence_speaks_to_it():
+    f = get(run(runner_summary(cadence=150.0), sex="female"), "low_cadence")
+    assert "166 steps/min or less went with higher knee forces" in f.ranges["cadence"].note
+    lean = get(run(runner_summary(trunk_lean_stance=17.0), sex="female"), "forward_lean_high")
+    assert "no separate norm by sex" in lean.ranges["trunk_lean_stance"].note
+
+
+def test_key_frame_points_at_the_side_further_out():
+    m = metric("knee_flexion_stance_peak", 28.0, 1.0, left=33.0, right=24.0)
+    f = get(run(runner_summary(knee_flexion_stance_peak=m)), "low_stance_knee_flexion")
+    assert f.key_frame == {"metric": "knee_flexion_stance_peak", "foot": "right"}
+
+
 def test_unknown_symptom_is_an_input_error():
     from runform.errors import InputError
 

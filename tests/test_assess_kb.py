@@ -99,6 +99,8 @@ def _all_kb_texts(kb):
             yield f.id, t
     for key, r in kb.ranges.items():
         yield f"range {key}", r.basis
+        for sex, note in r.sex_notes.items():
+            yield f"range {key} ({sex})", note
     for sid, s in kb.symptoms.items():
         yield f"symptom {sid}", s.note
 

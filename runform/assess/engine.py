@@ -38,6 +38,7 @@ class Leaf:
     missing: str | None = None  # why it could not be checked
     margin: float | None = None  # distance beyond the bound / uncertainty
     u: float | None = None  # uncertainty the comparison used
+    foot: str | None = None  # the side further out of range (for the report's key frame)
     far: bool = False
     range: ReferenceRange | None = None
 
@@ -98,7 +99,14 @@ def _numeric_leaf(leaf: dict[str, Any], s: MetricSummary, ctx: Context) -> Leaf:
     if not fired:
         text = f"{name} {fmt(value, unit)}: not beyond {where} by more than ±{fmt_u(u, unit)}"
     return Leaf(fired, mid, value, text, margin=margin, far=far, range=pr.range if pr else None,
-                u=u if fld == "value" else None)
+                u=u if fld == "value" else None, foot=_worse_side(s, direction))
+
+
+def _worse_side(s: MetricSummary, direction: str) -> str | None:
+    if s.left is None or s.right is None or s.left == s.right:
+        return None
+    low_side = "left" if s.left < s.right else "right"
+    return low_side if direction == "below" else ("right" if low_side == "left" else "left")
 
 
 def _bound_words(raw: Any, pr: PersonalRange | None, unit: str) -> str:

@@ -46,6 +46,7 @@ class RangeSpec(BaseModel):
     default_uncertainty: float
     video_error: float = 0.0
     asymmetry_high: float | None = None
+    sex_notes: dict[str, str] = Field(default_factory=dict)
     source: str
     basis: str
 

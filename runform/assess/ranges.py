@@ -76,7 +76,7 @@ def _note(spec: RangeSpec, done: list[str], runner: Runner | None) -> str:
     if not adaptable and "population-wide" not in spec.basis.lower():
         parts.append("Population-wide range.")
     if runner and runner.sex:
-        parts.append("Our sources give no separate norm by sex for this measure.")
+        parts.append(spec.sex_notes.get(runner.sex, "Our sources give no separate norm by sex for this measure."))
     return " ".join(parts)
 
 

@@ -101,7 +101,7 @@ def build_finding(f: Fired, ctx: Context, kb: KnowledgeBase, severity: str) -> F
         ranges=ranges, uncertainties=uncertainties, confidence=_confidence(spec, f.outcome, ctx), why=why, explanation=explanation,
         evidence_level=spec.evidence, citations=list(spec.citations), symptoms=[s.id for s in spec.symptoms],
         matches_reported=f.matched, cue=spec.cue.strip(), drill=spec.drill.strip(), opinion=opinion,
-        key_frame={"metric": key.metric} if key else None,
+        key_frame=({"metric": key.metric} | ({"foot": key.foot} if key.foot else {})) if key else None,
     )
 
 
