@@ -34,7 +34,8 @@ RUN_BOUNCE = 0.1
 #: cannot (rear/front views), and only in the overlap band of stride frequencies.
 MAX_DOUBLE_SUPPORT = 0.25
 GROUND_TOL = 0.06  # a foot within this many leg lengths of its lowest point is on the ground
-CLEAR_MARGIN = 1.5  # score ratio needed to pick one of several runners automatically
+CLEAR_MARGIN = 1.5
+MIN_JUDGE_S = 1.5  # a shorter window cannot show a stride: pick the most visible person, later stages say "too short"  # score ratio needed to pick one of several runners automatically
 
 
 def _fill(x: np.ndarray, max_gap: int) -> np.ndarray:
@@ -271,6 +272,16 @@ def select_runner(candidates: list[KeypointSeries], *, index: int | None = None,
     scores = [running_score(c) for c in candidates]
     runners = [i for i, r in enumerate(scores) if r["activity"] == "running"]
     seen = "; ".join(f"person {i}{_where(c)}: {r['seen']}" for i, (c, r) in enumerate(zip(candidates, scores)))
+    if not runners and all(r["activity"] == "not tracked" for r in scores):
+        dur = max(float(c.t[-1] - c.t[0]) if len(c) > 1 else 0.0 for c in candidates)
+        seen_frames = [float(np.isfinite(c.xy).all(-1).any(-1).sum()) * max(r["height_px"], 1.0)
+                       if np.isfinite(r["height_px"]) else 0.0 for c, r in zip(candidates, scores)]
+        if dur < MIN_JUDGE_S:
+            best = int(np.argmax(seen_frames))
+            return best, (f"person {best}: the clip is too short ({dur:.1f} s) to judge how anyone moves; "
+                          f"chose the person seen most")
+        raise NoPersonError(f"Nobody was tracked long enough to see how they move: {seen}.",
+                            hint="Film the runner whole (head to feet) for several strides.")
     if not runners:
         who = "Nobody in the clip moves like a runner" if n > 1 else "The person in the clip does not move like a runner"
         raise NotRunningError(f"{who}: {seen}.",

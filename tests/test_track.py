@@ -294,3 +294,20 @@ def test_mocap_runs_are_running(shared, name):
     s = running_score(kps)
     assert s["activity"] == "running", s["seen"]
     assert 1.2 < s["stride_hz"] < 1.6
+
+
+def test_too_short_to_judge_picks_most_visible_person():
+    """0.8 s cannot show a stride: the choice falls to the person seen most, so that the events
+    stage can say 'too short' instead of a misleading 'not running'."""
+    small = make_person("run", duration=0.8, height_px=200, origin=(100, 300))
+    big = make_person("run", duration=0.8, height_px=500, origin=(900, 100))
+    idx, reason = select_runner([small, big])
+    assert idx == 1 and "too short" in reason
+
+
+def test_nobody_tracked_long_enough_in_a_long_window():
+    a = make_person("run", duration=3.0)
+    a.xy[20:] = np.nan
+    a.conf[20:] = 0
+    with pytest.raises(NoPersonError, match="tracked long enough"):
+        select_runner([a])

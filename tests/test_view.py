@@ -104,3 +104,16 @@ def test_walker_in_walk_and_backflip_is_side_view_moving_left(shared):
     seen = np.flatnonzero(np.isfinite(walker.xy).all(-1).any(-1))
     v = detect_view(clean_keypoints(walker.slice(seen[0], seen[-1] + 1))[0])
     assert v.view == "side" and v.direction == -1, v.reason
+
+
+@pytest.mark.model
+@pytest.mark.realdata
+def test_short_overground_jog_side_view_moving_right(shared):
+    """overground_jog_short: a woman jogs left to right past a fence, 1.6 s (BlazePose, ~3 s)."""
+    from runform.pose import extract_keypoints
+    from runform.track import running_score
+
+    kps = extract_keypoints(shared("video", "overground_jog_short", "video.mp4"))
+    v = detect_view(kps)
+    assert v.view == "side" and v.direction == 1, v.reason
+    assert running_score(kps)["activity"] == "running"
