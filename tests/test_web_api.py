@@ -349,7 +349,7 @@ def test_history_and_compare(client, clip, pipeline):
     rid = client.get(f"/api/analyses/{a}").json()["runner"]["id"]
     page = client.get(f"/runners/{rid}").text
     assert a in page and b in page and "Cadence" in page
-    assert 'figure class="trend" data-metric="cadence"' in page  # two sessions -> a trend
+    assert 'figure class="trend" data-metric="cadence"' in page.split("<main>")[1]  # two sessions -> a trend
     assert "170.0 ± 0.8 steps/min" in page and "178.0 ± 0.8 steps/min" in page
     assert "+8 ± 2 steps/min" in client.get(f"/compare?a={a}&b={b}").text
     # with "compare with last session" the previous analysis is handed to analyze as baseline

@@ -195,6 +195,7 @@ def test_history_lists_both_sessions_and_compares(server, context, two_sessions,
     page.click("text=Sam Tester")
     rows = page.locator("#sessions tbody tr")
     assert rows.count() == 2
+    assert page.locator("#trends figure[data-metric=cadence] circle").count() == 2
     for box in page.locator("#sessions input.pick").all():
         box.check()
     page.screenshot(path=str(shots / "web-history.png"), full_page=True)
@@ -205,6 +206,7 @@ def test_history_lists_both_sessions_and_compares(server, context, two_sessions,
     assert "no clear change" in verdicts
     assert not {"higher", "lower", "changed"} & set(verdicts)
     assert page.locator("#comparison tr[data-metric=cadence]").is_visible()
+    page.screenshot(path=str(shots / "web-compare.png"), full_page=True)
 
 
 def test_text_file_named_mp4_shows_error(server, context, tmp_path):
@@ -236,3 +238,16 @@ def test_too_short_clip_shows_what_to_do(server, context):
     assert "strides" in page.locator("#failure .error-message").inner_text()
     assert page.locator("#failure .hint").inner_text().strip()
     assert page.locator("#failure button", has_text="Retry").is_visible()
+
+
+def test_walking_clip_is_not_analysed_as_running(server, context):
+    """A real clip of people walking (and one backflipping): refused as not running, with the reason."""
+    base, _ = server
+    page = context.new_page()
+    page.goto(base + "/")
+    page.set_input_files("#file", str(shared_path("video", "walk_and_backflip", "video.mp4")))
+    page.click("#submit")
+    page.wait_for_url("**/analyses/*")
+    page.wait_for_selector("#failure", timeout=ANALYSIS_TIMEOUT_MS)
+    assert page.locator("#failure .error-title").inner_text() == "This does not look like running"
+    assert "walking" in page.locator("#failure .error-message").inner_text()
