@@ -344,6 +344,13 @@ def test_low_confidence_is_never_a_priority():
     assert f.confidence == "low" and f.severity == "worth_a_look" and f.matches_reported == ["knee-front"]
 
 
+def test_nan_or_infinite_numbers_are_not_checks():
+    for value, u, words in ((float("nan"), 1.0, "not measured"), (120.0, float("inf"), "too uncertain")):
+        a = run(runner_summary(cadence=metric("cadence", value, u)), pain=["knee"])
+        assert "low_cadence" not in ids(a)
+        assert any(words in n and "cadence" in n for n in a.notes)
+
+
 def test_no_priority_without_symptoms_unless_far_out():
     a = run(runner_summary(cadence=150.0, trunk_lean_stance=16.0))
     assert ids(a) == {"low_cadence", "forward_lean_high"} and not ids(a, "priority")

@@ -75,9 +75,11 @@ def _numeric_leaf(leaf: dict[str, Any], s: MetricSummary, ctx: Context) -> Leaf:
     name = metric_name(mid) if fld == "value" else (
         f"left-right difference in {metric_name(mid)}" if fld == "asymmetry" else f"{fld} side {metric_name(mid)}")
     unit = s.unit or (pr.unit if pr else "")
-    if value is None:
+    if value is None or not math.isfinite(value):
         return Leaf(None, mid, missing=f"{name}: not measured")
     u = s.uncertainty if s.uncertainty is not None else (pr.default_uncertainty if pr else 0.0)
+    if not math.isfinite(u):
+        return Leaf(None, mid, missing=f"{name}: too uncertain to compare with a range")
     if fld == "asymmetry":
         u = 2.0 * u  # two side medians from half the steps each
     elif fld in ("left", "right"):
