@@ -92,3 +92,21 @@ def test_walking_is_not_running():
 
     with pytest.raises(NotRunningError, match="(?i)walk|not running|runner"):
         detect_events(_pose("walk_and_backflip", "video.mp4"))
+
+
+@pytest.mark.model
+def test_sprint_start_touchdown_takeoff_vs_hand_labels():
+    """b4: all 9 hand-labelled events found; touchdown/take-off within ~2 frames (docs/validation.md)."""
+    import pandas as pd
+
+    from runform.events import raw_events
+    from runform.events.evaluate import evaluate_labels
+
+    labels = pd.read_csv(shared_path("video", "sprint_start_labeled", "labels.csv"))
+    kps = _pose("sprint_start_labeled", "b4.mp4")
+    ev = raw_events(kps)  # only 4-5 labelled steps: skip the too-short refusal
+    assert not ev.treadmill and ev.direction == 1
+    res = evaluate_labels(ev.stances, labels[labels.video == "b4.mp4"], kps.frame_rate)
+    assert res.error.notna().all(), res
+    err = res.error.abs()
+    assert err.median() <= 2.0 and err.max() <= 4.0, res
