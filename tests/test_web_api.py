@@ -425,3 +425,15 @@ def test_number_formatting_follows_uncertainty():
     assert last["y"] < first["y"]  # higher cadence drawn higher
     assert first["y_hi"] < first["y"] < first["y_lo"]  # error bar spans ± u
     assert trend([session(1.0, 170.0, 1.0)], "cadence") is None  # one session: no trend
+
+
+def test_user_text_is_escaped_in_pages(client, clip):
+    evil = '<script>alert(1)</script>'
+    with open(clip, "rb") as fh:
+        r = client.post("/api/analyses", files={"video": (f'{evil}.mp4', fh, "video/mp4")}, data={"runner": evil})
+    aid = r.json()["id"]
+    wait_status(client, aid)
+    rid = r.json()["runner"]["id"]
+    for url in ("/", "/runners", f"/runners/{rid}", f"/analyses/{aid}"):
+        html = client.get(url).text
+        assert evil not in html and "&lt;script&gt;" in html, url
