@@ -377,3 +377,25 @@ def test_uncertainty_never_shows_as_zero():
     assert cx.fmt_u(0.011, "L") == "± 0.01 L"
     assert cx.fmt_u(1.46, "deg") == "± 1.5 deg"
     assert cx.fmt_u(None, "deg") == "–"
+
+
+def test_rear_view_report_draws_the_pelvis(tmp_path):
+    """Rear clip: pelvis guides instead of side-view lines; the drawn tilt at midstance is the pelvic drop."""
+    from runform.api import analyze, load_keypoints
+    from runform.report import _draw_all, _plan_pictures
+    from runform.synth_frontal import rear_runner
+
+    kps, _ = rear_runner(duration_s=6.0, pelvic_drop_deg=(5.0, 5.0))
+    a = analyze(kps, out_dir=tmp_path)
+    html = (tmp_path / "report.html").read_text()
+    assert "Pelvis tilt, ankle position across the body" in html and "hip-to-hip line" in html
+    clean = load_keypoints(tmp_path / "keypoints.parquet")
+    pics, _ = _plan_pictures(a, clean)
+    moments = [p for k, p in pics.items() if k.startswith("moment:")]
+    assert {p.spec.foot for p in moments} == {"left", "right"}
+    _draw_all(clean, moments, 1, geo.leg_length(clean), lambda p: None)
+    for p in moments:
+        assert p.spec.overlays == ("pelvis",) and p.spec.event == "MS"
+        # Contralateral drop: the hip of the swing side is lower by about the pelvic drop.
+        swing_lower = -p.values["pelvis_tilt"] if p.spec.foot == "left" else p.values["pelvis_tilt"]
+        assert swing_lower == pytest.approx(a.summary["pelvic_drop"].value, abs=1.0)

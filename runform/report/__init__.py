@@ -211,6 +211,7 @@ def build_context(analysis: Analysis, out_dir: Path, *, kps: KeypointSeries | No
         "unmeasured": [r for r in cx.metric_rows(analysis, ranges) if r["status"] != "ok"],
         "video_file": None, "moments": [], "contacts": {}, "timeseries": None, "distributions": None,
         "confidence_plot": None, "pictures_from": None, "baseline": None, "video_poster": None,
+        "view": analysis_view(analysis),
     }
     said = {f"{r['name']}: {r['reason']}" for r in ctx["unmeasured"]}
     ctx["notes"] = [n for n in analysis.notes if n not in said]  # the unmeasured list already says these
@@ -229,7 +230,11 @@ def build_context(analysis: Analysis, out_dir: Path, *, kps: KeypointSeries | No
     direction = geo.direction_of(kps, analysis)
     L = geo.leg_length(kps)
     view_events = [e for e in analysis.events if e.view == analysis_view(analysis)]
-    ctx["timeseries"] = plots.time_series(kps, view_events, direction, units_label=f" ({kps.units})")
+    ctx["view"] = analysis_view(analysis)
+    if ctx["view"] == "side":
+        ctx["timeseries"] = plots.time_series(kps, view_events, direction, units_label=f" ({kps.units})")
+    else:
+        ctx["timeseries"] = plots.time_series_frontal(kps, view_events)
     pics, contacts = _plan_pictures(analysis, kps)
     everything = list(pics.values()) + [p for ps in contacts.values() for p in ps]
     if video is not None and Path(video).exists():

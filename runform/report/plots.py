@@ -96,6 +96,49 @@ def time_series(kps: KeypointSeries, events, direction: int, *, units_label: str
     return to_data_uri(fig)
 
 
+def time_series_frontal(kps: KeypointSeries, events) -> str:
+    """Rear/front view: pelvis tilt, where each foot is across the body, foot heights, events marked."""
+    t = kps.t
+    ev = _events_by_foot(events)
+    L = geo.leg_length(kps)
+    fig, axes = plt.subplots(3, 1, figsize=(9, 6.6), sharex=True, constrained_layout=True)
+    lh, rh = kps["left_hip"], kps["right_hip"]
+    tilt = np.degrees(np.arctan2(lh[:, 1] - rh[:, 1], np.abs(rh[:, 0] - lh[:, 0])))
+    ax = axes[0]
+    ax.plot(t, tilt, color="#2a9d4a", lw=1.4, label="pelvis tilt (+ = left hip lower)")
+    ax.axhline(0, color="k", lw=0.6)
+    for side in ("left", "right"):
+        _shade_stances(ax, ev, side)
+    ax.set_ylabel("pelvis tilt (deg)")
+    ax.set_title("Pelvis and feet seen from behind/in front: stance shaded, contact (down-triangle)", loc="left",
+                 fontsize=9)
+    ax.legend(loc="upper right", fontsize=8)
+    ax = axes[1]
+    mid = kps.mid("left_hip", "right_hip")[:, 0]
+    for side in ("left", "right"):
+        x = (kps[f"{side}_ankle"][:, 0] - mid) / L
+        ax.plot(t, x, color=SIDE_COLOURS[side], lw=1.4, label=f"{side} ankle")
+        times = np.asarray(ev[side].get("IC", []))
+        if len(times):
+            ax.plot(times, np.interp(times, t, x), "v", color=SIDE_COLOURS[side], ms=6, ls="none", mec="k", mew=0.5)
+    ax.axhline(0, color="k", lw=0.8, ls="--")
+    ax.set_ylabel("ankle across body (L from mid-hip)")
+    ax.legend(loc="upper right", ncols=2, fontsize=8)
+    ax = axes[2]
+    for side in ("left", "right"):
+        h = geo.foot_heights(kps, side)
+        ax.plot(t, h["heel"], color=SIDE_COLOURS[side], lw=1.4, label=f"{side} heel")
+        for typ, marker in (("IC", "v"), ("TO", "^")):
+            times = np.asarray(ev[side].get(typ, []))
+            if len(times):
+                ax.plot(times, np.interp(times, t, h["heel"]), marker, color=SIDE_COLOURS[side], ms=6, ls="none",
+                        mec="k", mew=0.5)
+    ax.set_ylabel(f"heel height ({kps.units})")
+    ax.set_xlabel("time (s)")
+    ax.legend(loc="upper right", ncols=2, fontsize=8)
+    return to_data_uri(fig)
+
+
 def step_distributions(steps: pd.DataFrame, metrics: dict[str, tuple[str, str]], *, ncols: int = 3) -> str | None:
     """Per-step values, left vs right, one small panel per metric (box + every step as a dot)."""
     ids = [m for m in metrics if m in steps.columns and pd.to_numeric(steps[m], errors="coerce").notna().sum() >= 2]
