@@ -8,9 +8,8 @@ outliers (so they do not leak into the interpolation), then gaps, then the filte
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 import warnings
+from dataclasses import dataclass, field
 
 import numpy as np
 from scipy.interpolate import CubicSpline, PchipInterpolator
@@ -41,11 +40,11 @@ FILTER_ORDER = 2  # per pass; filtfilt makes it a 4th-order zero-phase filter (W
 MAX_GAP_S = 0.12  # longer gaps stay NaN: interpolating through a whole foot contact invents data
 FILLED_CONF_FACTOR = 0.5  # confidence of a filled point: this times the lower neighbour
 SWAP_HALF_WINDOW_S = 0.1  # rolling-median window for the swap emission cost
-HAMPEL_K = 5.0
-OUTLIER_FLOOR = 0.12
-SWITCH_COST = 0.5  # per label change, squared leg lengths
-ACCEL_WEIGHT = 0.5
-COST_CAP = 1.0  # per point and term  # deviations smaller than this fraction of the leg length are never outliers
+OUTLIER_K = 5.0  # robust SDs of the leave-one-out residual
+OUTLIER_FLOOR = 0.12  # residuals under this fraction of the leg length are never outliers
+SWITCH_COST = 0.5  # per left/right label change, squared leg lengths
+ACCEL_WEIGHT = 0.5  # weight of the constant-velocity term against the rolling-median term
+COST_CAP = 1.0  # per point and term: one wild point cannot force a swap
 
 
 @dataclass
@@ -55,7 +54,7 @@ class CleanReport:
     swaps_repaired: int = 0  # swap episodes fixed (all groups)
     swap_frames: dict[str, list[int]] = field(default_factory=dict)  # group -> frames relabelled
     body_flips_repaired: int = 0  # episodes where the trunk (front/back) flipped
-    outliers_removed: int = 0  # points (keypoint x frame) set missing by the Hampel filter
+    outliers_removed: int = 0  # points (keypoint x frame) set missing as outliers
     gaps_filled: int = 0  # gap runs (per keypoint) interpolated
     points_filled: int = 0
     long_gaps: int = 0  # gap runs left missing because they are too long
@@ -261,7 +260,7 @@ def remove_outliers(kps: KeypointSeries, report: CleanReport, scale: float) -> K
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", RuntimeWarning)
                 sigma = 1.4826 * np.nanmedian(dev, axis=0)  # per keypoint, from the raw series
-        ratio = dev / np.maximum(HAMPEL_K * sigma, OUTLIER_FLOOR * scale)
+        ratio = dev / np.maximum(OUTLIER_K * sigma, OUTLIER_FLOOR * scale)
         ratio = np.where(np.isfinite(ratio), ratio, 0.0)
         peak = maximum_filter1d(ratio, size=4 * d + 1, axis=0, mode="constant")
         bad = (ratio > 1.0) & (ratio >= peak)
@@ -352,7 +351,7 @@ def lowpass(kps: KeypointSeries, cutoff_hz: float, report: CleanReport) -> Keypo
             grid = np.arange(t[s], t[e - 1] + 0.5 / fs, 1.0 / fs)
             if len(grid) < 4 or e - s < 2:
                 continue
-            yg = PchipInterpolator(t[s:e], y, axis=0)(np.clip(grid, t[s], t[e - 1]))
+            yg = CubicSpline(t[s:e], y, axis=0)(np.clip(grid, t[s], t[e - 1]))
             fg = _filter_run(yg, sos)
             out.xy[s:e, k] = np.stack([np.interp(t[s:e], grid, fg[:, d]) for d in (0, 1)], -1)
     return out
@@ -368,8 +367,12 @@ def _strictly_increasing(t: np.ndarray, eps: float) -> np.ndarray:
 
 def clean_keypoints(kps: KeypointSeries, *, cutoff_hz: float | None = None,
                     max_gap_s: float = MAX_GAP_S, repair: bool = True,
-                    filter: bool = True) -> tuple[KeypointSeries, CleanReport]:
-    """Swap repair -> outliers -> short-gap fill -> zero-lag Butterworth. Input is not modified."""
+                    smooth: bool = True) -> tuple[KeypointSeries, CleanReport]:
+    """Swap repair -> outliers -> short-gap fill -> zero-lag Butterworth. Input is not modified.
+
+    ``cutoff_hz``: override the frame-rate table; ``repair=False`` skips the swap repair,
+    ``smooth=False`` the low-pass (both for tests and diagnostics).
+    """
     fps = kps.frame_rate
     report = CleanReport(fps=fps)
     if len(kps) == 0:
@@ -388,7 +391,7 @@ def clean_keypoints(kps: KeypointSeries, *, cutoff_hz: float | None = None,
     else:
         report.notes.append("no leg visible: swap repair and outlier removal skipped")
     out = fill_gaps(out, report, max_gap_s)
-    if filter:
+    if smooth:
         out = lowpass(out, report.cutoff_hz, report)
     out.t = kps.t.copy()
     out.meta["cleaning"] = {

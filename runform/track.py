@@ -8,6 +8,8 @@ both feet on the ground at the same time; a standing or jumping person has no st
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 from scipy.ndimage import maximum_filter1d, median_filter, uniform_filter1d
 
@@ -96,11 +98,9 @@ def _feet_on_ground(kps: KeypointSeries, scale: float, window: int) -> np.ndarra
     out = []
     for side in ("left", "right"):
         ys = [kps[f"{side}_{p}"][:, 1] for p in ("ankle", "heel", "toe") if f"{side}_{p}" in kps.names]
-        with np.errstate(all="ignore"):
-            import warnings
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", RuntimeWarning)
-                low = np.nanmax(np.stack(ys), axis=0)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            low = np.nanmax(np.stack(ys), axis=0)
         if np.isfinite(low).mean() < 0.5:
             return None
         low = _fill(low, max_gap=len(low))
@@ -132,11 +132,9 @@ def running_score(kps: KeypointSeries) -> dict:
     have = [n for n in CORE if n in kps.names]
     ok = np.all([np.isfinite(kps[n]).all(-1) for n in have], axis=0) if len(have) == 4 else np.zeros(T, bool)
     res["tracked"] = float(ok.mean())
-    with np.errstate(all="ignore"):
-        import warnings
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)
-            h = np.nanmax(kps.xy[..., 1], axis=1) - np.nanmin(kps.xy[..., 1], axis=1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        h = np.nanmax(kps.xy[..., 1], axis=1) - np.nanmin(kps.xy[..., 1], axis=1)
     res["height_px"] = float(np.nanmedian(h)) if np.isfinite(h).any() else float("nan")
     scale = body_scale(kps)
     if ok.sum() < max(8, 1.0 * fps) or res["tracked"] < MIN_TRACKED or not np.isfinite(scale) or scale <= 0:

@@ -46,7 +46,7 @@ def test_leg_swaps_repaired_at_exactly_the_injected_frames(kind, view, fps):
     frames = [int(0.5 * fps) + 1, int(1.6 * fps), int(1.6 * fps) + 1, int(2.8 * fps)]
     swap(kps, frames)
     assert leg_jumps(kps)  # the injected swaps are visible before repair
-    out, rep = clean_keypoints(kps, filter=False)
+    out, rep = clean_keypoints(kps, smooth=False)
     assert rep.swap_frames["legs"] == frames
     assert rep.swap_frames["arms"] == [] and rep.swap_frames["trunk"] == []
     assert rep.swaps_repaired == 3  # two single frames and one two-frame episode
@@ -66,7 +66,7 @@ def test_whole_body_flip_repaired():
     kps = make_person("run", view="rear", noise_px=1.0)
     truth = kps.xy.copy()
     swap(kps, [40, 41], groups=tuple(SWAP_GROUPS))
-    out, rep = clean_keypoints(kps, filter=False)
+    out, rep = clean_keypoints(kps, smooth=False)
     assert rep.body_flips_repaired == 1
     assert all(rep.swap_frames[g] == [40, 41] for g in SWAP_GROUPS)
     assert np.nanmax(np.abs(out.xy[40:42] - truth[40:42])) < 6
@@ -84,7 +84,7 @@ def test_short_gap_filled_within_a_pixel_long_gap_kept():
         for s in (short, long_):
             kps.xy[s, k] = np.nan
             kps.conf[s, k] = 0.0
-    out, rep = clean_keypoints(kps, filter=False)
+    out, rep = clean_keypoints(kps, smooth=False)
     for k in smooth:
         err = np.abs(out.xy[short, k] - truth[short, k])
         assert np.max(err) < 1.0, KEYPOINT_NAMES[k]  # px, on a 500 px tall runner
@@ -99,7 +99,7 @@ def test_gap_in_fast_joint_filled_within_a_few_pixels():
     k = KEYPOINT_NAMES.index("left_ankle")
     for start in (30, 60, 90):
         kps.xy[start:start + 5, k] = np.nan
-    out, rep = clean_keypoints(kps, filter=False)
+    out, rep = clean_keypoints(kps, smooth=False)
     assert rep.points_filled == 15
     # the ankle moves ~1000 px/s here; the gaps cost less than 3 px
     assert np.nanmax(np.abs(out.xy[:, k] - truth[:, k])) < 3.0
@@ -112,7 +112,7 @@ def test_outliers_removed_and_replaced():
     spikes = [20, 47, 70]
     for f in spikes:
         kps.xy[f, a] += (0.0, -120.0)  # half a leg length straight up for one frame
-    out, rep = clean_keypoints(kps, filter=False)
+    out, rep = clean_keypoints(kps, smooth=False)
     assert rep.outliers_removed >= 3
     assert np.max(np.abs(out.xy[spikes, a] - truth[spikes, a])) < 8
     assert np.all(out.conf[spikes, a] < kps.conf[spikes, a])
@@ -190,8 +190,10 @@ def test_variable_frame_rate_resampled_then_back():
     assert rep.resampled
     assert len(out) == len(kps) and np.array_equal(out.t, kps.t)
     inner = slice(10, -10)
-    err = np.sqrt(np.nanmean((out.xy[inner] - truth[inner]) ** 2))
-    assert err < 4.0  # px: smoothed, not shifted (a one-frame lag alone would be ~ 15 px here)
+    err = np.sqrt(np.nanmean((out.xy[inner] - truth[inner]) ** 2, axis=(0, 2)))  # per keypoint, px
+    smooth = [KEYPOINT_NAMES.index(n) for n in ("nose", "left_shoulder", "right_hip", "left_wrist")]
+    assert np.all(err[smooth] < 1.6)  # noise SD 2 px: jitter removed on smoothly moving points
+    assert np.all(err < 4.0)  # feet: kinks at contact cost a little; a one-frame lag would cost ~15 px
 
 
 def test_input_not_modified():
