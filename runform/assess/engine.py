@@ -114,7 +114,7 @@ def _worse_side(s: MetricSummary, direction: str) -> str | None:
 def _bound_words(raw: Any, pr: PersonalRange | None, unit: str) -> str:
     if raw in ("low", "high") and pr:
         r = pr.range
-        kind = "your pace-matched" if r.personalised else "the typical"
+        kind = "your personal" if r.personalised else "the typical"
         return f"{kind} range {fmt_range(r.low, r.high, unit)}"
     if raw == "mean" and pr:
         return f"the typical average of {fmt(pr.mean, unit)}"
