@@ -25,7 +25,8 @@ UNKNOWN_BELOW = 0.35  # view score under which the angle is called 'unknown'
 class ViewResult:
     view: str  # 'side' | 'rear' | 'front' | 'unknown'
     confidence: float  # 0-1
-    direction: int  # +1 running toward +x in the image, -1 toward -x, 0 unknown / not side view
+    direction: int  # +1 running toward +x in the image, -1 toward -x, 0 unknown / rear / front
+    # (an 'unknown' oblique view still carries a direction when the cues agree)
     reason: str
     details: dict = field(default_factory=dict)  # the measured cues, for the report and debugging
 
@@ -162,7 +163,10 @@ def detect_view(kps: KeypointSeries) -> ViewResult:
                "side_score": side, "frontal_score": frontal}
     geo = f"apparent trunk width {width:.2f} x torso length, feet move {sweep:.1f}x more along x than y"
     if max(side, frontal) < UNKNOWN_BELOW:
-        return ViewResult("unknown", float(max(side, frontal)), 0,
+        # still say which way they move, for a user who overrides the view (--view side)
+        d, dconf, _ = _direction(kps, scale) if sweep > 1.0 else (0, 0.0, "")
+        details["direction_confidence"] = dconf
+        return ViewResult("unknown", float(max(side, frontal)), d if dconf > 0.5 else 0,
                           f"neither side nor rear/front ({geo}): film square from the side or from behind",
                           details)
     if side >= frontal:

@@ -54,6 +54,7 @@ def test_oblique_angle_is_unknown_with_a_reason():
     v = detect_view(_oblique(45))
     assert v.view == "unknown" and v.confidence < 0.35
     assert "neither side nor rear" in v.reason
+    assert v.direction == 1  # still known, for a user who overrides the view
     assert detect_view(_oblique(10)).view == "side"
     assert detect_view(_oblique(85)).view == "rear"
 
