@@ -12,7 +12,9 @@ How it is built (all in metres, runner frame: ``fwd`` along the running directio
 * Stance: the foot is fixed on the ground where the IC pose (shank angle, knee flexion, foot
   angle) puts it; the pelvis moves forward at constant speed and its height follows from the
   leg length at the prescribed knee flexion (two-link inverse kinematics). Flight: the pelvis
-  height is a C1 cubic between toe-off and the next contact. Swing thigh: a C1 cubic through
+  height is a cubic between toe-off and the next contact, leaving with an extra upward speed
+  (push-off) and arriving with an extra downward speed (impact), so the foot leaves and meets
+  the ground with a velocity. Swing thigh: a C1 cubic through
   the toe-off angle, the peak hip flexion and the IC angle.
 * Walking (duty factor > 50 %): the knee stays nearly straight until the other foot lands; in
   double support the pelvis rides on the leg that landed last and the trailing leg follows by
@@ -64,6 +66,7 @@ class SideParams:
     hip_flexion_peak: float = 38.0  # thigh vs vertical, forward, late swing
     duty_factor: float = 0.35  # contact time / stride time
     ms_fraction: float = 0.45  # stance share at which the knee peaks
+    knee_extension_before_to: float = 4.0  # deg straighter at 88 % of stance than at toe-off
 
 
 WALK_DEFAULTS = dict(knee_flexion_ic=3.0, knee_flexion_stance_peak=16.0, knee_flexion_to=38.0,
@@ -140,6 +143,9 @@ class _Leg:
         if df > 0.5:  # walking: knee nearly straight until the other foot lands, then pre-swing flexion
             x.insert(2, 0.5)
             y.insert(2, p.knee_flexion_ic + 2.0)
+        elif p.knee_extension_before_to > 0:  # running: the knee is already flexing again at toe-off
+            x.insert(2, 0.88 * df)
+            y.insert(2, p.knee_flexion_to - p.knee_extension_before_to)
         self.knee = _periodic_pchip(x, y)
         flat_on, heel_off = (0.12, 0.55) if p.foot_strike_angle >= 0 else (0.2, 0.5)
         self.phi = PchipInterpolator([0, flat_on, heel_off, 1], [p.foot_strike_angle, 0, 0, p.foot_angle_to])
@@ -178,7 +184,8 @@ class _Leg:
 # -- the model on a dense grid -------------------------------------------------------------------
 
 
-def _simulate(legs: dict[str, _Leg], *, speed: float, stride: float, t0: float, n: int) -> dict[str, Any]:
+def _simulate(legs: dict[str, _Leg], *, speed: float, stride: float, t0: float, n: int, impact: float = 0.0,
+              pushoff: float = 0.0) -> dict[str, Any]:
     """Pelvis, joint angles and foot points on the dense grid (world frame, overground)."""
     td = t0 + np.arange(n) / DENSE_HZ
     hip_f = speed * td
@@ -213,7 +220,7 @@ def _simulate(legs: dict[str, _Leg], *, speed: float, stride: float, t0: float, 
     frac = np.vstack([np.where(st[s]["stance"], st[s]["frac"], np.inf) for s in legs])
     lead = np.argmin(frac, axis=0)
     hip_u = cand[lead, np.arange(n)]
-    hip_u = _bridge(td, hip_u)
+    hip_u = _bridge(td, hip_u, pushoff, -impact)
     hip = np.stack([hip_f, hip_u], axis=1)
     for s, leg in legs.items():
         d = st[s]
@@ -255,8 +262,9 @@ def _blend_swing_knee(k: np.ndarray, stance: np.ndarray) -> np.ndarray:
     return k
 
 
-def _bridge(t: np.ndarray, y: np.ndarray) -> np.ndarray:
-    """Fill NaN runs with a C1 cubic between the neighbouring values and slopes."""
+def _bridge(t: np.ndarray, y: np.ndarray, extra0: float = 0.0, extra1: float = 0.0) -> np.ndarray:
+    """Fill NaN runs with a cubic between the neighbouring values and slopes (slopes changed by
+    ``extra0`` at the start and ``extra1`` at the end: push-off and impact)."""
     y = y.copy()
     bad = ~np.isfinite(y)
     if not bad.any():
@@ -274,13 +282,13 @@ def _bridge(t: np.ndarray, y: np.ndarray) -> np.ndarray:
         dt = t[1] - t[0]
         y0, y1 = y[a - 1], y[b + 1]
         d0, d1 = (y[a - 1] - y[a - 2]) / dt, (y[b + 2] - y[b + 1]) / dt
-        y[a:b + 1] = CubicHermiteSpline([t[a - 1], t[b + 1]], [y0, y1], [d0, d1])(t[a:b + 1])
+        y[a:b + 1] = CubicHermiteSpline([t[a - 1], t[b + 1]], [y0, y1], [d0 + extra0, d1 + extra1])(t[a:b + 1])
     return y
 
 
 def _swing_foot(t: np.ndarray, shank: np.ndarray, phi: np.ndarray, stance: np.ndarray) -> np.ndarray:
-    """Swing foot pitch = shank angle + ankle angle; the ankle angle is a C1 cubic from its toe-off
-    value through slight dorsiflexion (toe clearance) to its IC value."""
+    """Swing foot pitch = shank angle + ankle angle; the ankle angle is a cubic from its toe-off
+    value (plantarflexion stops there) through slight dorsiflexion (toe clearance) to its IC value."""
     beta = phi - shank
     dt = t[1] - t[0]
     out = beta.copy()
@@ -294,7 +302,7 @@ def _swing_foot(t: np.ndarray, shank: np.ndarray, phi: np.ndarray, stance: np.nd
             continue
         tm = 0.5 * (t[a - 1] + t[b + 1])
         spl = CubicHermiteSpline([t[a - 1], tm, t[b + 1]], [beta[a - 1], np.radians(SWING_DORSIFLEXION), beta[b + 1]],
-                                 [(beta[a - 1] - beta[a - 2]) / dt, 0.0, (beta[b + 2] - beta[b + 1]) / dt])
+                                 [0.0, 0.0, (beta[b + 2] - beta[b + 1]) / dt])  # push-off ends at TO
         out[a:b + 1] = spl(t[a:b + 1])
     if swing[0]:
         first = int(np.argmax(~swing))
@@ -338,7 +346,8 @@ def synth_runner(*, fps: float = 120.0, duration_s: float = 8.0, speed_mps: floa
                  walking: bool = False, noise: float = 0.0, dropout: float = 0.0, confidence: float = 0.95,
                  far_confidence: float = 0.8, units: str = "px", px_per_m: float = 430.0,
                  left: dict[str, float] | None = None, right: dict[str, float] | None = None,
-                 view: str = "side", seed: int = 0, **side: float) -> tuple[KeypointSeries, SynthTruth]:
+                 view: str = "side", seed: int = 0, impact_mps: float = 0.5, pushoff_mps: float = 0.5,
+                 **side: float) -> tuple[KeypointSeries, SynthTruth]:
     """Keypoints of a runner and the truth.
 
     ``side`` keywords (any :class:`SideParams` field) set both legs; ``left``/``right`` dicts
@@ -346,6 +355,9 @@ def synth_runner(*, fps: float = 120.0, duration_s: float = 8.0, speed_mps: floa
     units (px, or mm when ``units='mm'``); ``dropout`` the share of (frame, keypoint) samples
     lost (NaN, confidence 0), in short bursts. ``direction`` +1: running toward +x in the image.
     ``view='rear'``/``'front'`` projects the same 3D motion onto the frontal plane.
+    ``impact_mps``/``pushoff_mps``: extra downward pelvis (and so foot) speed just before IC and
+    upward just after TO, so contacts start and end with a velocity as real ones do (a fully
+    smooth model would land and lift the foot tangentially, which delays height-based events).
     """
     if direction not in (1, -1):
         raise ValueError("direction must be +1 or -1")
@@ -359,7 +371,7 @@ def synth_runner(*, fps: float = 120.0, duration_s: float = 8.0, speed_mps: floa
     stride = 120.0 / cadence
     t0 = -1.5 * stride  # start the model before the clip so the clip opens mid-gait
     n_dense = int(np.ceil((duration_s - t0 + stride) * DENSE_HZ))
-    sim = _simulate(legs, speed=speed, stride=stride, t0=t0, n=n_dense)
+    sim = _simulate(legs, speed=speed, stride=stride, t0=t0, n=n_dense, impact=impact_mps, pushoff=pushoff_mps)
     t_frames = np.arange(int(round(duration_s * fps))) / fps
     pts3 = _joints3d(sim, legs, h, trunk_lean_deg, trunk_lean_amp_deg, stride)
     if treadmill:

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from scipy.signal import butter, filtfilt
+from scipy.signal import butter, filtfilt, savgol_filter
 
 from ..keypoints import KeypointSeries
 
@@ -131,6 +131,24 @@ class Context:
             else:
                 out[a0:b0] = x[a0:b0]
         return out
+
+
+def _runs(ok: np.ndarray) -> list[tuple[int, int]]:
+    idx = np.flatnonzero(np.diff(np.concatenate([[0], ok.astype(int), [0]])))
+    return list(zip(idx[::2], idx[1::2]))
+
+
+def savgol_smooth(x: np.ndarray, fps: float, window_s: float = 0.06) -> np.ndarray:
+    """Savitzky-Golay (cubic) smoothing over finite runs: cuts noise but keeps a smooth peak's
+    height (a low-pass trims it); windows shorter than 5 samples leave x as is."""
+    n = int(round(window_s * fps)) | 1
+    out = x.copy()
+    if n < 5:
+        return out
+    for a, b in _runs(np.isfinite(x)):
+        if b - a >= n:
+            out[a:b] = savgol_filter(x[a:b], n, 3)
+    return out
 
 
 def angle_from_vertical(top: np.ndarray, bottom: np.ndarray) -> np.ndarray:

@@ -2,8 +2,8 @@
 
 evidence.md §4: at IC (typical 11.6 +- 4.1 deg BMC, 10.1 +- 4.9 RIC), peak in stance IC->TO
 (40-42 deg), peak in swing TO->next IC of the same foot ("heel lift", 92 +- 10 deg at 2.5 m/s).
-Peaks are taken on a 12 Hz zero-lag low-pass (the largest of noisy samples is biased upwards)
-and refined with a parabola through the three highest samples, which removes most of
+Peaks are taken on a cubic Savitzky-Golay fit over 60 ms (the largest of noisy samples is biased
+upwards; a low-pass would trim the peak) and refined with a parabola through the three highest samples, which removes most of
 the low-frame-rate underestimate. Noise: two segments of ~L/2, each end +- sigma.
 """
 
@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from .context import knee_flexion, parabolic_extreme
+from .context import knee_flexion, parabolic_extreme, savgol_smooth
 from .registry import Metric, StepValues, register
 
 NEEDS = ("{side}_hip", "{side}_knee", "{side}_ankle")
-PEAK_CUTOFF_HZ = 12.0  # peaks are taken on a zero-lag low-pass: the max of noisy samples is biased up
+PEAK_WINDOW_S = 0.06  # peaks are taken on a cubic Savitzky-Golay fit: the max of noisy samples is biased up
 
 
 def series(ctx) -> dict[str, np.ndarray]:
@@ -38,14 +38,14 @@ def at_ic(ctx) -> StepValues:
 
 def _peak(ctx, start: str, end: str, col: str) -> StepValues:
     raw = series(ctx)
-    smooth = {s: ctx.lowpass(raw[s], PEAK_CUTOFF_HZ) for s in raw}
+    smooth = {s: savgol_smooth(raw[s], ctx.fps, PEAK_WINDOW_S) for s in raw}
 
     def peaks(k):
         return np.array([parabolic_extreme(*ctx.window(k[f], a, b)) if np.isfinite(b) else np.nan
                          for f, a, b in zip(ctx.st.foot, ctx.st[start], ctx.st[end])])
 
     v, v_raw = peaks(smooth), peaks(raw)
-    # noise lifts the raw maximum, the low-pass trims it slightly: the truth lies between (systematic)
+    # noise lifts the raw maximum, smoothing may trim it slightly: the truth lies between (systematic)
     return StepValues(v, np.abs(v_raw - v), _noise(ctx, col))
 
 
