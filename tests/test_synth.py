@@ -101,3 +101,19 @@ def test_rear_view_projection_and_3d():
     lx, rx = kps["left_hip"][:, 0], kps["right_hip"][:, 0]
     assert (lx < rx).all()  # from behind, the runner's left is on image left
     assert set(truth.joints3d) >= {"left_hip", "right_toe"} and truth.joints3d["left_hip"].shape == (180, 3)
+
+
+def test_contacts_begin_and_end_with_a_velocity():
+    """Feet meet and leave the ground with a speed, as on real treadmill data (RBDS001 T35, force
+    plate: lowest foot point within 4 % L of the ground ~40 ms before IC, toe 4 % L up ~20 ms
+    after TO). A fully smooth model lands tangentially and delays height-based events."""
+    kps, truth = synth_runner(fps=240, duration_s=3.0, units="mm")
+    L = truth.leg_length
+    before, after = [], []
+    for r in truth.stances.iloc[1:-1].itertuples():
+        low = -np.maximum(kps[f"{r.foot}_heel"][:, 1], kps[f"{r.foot}_toe"][:, 1])
+        toe = -kps[f"{r.foot}_toe"][:, 1]
+        before.append(r.ic_frame - np.flatnonzero(low[:r.ic_frame + 1] > 0.04 * L)[-1])
+        after.append(np.argmax(toe[r.to_frame:] > 0.04 * L))
+    assert 20 <= np.median(before) / 240 * 1000 <= 60
+    assert 10 <= np.median(after) / 240 * 1000 <= 45
