@@ -24,7 +24,7 @@ U = {"cadence": 1.0, "trunk_lean_stance": 1.0, "hip_ankle_offset_ms": 0.02, "ove
      "thigh_extension_to": 2.0, "vertical_oscillation_cm": 0.8, "vertical_oscillation": 0.01, "pelvic_drop": 1.0,
      "hip_adduction": 1.5, "step_width": 0.01, "crossover": 5.0, "trunk_rotation": 0.02}
 # A typical recreational runner at about 3.0 m/s, from the norms in evidence.md sections 4-5.
-TYPICAL = {"cadence": 170.0, "trunk_lean_stance": 7.3, "hip_ankle_offset_ms": 0.05, "overstride": 0.20,
+TYPICAL = {"cadence": 170.0, "trunk_lean_stance": 7.3, "hip_ankle_offset_ms": 0.10, "overstride": 0.20,
            "shank_angle_ic": 2.0, "knee_flexion_ic": 12.4, "knee_flexion_stance_peak": 40.2,
            "knee_flexion_swing_peak": 96.5, "thigh_extension_to": 20.0, "vertical_oscillation_cm": 8.0,
            "vertical_oscillation": 0.09, "foot_strike_pattern": "rearfoot"}

@@ -107,9 +107,10 @@ def build_finding(f: Fired, ctx: Context, kb: KnowledgeBase, severity: str) -> F
 
 def _order_key(kb: KnowledgeBase, reported: list[str]):
     def key(f: Fired) -> tuple:
-        # earlier in the symptom's check-first list ranks higher among matched findings
+        # Findings linked to a reported symptom first, in the order evidence.md section 6 says to
+        # check them (the symptom's check_first list); then the rest by score.
         pos = min((kb.symptoms[s].check_first.index(f.spec.id) for s in f.matched), default=99)
-        return (-f.score, pos)
+        return (not f.matched, pos, -f.score)
     return key
 
 

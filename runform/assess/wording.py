@@ -57,6 +57,8 @@ def fmt_range(low: float | None, high: float | None, unit: str) -> str:
         return f"up to {fmt(high, unit)}"
     if high is None:
         return f"at least {fmt(low, unit)}"
+    if low == high:
+        return fmt(low, unit)
     d = _UNIT_DECIMALS.get(unit, 2)
     return f"{low:.{d}f} to {fmt(high, unit)}"
 
