@@ -61,6 +61,7 @@ def trial(file: str):
     return kps, k3, markers, gt, lab_axes(k3)
 
 
+@lru_cache(maxsize=None)
 def reference(file: str) -> tuple[pd.DataFrame, float]:
     """3D values per force-plate stance, and the 3D leg length (mm)."""
     kps, k3, m, gt, ax = trial(file)
@@ -96,12 +97,14 @@ def reference(file: str) -> tuple[pd.DataFrame, float]:
     return ref, L3
 
 
+@lru_cache(maxsize=None)
 def product(file: str):
     kps = trial(file)[0]
     ev = detect_frontal_events(kps)
     return kps, ev, compute_frontal(kps, ev)
 
 
+@lru_cache(maxsize=None)
 def matched(file: str) -> pd.DataFrame:
     """Product steps joined to the force stance of the same foot nearest in IC time."""
     ref, _ = reference(file)
@@ -119,6 +122,7 @@ def matched(file: str) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+@lru_cache(maxsize=None)
 def summary_table(file: str) -> dict:
     ref, L3 = reference(file)
     kps, _, res = product(file)
@@ -236,6 +240,56 @@ def test_camera_off_the_running_line(rbds):
         assert r["add_status"] == ("ok" if r["yaw"] <= 5 else "unreliable")
 
 
+def video_like(file: str, fps: float, noise_mm: float, seed: int = 0):
+    """The trial resampled to a camera frame rate, with Gaussian keypoint noise, cleaned as the pipeline does."""
+    from runform.clean import clean_keypoints
+    from runform.keypoints import KeypointSeries
+
+    kps = trial(file)[0]
+    t = np.arange(kps.t[0], kps.t[-1], 1.0 / fps)
+    xy = np.stack([np.stack([np.interp(t, kps.t, kps.xy[:, k, d]) for d in (0, 1)], -1)
+                   for k in range(kps.xy.shape[1])], 1)
+    xy = xy + np.random.default_rng(seed).normal(0.0, noise_mm, xy.shape)
+    out = KeypointSeries(t=t, xy=xy, conf=np.where(np.isfinite(xy[..., 0]), 0.9, 0.0), units="mm", fps=fps,
+                         meta=dict(kps.meta))
+    return clean_keypoints(out)[0] if noise_mm else out
+
+
+def video_like_row(file: str, fps: float, noise_mm: float) -> dict:
+    ref, _ = reference(file)
+    gt = trial(file)[3]
+    k = video_like(file, fps, noise_mm)
+    ev = detect_frontal_events(k)
+    sm = compute_frontal(k, ev).summary
+    e = []
+    for st in ev.stances.itertuples():
+        g = gt[gt.foot == st.foot]
+        j = int(np.argmin(np.abs(g.ic_time.to_numpy() - st.ic_time)))
+        if abs(g.ic_time.iloc[j] - st.ic_time) < MATCH_S:
+            e.append((st.ic_time - g.ic_time.iloc[j], st.to_time - g.to_time.iloc[j]))
+    e = 1000 * np.array(e)
+    row = dict(fps=fps, noise=noise_mm, found=len(ev.stances), force=len(gt),
+               ic=(float(np.median(e[:, 0])), float(np.percentile(np.abs(e[:, 0]), 95))),
+               to=(float(np.median(e[:, 1])), float(np.percentile(np.abs(e[:, 1]), 95))))
+    for mid in ("pelvic_drop", "hip_adduction"):
+        row[mid] = [getattr(sm[mid], f) - float(ref.loc[ref.foot == f, mid].median()) for f in ("left", "right")]
+        row[mid + "_u"] = sm[mid].uncertainty
+    row["step_width"] = sm["step_width"].value - float(ref.step_width.median())
+    return row
+
+
+def test_video_like_frame_rate_and_noise(rbds):
+    """60 fps, 5 mm keypoint noise (~0.6 % of the leg), cleaned: angles within their stated uncertainty
+    (pelvic drop within 1 deg, hip adduction within 2 deg), contacts within 25 ms (median)."""
+    pytest.importorskip("runform.clean")
+    r = video_like_row(rbds, 60.0, 5.0)
+    assert r["found"] >= 0.9 * r["force"]
+    assert max(abs(v) for v in r["pelvic_drop"]) < min(1.0, r["pelvic_drop_u"])
+    assert max(abs(v) for v in r["hip_adduction"]) < min(2.0, r["hip_adduction_u"])
+    assert abs(r["step_width"]) < 0.01
+    assert abs(r["ic"][0]) < 25 and abs(r["to"][0]) < 25
+
+
 def _fmt(x, nd=1):
     return "—" if x is None or (isinstance(x, float) and not np.isfinite(x)) else f"{x:.{nd}f}"
 
@@ -272,6 +326,18 @@ def markdown() -> str:
         for r in yaw_rows(file):
             lines.append(f"| {label} | {r['yaw']} | {_fmt(r['est'])} | {_fmt(r['drop'][0])} / {_fmt(r['drop'][1])} | "
                          f"{_fmt(r['add'][0])} / {_fmt(r['add'][1])} ({r['add_status']}) | {_fmt(r['width'], 3)} |")
+    lines += ["", "| trial | fps | noise [mm] | contacts found / force | IC error [ms] median (95 %) | "
+              "TO error [ms] median (95 %) | pelvic drop error L / R [deg] (u) | hip adduction error L / R [deg] (u) | "
+              "step width error [L] |", "|---|---|---|---|---|---|---|---|---|"]
+    for label, file in TRIALS.items():
+        for fps in (30.0, 60.0, 120.0):
+            for noise in (0.0, 5.0, 10.0):
+                r = video_like_row(file, fps, noise)
+                lines.append(
+                    f"| {label} | {fps:.0f} | {noise:.0f} | {r['found']} / {r['force']} | {r['ic'][0]:+.0f} ({r['ic'][1]:.0f}) | "
+                    f"{r['to'][0]:+.0f} ({r['to'][1]:.0f}) | {r['pelvic_drop'][0]:+.1f} / {r['pelvic_drop'][1]:+.1f} "
+                    f"({r['pelvic_drop_u']:.1f}) | {r['hip_adduction'][0]:+.1f} / {r['hip_adduction'][1]:+.1f} "
+                    f"({r['hip_adduction_u']:.1f}) | {r['step_width']:+.3f} |")
     return "\n".join(lines)
 
 
