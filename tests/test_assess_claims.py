@@ -344,6 +344,14 @@ def test_low_confidence_is_never_a_priority():
     assert f.confidence == "low" and f.severity == "worth_a_look" and f.matches_reported == ["knee-front"]
 
 
+def test_rear_only_input_says_side_checks_need_a_side_video():
+    rear = {k: metric(k, v, view="rear") for k, v in TYPICAL_REAR.items()}
+    a = run(rear, pain=["knee"])
+    assert a.findings == [] and a.unmatched_symptoms == ["knee-front"]
+    side_note = next(n for n in a.notes if n.startswith("Not checked (needs a side-view video)"))
+    assert "cadence is low for your pace" in side_note and "reaching heel landing" in side_note
+
+
 def test_nan_or_infinite_numbers_are_not_checks():
     for value, u, words in ((float("nan"), 1.0, "not measured"), (120.0, float("inf"), "too uncertain")):
         a = run(runner_summary(cadence=metric("cadence", value, u)), pain=["knee"])

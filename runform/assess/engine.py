@@ -62,6 +62,8 @@ def _metric(ctx: Context, mid: str) -> tuple[MetricSummary | None, str | None]:
             return None, f"{name}: {s.reason}"
         if metric_view(mid) != "side":
             return None, "needs a rear- or front-view video"
+        if s is None and not any(m.view == "side" for m in ctx.summary.values()):
+            return None, "needs a side-view video"
         return None, f"{name}: not measured"
     if s.status == "unreliable":
         return None, f"{name}: measured but unreliable ({s.reason or 'low confidence'})"
