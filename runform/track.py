@@ -30,6 +30,10 @@ MAX_STRIDE_HZ = 3.5
 #: 3 mocap trials, treadmill clip), walkers -0.49..-0.97 (synthetic, BlazePose walker).
 WALK_BOUNCE = -0.2
 RUN_BOUNCE = 0.1
+#: The bounce phase does not depend on the time scale: a clearly running bounce with a walking
+#: stride frequency is most likely a slow-motion clip stored at a normal frame rate.
+SLOW_MOTION_BOUNCE = 0.3
+NEVER_WALK_STRIDE_HZ = 1.6  # nobody but race walkers walks at 190+ steps/min
 #: Share of frames with both feet near the ground (running has none, walking 20-40 %). Foot
 #: height is a weak contact cue (a slow jogger's foot skims the ground: 13 % on a 2.5 m/s
 #: mocap trial, 33 % on the team's synthetic runner), so it only decides when the bounce
@@ -65,11 +69,12 @@ def _longest_run(ok: np.ndarray) -> tuple[int, int]:
 
 
 def _autocorr_period(x: np.ndarray, fps: float) -> tuple[float, float]:
-    """(period in s, autocorrelation at it) of the strongest peak for lags 0.28-2.2 s."""
+    """(period in s, autocorrelation at it) of the first strong peak for lags 0.28-4.5 s
+    (4.5 s: a slow-motion clip stretches the stride)."""
     x = x - np.mean(x)
     n = len(x)
     var = np.dot(x, x) / n
-    lo, hi = max(2, int(0.28 * fps)), min(int(2.2 * fps), int(0.75 * n))
+    lo, hi = max(2, int(0.28 * fps)), min(int(4.5 * fps), int(0.75 * n))
     if var <= 0 or hi <= lo + 1:
         return float("nan"), 0.0
     lags = np.arange(0, hi + 2)
@@ -191,14 +196,18 @@ def _classify(r: dict) -> tuple[str, str]:
     if np.isfinite(ds):
         cues.append(f"both feet down {100 * ds:.0f}% of the time")
     detail = f"stride {f:.2f} Hz" + "".join(f", {c}" for c in cues)
-    if np.isfinite(b) and (b < WALK_BOUNCE or b > RUN_BOUNCE):
+    slow_motion = f < RUN_MIN_STRIDE_HZ and np.isfinite(b) and b > SLOW_MOTION_BOUNCE
+    if f >= NEVER_WALK_STRIDE_HZ or slow_motion:
+        walking = False
+    elif np.isfinite(b) and (b < WALK_BOUNCE or b > RUN_BOUNCE):
         walking = b < WALK_BOUNCE or f < RUN_MIN_STRIDE_HZ
     else:
         walking = f < RUN_MIN_STRIDE_HZ or (f < CLEAR_RUN_STRIDE_HZ and np.isfinite(ds) and ds > MAX_DOUBLE_SUPPORT)
     if walking:
         return "walking", f"walking ({detail})"
+    note = "; stride slow for running: slow-motion video?" if slow_motion else ""
     return "running", f"running (stride {f:.2f} Hz = {120 * f:.0f} steps/min, periodicity {r['periodicity']:.2f}, " \
-                      f"tracked in {100 * r['tracked']:.0f}% of frames)"
+                      f"tracked in {100 * r['tracked']:.0f}% of frames{note})"
 
 
 def _bounce_phase(kps: KeypointSeries, scale: float) -> float:

@@ -311,3 +311,16 @@ def test_nobody_tracked_long_enough_in_a_long_window():
     a.conf[20:] = 0
     with pytest.raises(NoPersonError, match="tracked long enough"):
         select_runner([a])
+
+
+def test_slow_motion_runner_still_running_fast_stride_never_walking():
+    """A 120 fps clip stored as 30 fps plays 4x slow: stride 0.36 Hz, but the hips still bounce
+    like a runner's. A 2.2 Hz stride (sprint) is running whatever the bounce says."""
+    slow = make_person("run", fps=120.0, duration=8.0, noise_px=1.0)
+    slow = KeypointSeries(t=slow.t * 4, xy=slow.xy, conf=slow.conf, fps=30.0)
+    s = running_score(slow)
+    assert s["stride_hz"] == pytest.approx(1.42 / 4, rel=0.05)
+    assert s["activity"] == "running" and "slow-motion" in s["seen"]
+    walker_slow = make_person("walk", fps=60.0, duration=8.0, noise_px=1.0)
+    walker_slow = KeypointSeries(t=walker_slow.t * 2, xy=walker_slow.xy, conf=walker_slow.conf, fps=30.0)
+    assert running_score(walker_slow)["activity"] == "walking"
