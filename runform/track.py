@@ -295,19 +295,20 @@ def select_runner(candidates: list[KeypointSeries], *, index: int | None = None,
                               hint="Running needs a flight phase and a stride of about 1.2-2 strides/s.")
     order = sorted(runners, key=lambda i: scores[i]["score"], reverse=True)
     best = order[0]
-    others = "; ".join(f"person {i}: {scores[i]['seen'].split(' (')[0]}" for i in range(n) if i != best)
-    if len(order) == 1:
-        return best, f"person {best}: {scores[best]['seen']}" + (f"; {others}" if others else "")
-    second = order[1]
-    hb, hs = scores[best]["height_px"], scores[second]["height_px"]
-    if scores[best]["score"] >= CLEAR_MARGIN * scores[second]["score"]:
-        why = "steadier and longer tracked"
-    elif np.isfinite(hb) and np.isfinite(hs) and max(hb, hs) >= 2.0 * min(hb, hs):
-        best = best if hb > hs else second
-        why = "much larger in the frame (the other runner is in the background)"
+    if len(order) > 1:
+        second = order[1]
+        hb, hs = scores[best]["height_px"], scores[second]["height_px"]
+        if scores[best]["score"] >= CLEAR_MARGIN * scores[second]["score"]:
+            why = "; steadier and longer tracked than the other runner(s)"
+        elif np.isfinite(hb) and np.isfinite(hs) and max(hb, hs) >= 2.0 * min(hb, hs):
+            best = best if hb > hs else second
+            why = "; much larger in the frame than the other runner(s), who are in the background"
+        else:
+            who = "; ".join(f"person {i}{_where(candidates[i])}" for i in sorted(order))
+            raise MultiplePeopleError(
+                f"{len(order)} people in view run and cannot be told apart ({who}).",
+                hint=f"Choose one with --person N (0-{n - 1}) or --point X,Y (a pixel on the runner in the first frame).")
     else:
-        who = "; ".join(f"person {i}{_where(candidates[i])}" for i in order)
-        raise MultiplePeopleError(
-            f"{len(order)} people in view run and cannot be told apart ({who}).",
-            hint=f"Choose one with --person N (0-{n - 1}) or --point X,Y (a pixel on the runner in the first frame).")
-    return best, f"person {best}: {scores[best]['seen']}; {why} than the other runner(s); {others}"
+        why = ""
+    others = "; ".join(f"person {i}: {scores[i]['seen'].split(' (')[0]}" for i in range(n) if i != best)
+    return best, f"person {best}: {scores[best]['seen']}{why}" + (f"; {others}" if others else "")

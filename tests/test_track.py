@@ -324,3 +324,10 @@ def test_slow_motion_runner_still_running_fast_stride_never_walking():
     walker_slow = make_person("walk", fps=60.0, duration=8.0, noise_px=1.0)
     walker_slow = KeypointSeries(t=walker_slow.t * 2, xy=walker_slow.xy, conf=walker_slow.conf, fps=30.0)
     assert running_score(walker_slow)["activity"] == "walking"
+
+
+def test_background_runner_loses_to_the_filmed_one():
+    near = make_person("run", origin=(300, 200), seed=1, noise_px=1.0, height_px=500)
+    far = make_person("run", origin=(1200, 220), seed=2, noise_px=1.0, height_px=150)
+    idx, reason = select_runner([far, near])
+    assert idx == 1 and "background" in reason and reason.startswith("person 1")
