@@ -295,11 +295,14 @@ def test_restart_keeps_finished_and_fails_interrupted(tmp_path, clip, pipeline):
         assert pipeline.started.wait(5)
         queued_id = upload(c, clip, runner="R").json()["id"]
         assert c.get(f"/api/analyses/{queued_id}").json()["status"] == "queued"
-    # The server is gone while one analysis runs and one waits (its thread is abandoned).
+    # The server is gone while one analysis runs and one waits. Let the abandoned thread end, then
+    # put the database in the state a killed server leaves behind.
     pipeline.gate.set()
-    time.sleep(0.3)
     store = Store(data)
-    with store.connect() as db:  # what a killed server leaves behind
+    end = time.monotonic() + 10
+    while store.get_analysis(running_id)["status"] == "running" and time.monotonic() < end:
+        time.sleep(0.05)
+    with store.connect() as db:
         db.execute("UPDATE analyses SET status='running' WHERE id=?", (running_id,))
         db.execute("UPDATE analyses SET status='queued', stage='queued' WHERE id=?", (queued_id,))
     pipeline2 = FakePipeline()
@@ -437,3 +440,40 @@ def test_user_text_is_escaped_in_pages(client, clip):
     for url in ("/", "/runners", f"/runners/{rid}", f"/analyses/{aid}"):
         html = client.get(url).text
         assert evil not in html and "&lt;script&gt;" in html, url
+
+
+def test_runform_serve_starts_on_loopback_and_refuses_foreign_hosts(tmp_path):
+    """The real command in a subprocess: serves pages on 127.0.0.1, refuses a rebinding Host header,
+    keeps its data where --data-dir says, and stops cleanly on Ctrl-C."""
+    import signal
+    import socket
+    import subprocess
+    import sys
+
+    import httpx
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    proc = subprocess.Popen([sys.executable, "-m", "runform", "serve", "--port", str(port), "--data-dir",
+                             str(tmp_path / "d"), "--max-upload-mb", "5"],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        base = f"http://127.0.0.1:{port}"
+        end = time.monotonic() + 30
+        while True:
+            try:
+                r = httpx.get(base + "/", timeout=2)
+                break
+            except httpx.TransportError:
+                assert proc.poll() is None and time.monotonic() < end, proc.stdout.read()
+                time.sleep(0.2)
+        assert r.status_code == 200 and "Up to 5 MB" in r.text
+        assert httpx.get(base + "/openapi.json").json()["info"]["title"] == "runform"
+        assert httpx.get(base + "/", headers={"Host": "evil.example"}).status_code == 400
+        assert (tmp_path / "d" / "runform.sqlite3").exists()
+    finally:
+        proc.send_signal(signal.SIGINT)
+        out, _ = proc.communicate(timeout=20)
+    assert proc.returncode == 0, out
+    assert f"http://127.0.0.1:{port}/" in out
