@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+import resource
 
 import cv2
 import numpy as np
@@ -71,7 +72,11 @@ def test_report_on_real_video_with_reference_keypoints(tmp_path):
     ref = shared_path(*CLIP, "reference_pose_rtmpose_halpe26.json")
     analysis = analyze(ref, out_dir=tmp_path, report=False)
     kps = load_keypoints(tmp_path / "keypoints.parquet")
+    peak_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux
     write_report(analysis, tmp_path, kps=kps, video=video)
+    grown_mb = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - peak_before) / 1024
+    # Frames are streamed: holding the 360 decoded frames (720x1280x3) would take ~1 GB.
+    assert grown_mb < 300, grown_mb
     check_outputs(tmp_path, analysis, cadence_tol=2.0)
 
     # Sign conventions on real footage: this runner faces image-left and leans forward a little.

@@ -179,7 +179,7 @@ def _video_pass(video: Path, kps: KeypointSeries, analysis: Analysis, pics: list
                     writer = H264Writer(out_path, fps, (w, h))
                     live = LiveOverlay(kps, [e for e in analysis.events if e.view == analysis_view(analysis)],
                                        direction, fps)
-                small = cv2.resize(bgr, writer.size, interpolation=cv2.INTER_AREA) if scale != 1.0 else bgr
+                small = cv2.resize(bgr, writer.size, interpolation=cv2.INTER_LINEAR) if scale != 1.0 else bgr
                 writer.write(live.draw(small, idx, _row(kps, t, idx), t, scale))
     finally:
         if writer is not None:
