@@ -138,3 +138,9 @@ def test_condition_leaves_are_well_formed(kb):
     for f in kb.findings:
         for leaf in condition_leaves(f.when):
             assert ("metric" in leaf) or ("runner" in leaf), (f.id, leaf)
+
+
+def test_docs_list_every_finding(kb):
+    doc = (Path(__file__).resolve().parents[1] / "docs" / "knowledge-base.md").read_text()
+    missing = [f.id for f in kb.findings if f"`{f.id}`" not in doc]
+    assert not missing, f"docs/knowledge-base.md does not list: {missing}"
