@@ -105,7 +105,7 @@ def build_finding(f: Fired, ctx: Context, kb: KnowledgeBase, severity: str) -> F
     )
 
 
-def _order_key(kb: KnowledgeBase, reported: list[str]):
+def _order_key(kb: KnowledgeBase):
     def key(f: Fired) -> tuple:
         # Findings linked to a reported symptom first, in the order evidence.md section 6 says to
         # check them (the symptom's check_first list); then the rest by score.
@@ -118,7 +118,7 @@ def rank(fired: list[Fired], ctx: Context, kb: KnowledgeBase, reported: list[str
     """Drop superseded entries, assign severities (<= 3 priorities) and build Findings in order."""
     ids = {f.spec.id for f in fired}
     gone = {s for f in fired for s in f.spec.supersedes if s in ids}
-    fired = sorted((f for f in fired if f.spec.id not in gone), key=_order_key(kb, reported))
+    fired = sorted((f for f in fired if f.spec.id not in gone), key=_order_key(kb))
     n_priority = 0
     out: list[Finding] = []
     for f in fired:
