@@ -149,7 +149,8 @@ def panel(img: np.ndarray, rows: list[tuple[str, tuple[int, int, int]]], fs: flo
     roi = img[y0:y0 + h, x0:x0 + w]
     roi[:] = (0.35 * roi + 0.65 * 25).astype(np.uint8)
     for i, (text, colour) in enumerate(rows):
-        cv2.putText(img, text, (x0 + 7, y0 + lh * (i + 1)), cv2.FONT_HERSHEY_SIMPLEX, scale, colour,
+        light = tuple(int(c + 0.45 * (255 - c)) for c in colour)  # dark blue would vanish on the dark box
+        cv2.putText(img, text, (x0 + 7, y0 + lh * (i + 1)), cv2.FONT_HERSHEY_SIMPLEX, scale, light,
                     max(1, int(round(scale * 1.6))), cv2.LINE_AA)
 
 
