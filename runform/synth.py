@@ -65,7 +65,7 @@ class SideParams:
     foot_angle_to: float = -50.0  # foot sole vs ground at toe-off (heel up)
     hip_flexion_peak: float = 38.0  # thigh vs vertical, forward, late swing
     duty_factor: float = 0.35  # contact time / stride time
-    ms_fraction: float = 0.45  # stance share at which the knee peaks
+    ms_fraction: float = 0.4  # stance share at which the knee peaks
     knee_extension_before_to: float = 4.0  # deg straighter at 88 % of stance than at toe-off
 
 
@@ -147,7 +147,7 @@ class _Leg:
             x.insert(2, 0.88 * df)
             y.insert(2, p.knee_flexion_to - p.knee_extension_before_to)
         self.knee = _periodic_pchip(x, y)
-        flat_on, heel_off = (0.12, 0.55) if p.foot_strike_angle >= 0 else (0.2, 0.5)
+        flat_on, heel_off = (0.12, 0.4) if p.foot_strike_angle >= 0 else (0.2, 0.4)
         self.phi = PchipInterpolator([0, flat_on, heel_off, 1], [p.foot_strike_angle, 0, 0, p.foot_angle_to])
 
     def dist(self, k_deg: np.ndarray) -> np.ndarray:
