@@ -399,3 +399,16 @@ def test_rear_view_report_draws_the_pelvis(tmp_path):
         # Contralateral drop: the hip of the swing side is lower by about the pelvic drop.
         swing_lower = -p.values["pelvis_tilt"] if p.spec.foot == "left" else p.values["pelvis_tilt"]
         assert swing_lower == pytest.approx(a.summary["pelvic_drop"].value, abs=1.0)
+
+
+def test_compare_warns_when_runs_were_measured_differently(runner):
+    from runform.report.compare import source_warnings
+
+    _, a = runner
+    b = a.model_copy(deep=True)
+    assert source_warnings(a, b) == []
+    a.inputs[0].kind, b.inputs[0].kind = "video", "video"
+    a.inputs[0].backend, b.inputs[0].backend = "rtmpose-halpe26", "blazepose_full"
+    b.inputs[0].fps = 120.0
+    w = source_warnings(a, b)
+    assert len(w) == 2 and "rtmpose-halpe26 vs blazepose_full" in w[0] and "30 vs 120 fps" in w[1]

@@ -57,7 +57,7 @@ def compare(
     from ..report.compare import load_analysis, write_compare
 
     a, b = load_analysis(before), load_analysis(after)
-    path, rows = write_compare(a, b, out, before_label=str(before), after_label=str(after))
+    path, rows, warnings = write_compare(a, b, out, before_label=str(before), after_label=str(after))
     table = Table(title="Before / after (a change counts when larger than the 95 % measurement error)")
     for col, just in (("metric", "left"), ("before", "right"), ("after", "right"), ("change", "right"),
                       ("error", "right"), ("verdict", "left")):
@@ -67,4 +67,6 @@ def compare(
         table.add_row(str(r.get("name") or r["id"]), r["before_s"], r["after_s"], r["delta_s"], r["u_s"],
                       r["verdict"], style=style)
     Console().print(table)
+    for w in warnings:
+        typer.echo(f"note: {w}")
     typer.echo(f"Wrote {path}")

@@ -62,6 +62,23 @@ def baseline_view(baseline: dict[str, Any]) -> dict[str, Any]:
             "earlier": baseline.get("earlier_created")}
 
 
+def source_warnings(before: Analysis, after: Analysis) -> list[str]:
+    """Differences in how the two runs were measured that the per-metric errors do not cover."""
+    out = []
+    ba = sorted({i.backend for i in before.inputs if i.backend} | {i.kind for i in before.inputs if i.kind != "video"})
+    aa = sorted({i.backend for i in after.inputs if i.backend} | {i.kind for i in after.inputs if i.kind != "video"})
+    if ba and aa and ba != aa:
+        out.append(f"The two runs were measured differently ({', '.join(ba)} vs {', '.join(aa)}): pose models "
+                   "disagree by more than their stated uncertainty, so part of any change may come from the "
+                   "method, not the runner. Compare runs measured the same way.")
+    fb = {round(i.fps) for i in before.inputs}
+    fa = {round(i.fps) for i in after.inputs}
+    if fb and fa and fb != fa:
+        out.append(f"Different frame rates ({', '.join(map(str, sorted(fb)))} vs {', '.join(map(str, sorted(fa)))} fps): "
+                   "timing metrics are not equally precise in both.")
+    return out
+
+
 def write_compare(before: Analysis, after: Analysis, out_dir: str | Path, *, before_label: str = "before",
                   after_label: str = "after") -> tuple[Path, list[dict[str, Any]]]:
     from . import render_html
@@ -69,10 +86,11 @@ def write_compare(before: Analysis, after: Analysis, out_dir: str | Path, *, bef
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     result = compare_analyses(before, after)
+    result["warnings"] = list(result.get("warnings") or []) + source_warnings(before, after)
     rows = display_rows(result["metrics"])
     path = out / "compare.html"
     html = render_html("compare.html.j2", before=before, after=after, rows=rows, cmp=baseline_view(result),
                        before_label=before_label, after_label=after_label,
                        synthetic=cx.is_synthetic(before) or cx.is_synthetic(after))
     path.write_text(html, encoding="utf-8")
-    return path, rows
+    return path, rows, result["warnings"]
