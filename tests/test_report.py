@@ -404,7 +404,7 @@ def test_rear_view_report_draws_the_pelvis(tmp_path):
 def test_compare_warns_when_runs_were_measured_differently(runner):
     from runform.report.compare import source_warnings
 
-    _, a = runner
+    a = runner[1].model_copy(deep=True)  # the fixture is shared: change copies only
     b = a.model_copy(deep=True)
     assert source_warnings(a, b) == []
     a.inputs[0].kind, b.inputs[0].kind = "video", "video"
