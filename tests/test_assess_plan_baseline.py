@@ -106,3 +106,10 @@ def test_baseline_compares_categories_and_guards_against_pace_changes():
     assert any("different speed" in n for n in faster.notes)
     text = render_findings_text(now)
     assert "## Compared with your earlier video" in text and "Newly flagged: forefoot landing; big change since your last video" in text
+
+
+def test_film_again_names_the_views_that_matter():
+    a = run(runner_summary(rear=True, pelvic_drop=10.0), pain=["shin"])
+    assert "straight behind at hip height" in a.plan[-1]["how"]
+    side = run(runner_summary(cadence=140.0))
+    assert "side-on at hip height" in side.plan[-1]["how"] and "behind" not in side.plan[-1]["how"]

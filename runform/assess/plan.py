@@ -10,14 +10,17 @@ from typing import Any
 
 from ..schema import Analysis, Finding
 from .kb import KnowledgeBase
+from .ranges import metric_view
 
-FILM_AGAIN = {
-    "type": "film_again",
-    "when": "in 4-6 weeks",
-    "how": ("Film again in 4-6 weeks at the same speed, with the camera in the same place (same height, "
-            "same distance, side-on at hip height), in the same shoes, after the same warm-up, "
-            "and compare with --baseline."),
-}
+def film_again(views: set[str]) -> dict[str, Any]:
+    """When and how to film the next video so that it can be compared with this one."""
+    where = {"side": "side-on at hip height", "rear": "straight behind at hip height",
+             "front": "straight in front at hip height"}
+    shots = " and ".join(where[v] for v in ("side", "rear", "front") if v in views) or where["side"]
+    return {"type": "film_again", "when": "in 4-6 weeks",
+            "how": (f"Film again in 4-6 weeks at the same speed, with the camera in the same place ({shots}, "
+                    "same height and distance), in the same shoes, after the same warm-up, "
+                    "and compare with --baseline.")}
 SAFETY = ("Change one thing at a time. If pain gets worse during or after a run, go back to your usual "
           "form and ask a physiotherapist or doctor.")
 
@@ -41,7 +44,8 @@ def build_plan(findings: list[Finding], kb: KnowledgeBase) -> list[dict[str, Any
     if plan:
         plan.append({"type": "safety", "text": SAFETY})
     if findings or plan:
-        plan.append(dict(FILM_AGAIN))
+        views = {metric_view(m) for f in findings for m in f.metric_ids}
+        plan.append(film_again(views))
     return plan
 
 
