@@ -88,10 +88,6 @@ class Context:
         m = (self.t >= t0 - 1e-9) & (self.t <= t1 + 1e-9)
         return self.t[m], series[m]
 
-    def per_side(self, fn) -> dict[str, np.ndarray]:
-        """``fn(side)`` -> series, for both sides (cached by the caller's key)."""
-        return {s: fn(s) for s in SIDES}
-
     def by_step(self, series: dict[str, np.ndarray], col: str, delay_s: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
         """Value and |rate| of a per-side series at each stance's event (column ``col``).
 
@@ -105,7 +101,7 @@ class Context:
             rates[m] = np.hypot(self.rate_at(series[s], tt), self.interp_error(series[s], tt) / self.sigma_t)
         return vals, rates
 
-    def mean_conf_at(self, names: tuple[str, ...], col: str, side_names: bool = True) -> np.ndarray:
+    def mean_conf_at(self, names: tuple[str, ...], col: str) -> np.ndarray:
         """Mean confidence of the keypoints at each stance's event (``{side}`` filled in)."""
         out = np.full(len(self.st), np.nan)
         for s in SIDES:
@@ -123,9 +119,7 @@ class Context:
         wn = min(cutoff_hz / (self.fps / 2), 0.9)
         b, a = butter(2, wn)
         out = np.full_like(x, np.nan)
-        ok = np.isfinite(x)
-        idx = np.flatnonzero(np.diff(np.concatenate([[0], ok.astype(int), [0]])))
-        for a0, b0 in zip(idx[::2], idx[1::2]):
+        for a0, b0 in _runs(np.isfinite(x)):
             if b0 - a0 > 3 * max(len(a), len(b)):
                 out[a0:b0] = filtfilt(b, a, x[a0:b0])
             else:
