@@ -131,3 +131,16 @@ def test_treadmill_video_keypoints_cadence_and_timing_bands():
         assert res.summary[mid].status == "unreliable"
     assert res.summary["step_length"].status == "not_measured"  # treadmill, no belt speed
     assert 0 < res.summary["trunk_lean_stance"].value < 20
+
+
+def test_pipeline_contact_time_and_height_scale_against_mocap(fukuchi):
+    """With runform.events (kinematic IC/TO) the contact time stays within 15 ms (~2 marker frames)
+    of the force plate's; and the px->cm rule (L = 0.491 x height, Winter) matches this runner's
+    measured hip-knee-ankle length (894 mm vs 0.491 x 181 cm = 889 mm) within 3 %."""
+    from runform.events import detect_events
+    from runform.metrics.context import LEG_LENGTH_PER_HEIGHT
+
+    name, kps, st, res = fukuchi
+    det = compute_metrics(kps, detect_events(kps), speed_mps=SPEED[name])
+    assert det.summary["contact_time"].value == pytest.approx(1000 * st.contact_s.mean(), abs=15.0)
+    assert res.leg_length_cm == pytest.approx(LEG_LENGTH_PER_HEIGHT * 181.0, rel=0.03)
