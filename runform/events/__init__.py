@@ -151,9 +151,7 @@ def pair_stances(sig: GaitSignals, ic: dict[str, np.ndarray], to: dict[str, np.n
             m = _midstance(sig, float(a), b)
             rows.append({"foot": s, "ic_time": float(a), "ms_time": m, "to_time": b})
     df = _merge_split_contacts(pd.DataFrame(rows, columns=["foot", "ic_time", "ms_time", "to_time"]), sig)
-    if len(df) >= 4:  # a blip of "contact" in a noisy swing: far shorter than this runner's contacts
-        ct = df.to_time - df.ic_time
-        df = df[ct >= MIN_CONTACT_SHARE * ct.median()]
+    df = _drop_blips(df)
     for ev in ("ic", "ms", "to"):
         df[f"{ev}_frame"] = [_nearest_frame(sig.t, x) for x in df[f"{ev}_time"]]
     return df[STANCE_COLUMNS].sort_values("ic_time").reset_index(drop=True)
@@ -173,6 +171,34 @@ def _merge_split_contacts(df: pd.DataFrame, sig: GaitSignals) -> pd.DataFrame:
                 merged.append(r)
         out.extend(merged)
     return pd.DataFrame(out, columns=df.columns)
+
+
+def _drop_blips(df: pd.DataFrame) -> pd.DataFrame:
+    """Drop a "contact" far shorter than the runner's others *if* it sits mid-swing.
+
+    A blip in a noisy swing leaves the same foot's neighbouring contacts one stride apart
+    without it; a real contact whose keypoints were poor (so its TO came out early) fills a
+    two-stride gap, and is kept so that no step goes missing.
+    """
+    if len(df) < 4:
+        return df
+    ct = df.to_time - df.ic_time
+    short = ct < MIN_CONTACT_SHARE * ct.median()
+    drop = []
+    for s in FEET:
+        d = df[df.foot == s].sort_values("ic_time")
+        if len(d) < 3:
+            drop += [i for i in d.index if short[i]]
+            continue
+        ics = d.ic_time.to_numpy()
+        stride = float(np.median(np.diff(ics)))
+        for k, i in enumerate(d.index):
+            if not short[i]:
+                continue
+            fills_gap = 0 < k < len(ics) - 1 and ics[k + 1] - ics[k - 1] > 1.5 * stride
+            if not fills_gap:
+                drop.append(i)
+    return df.drop(index=drop)
 
 
 def _duty_and_overlap(st: pd.DataFrame) -> tuple[float, float, float]:

@@ -22,11 +22,12 @@ class FootContact(EventDetector):
     name = "foot_contact"
 
     def __init__(self, speed_fraction: float = 0.4, near_ground: float = 0.04, to_height: float = 0.022,
-                 loose: float = 2.0, min_stance_s: float = 0.05, bridge_s: float = 0.04, to_search_s: float = 0.1,
+                 noise_factor: float = 2.0, loose: float = 2.0, min_stance_s: float = 0.05, bridge_s: float = 0.04, to_search_s: float = 0.1,
                  ic_offset_s: float = 0.0, to_offset_s: float = 0.0):
         self.speed_fraction = speed_fraction
         self.near_ground = near_ground  # leg lengths
         self.to_height = to_height  # leg lengths
+        self.noise_factor = noise_factor  # TO rise >= this x the toe keypoint's jitter
         self.loose = loose  # contacts are found where enter < loose, timed where enter < 1
         self.min_stance_s = min_stance_s
         self.bridge_s = bridge_s  # contact runs broken for less than this are one contact
@@ -45,15 +46,29 @@ class FootContact(EventDetector):
         enter = np.fmax(slow / thr, np.fmin(hh, ht) / self.near_ground)
         return enter, ht
 
+    def to_level(self, ht: np.ndarray) -> float:
+        """Toe rise that means toe-off: ``to_height``, or more when the toe keypoint jitters.
+
+        Jitter = robust SD of the toe height's second differences (MAD / sqrt(6)); a rise of
+        ``noise_factor`` x that cannot come from jitter alone. On markers it stays ``to_height``.
+        """
+        d2 = np.diff(ht, 2)
+        d2 = d2[np.isfinite(d2)]
+        if len(d2) < 10:
+            return self.to_height
+        noise = 1.4826 * float(np.median(np.abs(d2 - np.median(d2)))) / np.sqrt(6)
+        return max(self.to_height, self.noise_factor * noise)
+
     def detect(self, signals: GaitSignals) -> "FootContact":
         self.ic_, self.to_ = {}, {}
         t = signals.t
         for s in FEET:
             enter, ht = self.signals_for(signals, s)
+            rise = self.to_level(ht)
             ics, tos = [], []
             for a, b in self._runs(enter < self.loose, signals.fps):
                 t_ic = self._initial_contact(t, enter, a, b)
-                t_to = self._toe_off(t, ht, a, b, signals.fps)
+                t_to = self._toe_off(t, ht, a, b, signals.fps, rise)
                 if t_to is not None and t_to - t_ic >= self.min_stance_s:
                     ics.append(t_ic + self.ic_offset_s)
                     tos.append(t_to + self.to_offset_s)
@@ -87,7 +102,7 @@ class FootContact(EventDetector):
         ends = np.r_[idx[breaks], idx[-1]] + 1
         return [(int(a), int(b)) for a, b in zip(starts, ends) if a > 0 and b < len(mask)]
 
-    def _toe_off(self, t: np.ndarray, ht: np.ndarray, a: int, b: int, fps: float) -> float | None:
+    def _toe_off(self, t: np.ndarray, ht: np.ndarray, a: int, b: int, fps: float, rise: float) -> float | None:
         """First rise of the toe ``to_height`` above its lowest point in this contact.
 
         Measuring from the contact's own lowest toe point absorbs a ground line that is off by
@@ -99,8 +114,8 @@ class FootContact(EventDetector):
         if not np.isfinite(seg).any():
             return None
         k = a + int(np.nanargmin(ht[a:b])) if np.isfinite(ht[a:b]).any() else a
-        level = ht[k] + self.to_height if np.isfinite(ht[k]) else self.to_height
-        level = max(level, self.to_height)
+        level = ht[k] + rise if np.isfinite(ht[k]) else rise
+        level = max(level, rise)
         for i in range(k + 1, stop):
             if np.isfinite(ht[i]) and ht[i] > level:
                 return cross_time(t, ht, i, level)
