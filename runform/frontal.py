@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 from scipy.signal import find_peaks
 
-from .errors import NotRunningError, TooShortError
+from .errors import InputError, NotRunningError, TooShortError
 from .keypoints import KeypointSeries
 from .schema import Event, MetricSummary
 
@@ -80,7 +80,7 @@ def leg_length(kps: KeypointSeries) -> float:
     return total
 
 
-def leg_length_series(kps: KeypointSeries, window_s: float = 2.0) -> np.ndarray:
+def leg_length_series(kps: KeypointSeries, window_s: float = 0.8) -> np.ndarray:
     """Leg length per frame over a moving window: a runner approaching or leaving the camera changes scale."""
     from scipy.ndimage import percentile_filter
 
@@ -154,12 +154,19 @@ def detect_frontal_events(kps: KeypointSeries, *, contact_fraction: float = 0.10
     fps = kps.frame_rate
     t = kps.t
     L = leg_length(kps)
+    Ls = leg_length_series(kps)  # local scale: a runner leaving the camera shrinks
     mid_hip_y = kps.mid("left_hip", "right_hip")[:, 1]
+    feet = {side: _foot_points(kps, side) for side in FEET}
+    hidden = [side for side, pts in feet.items() if not pts]
+    if hidden:
+        raise InputError(f"The {' and '.join(hidden)} foot (ankle, heel, toe) is not visible in at least half of "
+                         "the frames: contacts cannot be found from behind/in front.",
+                         hint="Film the whole body, feet included, with the camera at hip height.")
+    if not np.isfinite(mid_hip_y).any():
+        raise InputError("The hips are not visible: the frontal metrics need both hips.",
+                         hint="Film the whole body from behind or in front.")
     rows = []
-    for side in FEET:
-        pts = _foot_points(kps, side)
-        if not pts:
-            continue
+    for side, pts in feet.items():
         z = np.mean([v - np.median(v) for v in pts.values()], axis=0)
         min_gap = max(1, int(round(0.4 * fps)))
         prom = 0.08 * L if np.isfinite(L) else None
@@ -170,7 +177,7 @@ def detect_frontal_events(kps: KeypointSeries, *, contact_fraction: float = 0.10
             if not len(prev_hi) or not len(next_hi):
                 continue
             a, b = int(prev_hi[-1]), int(next_hi[0])
-            c = _clearance(pts, a, b, contact_fraction, floor_tol_L * L)
+            c = _clearance(pts, a, b, contact_fraction, floor_tol_L * Ls[lo])
             if not np.isfinite(c).any():
                 continue
             k0 = int(np.nanargmin(c))  # contact run around the foot's lowest point
@@ -314,7 +321,7 @@ def compute_frontal(kps: KeypointSeries, events: FrontalEvents, *, height_cm: fl
                          foot_x=foot_x, L=L, foot_lateral_L=lateral / L,
                          crossover=100.0 * float(lateral < 0) if np.isfinite(lateral) else np.nan))
     steps = pd.DataFrame(rows)
-    steps["step_width"] = _step_width(steps, st, s)
+    steps["step_width"] = _step_width(steps, st)
     if kps.units == "mm":
         steps["step_width_cm"] = steps["step_width"] * steps["L"] / 10.0
     elif height_cm:
@@ -372,17 +379,18 @@ def camera_yaw_deg(kps: KeypointSeries, st: pd.DataFrame) -> float:
     return float(np.degrees(np.arcsin(min(1.0, abs(float(np.mean(d))) / STANCE_EXCURSION_L))))
 
 
-def _step_width(steps: pd.DataFrame, st: pd.DataFrame, s: int) -> np.ndarray:
-    """Right-foot minus left-foot lateral position of successive contacts / L (+ = feet apart, - = crossed)."""
+def _step_width(steps: pd.DataFrame, st: pd.DataFrame) -> np.ndarray:
+    """Lateral distance of successive contacts / L (+ = feet apart, - = crossed): the sum of the two feet's
+    positions from the line of progression, each in its own local leg lengths, so a runner leaving the
+    camera (shrinking towards the horizon) does not bias it."""
     out = np.full(len(steps), np.nan)
-    fx, L, feet = steps["foot_x"].to_numpy(), steps["L"].to_numpy(), steps["foot"].to_numpy()
+    lat, feet = steps["foot_lateral_L"].to_numpy(float), steps["foot"].to_numpy()
     ic = st["ic_time"].to_numpy()
     gap = np.median(np.diff(ic)) if len(ic) > 2 else np.inf
     for i in range(len(steps) - 1):
         if feet[i + 1] == feet[i] or ic[i + 1] - ic[i] > 1.6 * gap:
             continue  # a missed contact in between: not successive
-        xr, xl = (fx[i + 1], fx[i]) if feet[i] == "left" else (fx[i], fx[i + 1])
-        out[i] = s * (xr - xl) / (0.5 * (L[i] + L[i + 1]))
+        out[i] = lat[i] + lat[i + 1]
     return out
 
 

@@ -42,7 +42,7 @@ def rear_runner(*, fps: float = 60.0, duration_s: float = 8.0, cadence: float = 
     stride = 120.0 / cadence
     stance = duty_factor * stride
     thigh, shank, hip_half, sh_half, trunk = 0.45, 0.44, 0.09, 0.19, 0.55
-    floor_y, hip_h = 0.0, 0.86
+    floor_y, hip_h = 0.0, 0.97  # thigh + shank + ankle height: the shank keeps its length in stance
     pos = {k: np.full((n, 2), np.nan) for k in KEYPOINT_NAMES}
     sides = {"left": 0, "right": 1}
     lat_sign = {"left": -1.0, "right": 1.0}  # body frame: +X = runner's right
@@ -113,3 +113,18 @@ def rear_runner(*, fps: float = 60.0, duration_s: float = 8.0, cadence: float = 
         foot_lateral_m={s: foot_lateral_m[i] for s, i in sides.items()},
         leg_length_m=thigh + shank, px_per_m=px_per_m)
     return kps, truth
+
+
+def receding(kps: KeypointSeries, *, speed_mps: float = 1.5, start_m: float = 4.0,
+             horizon: tuple[float, float] = (640.0, 300.0)) -> KeypointSeries:
+    """The same runner moving away from a fixed camera (overground): a pinhole camera at hip height
+    shrinks the runner towards the horizon point as 1/distance, so the floor rises in the image.
+
+    `kps` is read as filmed at `start_m`; distance grows by `speed_mps` per second.
+    """
+    out = kps.copy()
+    k = start_m / (start_m + speed_mps * (kps.t - kps.t[0]))
+    c = np.asarray(horizon, float)
+    out.xy = c + (kps.xy - c) * k[:, None, None]
+    out.meta["synthetic_receding"] = dict(speed_mps=speed_mps, start_m=start_m)
+    return out

@@ -83,3 +83,72 @@ def test_walking_is_refused():
     kps, _ = rear_runner(fps=60, cadence=110, duty_factor=0.62)
     with pytest.raises(NotRunningError):
         detect_frontal_events(kps)
+
+
+def test_runner_leaving_the_camera():
+    """Overground, camera fixed: the runner shrinks towards the horizon and the floor rises in the image."""
+    from runform.synth_frontal import receding
+
+    kps, tr = rear_runner(fps=60, duration_s=6.0, **TRUTH)
+    far = receding(kps, speed_mps=1.5, start_m=4.0)  # 4 m -> 13 m: the runner ends at 30 % of the size
+    ev = detect_frontal_events(far)
+    n_true = sum(len(v) for v in tr.ic_times.values())
+    assert len(ev.stances) >= n_true - 2
+    for foot in ("left", "right"):
+        sub = ev.stances[ev.stances.foot == foot]
+        assert np.median(_nearest_err(sub.ic_time.values, tr.ic_times[foot])) < 0.030
+    s = compute_frontal(far, ev).summary
+    assert s["pelvic_drop"].left == pytest.approx(4.0, abs=0.3)
+    assert s["pelvic_drop"].right == pytest.approx(7.0, abs=0.3)
+    width_L = tr.step_width_m / tr.leg_length_m
+    assert s["step_width"].value == pytest.approx(width_L, rel=0.10)
+    assert s["crossover"].left == 0.0 and s["crossover"].right == 100.0
+
+
+def test_step_width_in_cm_from_height():
+    kps, tr = rear_runner(fps=60, **TRUTH)
+    height_cm = 100 * tr.leg_length_m / 0.491  # leg length (hip to ankle) = 0.491 x height (Winter)
+    s = compute_frontal(kps, detect_frontal_events(kps), height_cm=height_cm).summary
+    assert s["step_width_cm"].unit == "cm"
+    assert s["step_width_cm"].value == pytest.approx(100 * tr.step_width_m, abs=0.3)
+    assert s["step_width"].value == pytest.approx(tr.step_width_m / tr.leg_length_m, rel=0.03)
+
+
+def test_arm_crossover_share():
+    """The left wrist crosses the midline in 3 of every 10 frames: arm crossover 30 %."""
+    kps, _ = rear_runner(fps=60, **TRUTH)
+    mid = kps.mid("left_shoulder", "right_shoulder")[:, 0]
+    i = kps.index("left_wrist")
+    cross = (np.arange(len(kps)) % 10) < 3
+    kps.xy[cross, i, 0] = mid[cross] + 15.0  # rear view: the runner's right is image +x
+    s = compute_frontal(kps, detect_frontal_events(kps)).summary
+    assert s["arm_crossover"].value == pytest.approx(30.0, abs=1.0)
+    assert s["trunk_rotation"].status == "unreliable" and s["trunk_rotation"].reason
+
+
+def test_feet_out_of_frame_is_a_clear_error():
+    from runform.errors import InputError
+
+    kps, _ = rear_runner(fps=60)
+    for p in ("ankle", "heel", "toe"):
+        kps.xy[:, kps.index(f"left_{p}")] = np.nan
+        kps.conf[:, kps.index(f"left_{p}")] = 0.0
+    with pytest.raises(InputError, match="left foot"):
+        detect_frontal_events(kps)
+
+
+def test_oblique_camera_makes_angles_unreliable():
+    """Hips squeezed to a third of their width (camera far from square): pelvic drop and hip adduction
+    carry a status and a reason instead of a bare number."""
+    kps, _ = rear_runner(fps=60, **TRUTH)
+    mid = kps.mid("left_hip", "right_hip")[:, :1]
+    kps.xy[:, :, 0] = mid + (kps.xy[:, :, 0] - mid) / 3.0
+    s = compute_frontal(kps, detect_frontal_events(kps)).summary
+    for mid_id in ("pelvic_drop", "hip_adduction"):
+        assert s[mid_id].status == "unreliable" and "square" in s[mid_id].reason
+
+
+def test_few_steps_are_said():
+    kps, _ = rear_runner(fps=60, duration_s=3.0, **TRUTH)
+    s = compute_frontal(kps, detect_frontal_events(kps)).summary["pelvic_drop"]
+    assert "Dingenen" in s.reason
