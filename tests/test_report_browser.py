@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import time
 from pathlib import Path
 
 import pytest
@@ -49,6 +50,15 @@ def report_with_video(tmp_path_factory):
     return write_report(make_analysis(small), d / "out", kps=small, video=d / "clip.mp4")
 
 
+def wait_js(page, expr: str, timeout_s: float = 15.0) -> None:
+    """Poll a JS expression with evaluate (the report's CSP forbids the eval that wait_for_function uses)."""
+    deadline = time.monotonic() + timeout_s
+    while not page.evaluate(expr):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {expr}")
+        page.wait_for_timeout(100)
+
+
 def open_report(ctx, path: Path, width: int, height: int):
     """Open the file with every request recorded (and anything not data:/file: aborted)."""
     page = ctx.new_page()
@@ -65,7 +75,7 @@ def open_report(ctx, path: Path, width: int, height: int):
     page.route("**/*", route)
     page.on("request", lambda req: requests.append(req.url))
     page.goto(path.resolve().as_uri(), wait_until="load")
-    page.wait_for_function("Array.from(document.images).every(i => i.complete)")
+    wait_js(page, "Array.from(document.images).every(i => i.complete)")
     return page, requests
 
 
@@ -86,8 +96,12 @@ def test_report_renders_offline_desktop_and_phone(browser_context, report_with_v
     check_page(page, requests)
     assert page.locator("#synthetic").is_visible()
     # The annotated video is referenced by a relative file: URL and its metadata loads (H.264 decodes).
-    page.wait_for_function("document.querySelector('video').readyState >= 1", timeout=15000)
+    wait_js(page, "document.querySelector('video').readyState >= 1")
     assert page.evaluate("document.querySelector('video').videoWidth") == 360
+    # ...and Chromium really decodes it: it plays (muted video may autoplay) and time advances.
+    page.evaluate("document.querySelector('video').play()")
+    wait_js(page, "document.querySelector('video').currentTime > 0.3")
+    assert page.evaluate("document.querySelector('video').error") is None
     assert any(u.endswith("/annotated.mp4") and u.startswith("file:") for u in requests)
     page.close()
 
