@@ -197,3 +197,25 @@ def test_bad_input_raises_input_error():
         compute_metrics(kps, ev, height_cm=17.5)
     with pytest.raises(InputError):
         compute_metrics("not keypoints", ev)
+
+
+def test_degenerate_events_are_reported_not_crashed():
+    kps, truth = synth_runner(fps=30, duration_s=6.0, noise=1.0)
+    st = truth.events().stances
+    empty = compute_metrics(kps, SimpleNamespace(stances=st.iloc[:0], direction=1, treadmill=True))
+    assert all(s.status == "not_measured" for s in empty.summary.values())
+    one = compute_metrics(kps, SimpleNamespace(stances=st.iloc[:1], direction=1, treadmill=True))
+    assert one.summary["knee_flexion_ic"].status == "unreliable" and one.summary["cadence"].status == "not_measured"
+    no_ms = st.assign(ms_time=np.nan)
+    res = compute_metrics(kps, SimpleNamespace(stances=no_ms, direction=1, treadmill=True))
+    assert res.summary["hip_ankle_offset_ms"].status == "not_measured"
+    assert res.summary["knee_flexion_ic"].status == "ok"
+
+
+def test_far_leg_missing_reports_the_near_leg():
+    kps, truth = synth_runner(fps=60, duration_s=6.0)
+    for n in ("right_knee", "right_ankle", "right_heel", "right_toe"):
+        kps.xy[:, kps.index(n)] = np.nan
+        kps.conf[:, kps.index(n)] = 0.0
+    s = compute_metrics(kps, truth.events()).summary["knee_flexion_ic"]
+    assert s.right is None and s.left == pytest.approx(15.0, abs=0.5) and "0 right" in s.reason

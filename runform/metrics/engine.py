@@ -11,7 +11,7 @@ Summary of one metric (``summarise``):
            than the same from the keypoint-noise model alone (noise SD from the data, / confidence).
 * status: ``unreliable`` when u exceeds the metric's ``max_uncertainty`` (about half the
   between-runner SD in evidence.md) or the frame rate is below the metric's ``min_fps``;
-  ``not_measured`` when keypoints, height or speed are missing. Fewer than 7 steps per side is
+  ``not_measured`` when keypoints, height or speed are missing; ``unreliable`` with < 3 steps. Fewer than 7 steps per side is
   said in ``reason`` (Dingenen 2018) but the value is still reported.
 """
 
@@ -29,6 +29,7 @@ from .context import LEG_LENGTH_PER_HEIGHT, LEG_RATIO_REL_SD, MIN_CONF, SIDES, C
 from .registry import REGISTRY, Metric, NotMeasured, StepValues
 
 MIN_STEPS_PER_SIDE = 7  # Dingenen 2018
+MIN_STEPS = 3  # below this there is no spread to estimate an uncertainty from
 STANCE_COLUMNS = ("foot", "ic_time", "ms_time", "to_time")
 
 
@@ -174,7 +175,8 @@ def summarise(metric: Metric, sv: StepValues, ctx: Context) -> MetricSummary:
     n = int(ok.sum())
     if n == 0:
         return MetricSummary(**base, status="not_measured",
-                             reason="no step could be measured (keypoints missing or low confidence at the events)")
+                             reason="no step could be measured (keypoints missing or low confidence at the events, "
+                                    "or the events it needs are missing)")
     foot = ctx.st.foot.to_numpy()
     x = v[ok]
     value = _location(x, metric.location)
@@ -185,8 +187,8 @@ def summarise(metric: Metric, sv: StepValues, ctx: Context) -> MetricSummary:
     # of neighbouring-step means (x sqrt 2 for independent steps), not of single steps
     sd = _sd(x) if metric.location != "harmonic" or n < 3 else np.sqrt(2) * _sd(0.5 * (x[1:] + x[:-1]))
     u_rand = k * sd / np.sqrt(n) if n >= 2 else 0.0
-    u_noise = k * float(np.nanmedian(sv.u_noise[ok])) / np.sqrt(n)
-    u_ev = float(np.nanmedian(sv.u_event[ok]))
+    u_noise = k * _nanmedian(sv.u_noise[ok]) / np.sqrt(n)
+    u_ev = _nanmedian(sv.u_event[ok])
     if metric.event_error == "random":
         u_ev /= np.sqrt(n)
     u = float(np.sqrt(u_ev ** 2 + max(np.nan_to_num(u_rand), u_noise) ** 2))
@@ -195,6 +197,9 @@ def summarise(metric: Metric, sv: StepValues, ctx: Context) -> MetricSummary:
         status = "unreliable"
         reasons.append(f"needs >= {metric.min_fps:.0f} fps; at {ctx.fps:.0f} fps one frame is "
                        f"{1000 / ctx.fps:.0f} ms")
+    if n < MIN_STEPS:
+        status = "unreliable"
+        reasons.append(f"only {n} step(s): no step-to-step spread to judge it by")
     if metric.max_uncertainty is not None and u > metric.max_uncertainty:
         status = "unreliable"
         reasons.append(f"uncertainty +-{u:.3g} {metric.unit} exceeds the +-{metric.max_uncertainty:g} needed "
@@ -218,6 +223,11 @@ def summarise(metric: Metric, sv: StepValues, ctx: Context) -> MetricSummary:
         out.update(value=share, spread=None, uncertainty=None, left=None, right=None, asymmetry=None,
                    category=cat, reason="; ".join(reasons))
     return MetricSummary(**out)
+
+
+def _nanmedian(x: np.ndarray) -> float:
+    x = np.asarray(x, float)
+    return float(np.median(x[np.isfinite(x)])) if np.isfinite(x).any() else 0.0
 
 
 def _nan_none(x: float) -> float | None:
