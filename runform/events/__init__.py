@@ -22,8 +22,9 @@ from .foot_height import FootHeight
 from .pelvis_relative import PelvisRelative
 from .velocity import FootVelocity
 
-__all__ = ["detect_events", "raw_events", "pair_stances", "STANCE_COLUMNS", "GaitEvents", "EventDetector", "DETECTORS", "DEFAULT_METHOD",
-           "FootContact", "FootHeight", "PelvisRelative", "FootVelocity", "estimate_direction", "detect_treadmill"]
+__all__ = ["detect_events", "raw_events", "pair_stances", "estimate_direction", "detect_treadmill",
+           "GaitEvents", "STANCE_COLUMNS", "EventDetector", "DETECTORS", "DEFAULT_METHOD",
+           "FootContact", "FootHeight", "PelvisRelative", "FootVelocity"]
 
 DETECTORS: dict[str, type[EventDetector]] = {
     FootContact.name: FootContact,
@@ -33,7 +34,7 @@ DETECTORS: dict[str, type[EventDetector]] = {
 }
 DEFAULT_METHOD = FootContact.name
 
-MIN_FPS = 24.0  # below this a 250 ms contact spans ~5 frames or fewer
+MIN_FPS = 23.5  # below ~24 fps a 250 ms contact spans 5 frames or fewer (23.976 fps film rate passes)
 GOOD_FPS = 120.0  # at and above this one frame is <= 8 ms, ~3 % of a contact
 MIN_STRIDES = 3
 MIN_CONTACT_SHARE = 0.4  # of the median contact time
@@ -240,7 +241,7 @@ def _check_input(kps) -> float:
     if not np.isfinite(fps) or fps < MIN_FPS:
         raise LowFrameRateError(
             f"at {fps:.0f} fps one frame is {1000 / fps:.0f} ms, too coarse to time foot contacts; "
-            f"film at least {MIN_FPS:.0f} fps (120 fps or more for contact time).")
+            "film at least 24 fps (120 fps or more for contact time).")
     return fps
 
 
@@ -261,7 +262,7 @@ def raw_events(kps, *, treadmill: bool | None = None, method="default") -> GaitE
 def detect_events(kps, *, treadmill: bool | None = None, method="default") -> GaitEvents:
     """IC, MS and TO per foot; see the module docstring for what raises."""
     ev = raw_events(kps, treadmill=treadmill, method=method)
-    st, fps, detected, use_treadmill = ev.stances, ev.fps, ev.treadmill_detected, ev.treadmill
+    st, fps, detected = ev.stances, ev.fps, ev.treadmill_detected
 
     duty, both, ct = _duty_and_overlap(st)
     if np.isfinite(duty) and (duty > 0.5 or both > 0.1):

@@ -42,7 +42,8 @@ def error_summary(errors_s, frame_s: float, n_ref: int | None = None, n_det: int
         a = np.abs(e)
         out.update(bias_ms=1000 * float(np.mean(e)), median_abs_ms=1000 * float(np.median(a)),
                    p95_abs_ms=1000 * float(np.percentile(a, 95)), max_abs_ms=1000 * float(a.max()),
-                   median_abs_frames=float(np.median(a)) / frame_s, p95_abs_frames=float(np.percentile(a, 95)) / frame_s)
+                   median_abs_frames=float(np.median(a)) / frame_s,
+                   p95_abs_frames=float(np.percentile(a, 95)) / frame_s)
     return out
 
 
@@ -189,7 +190,8 @@ def _row(label: str, r: dict) -> str:
     f = 1000.0 / r["fps"]
     return (f"| {label} | {r['fps']:.0f} | {ic['n']}/{ic['n_ref']} | {ic['bias_ms']:+.1f} | {ic['median_abs_ms']:.1f} "
             f"({ic['median_abs_ms'] / f:.2f}) | {ic['p95_abs_ms']:.1f} ({ic['p95_abs_ms'] / f:.2f}) | "
-            f"{to['n']}/{to['n_ref']} | {to['bias_ms']:+.1f} | {to['median_abs_ms']:.1f} ({to['median_abs_ms'] / f:.2f}) | "
+            f"{to['n']}/{to['n_ref']} | {to['bias_ms']:+.1f} | "
+            f"{to['median_abs_ms']:.1f} ({to['median_abs_ms'] / f:.2f}) | "
             f"{to['p95_abs_ms']:.1f} ({to['p95_abs_ms'] / f:.2f}) | {ct['bias_ms']:+.1f} | {ct['median_abs_ms']:.1f} |")
 
 
@@ -285,7 +287,8 @@ def sprint_label_report(video_dir, cache_dir=None, method="default") -> tuple[pd
         df["note"] = note
         out.append(df)
     res = pd.concat(out, ignore_index=True)
-    lines = ["| event | labels | detected within 5 frames | bias (frames) | median abs | p95 abs | within 1 frame | within 2 frames |",
+    lines = ["| event | labels | detected within 5 frames | bias (frames) | median abs | p95 abs | "
+             "within 1 frame | within 2 frames |",
              "|---|---|---|---|---|---|---|---|"]
     for ev_name, g in res.groupby("event"):
         e = g.error.dropna()

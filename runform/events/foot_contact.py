@@ -22,7 +22,8 @@ class FootContact(EventDetector):
     name = "foot_contact"
 
     def __init__(self, speed_fraction: float = 0.4, near_ground: float = 0.04, to_height: float = 0.022,
-                 noise_factor: float = 2.0, loose: float = 2.0, min_stance_s: float = 0.05, bridge_s: float = 0.04, to_search_s: float = 0.1,
+                 noise_factor: float = 2.0, loose: float = 2.0, min_stance_s: float = 0.05,
+                 bridge_s: float = 0.04, to_search_s: float = 0.1,
                  ic_offset_s: float = 0.0, to_offset_s: float = 0.0):
         self.speed_fraction = speed_fraction
         self.near_ground = near_ground  # leg lengths
