@@ -277,6 +277,23 @@ def test_symptom_shin_pelvic_drop_and_stiff_knee():
     assert "left-right difference in pelvic drop" in get(asym, "pelvic_drop").why.lower()
 
 
+def test_symptom_low_back_hip_drop_with_forward_shin():
+    a = run(runner_summary(rear=True, pelvic_drop=9.5, shank_angle_ic=11.0), pain=["lower back"])
+    f = get(a, "low_back_pattern")
+    assert f.severity == "priority" and f.matches_reported == ["low-back"] and "whitney2022" in f.citations
+    assert "low_back_pattern" not in ids(run(runner_summary(shank_angle_ic=11.0), pain=["low-back"]))
+
+
+def test_symptom_knee_hip_adduction_level_and_trend():
+    a = run(runner_summary(rear=True, hip_adduction=15.5), pain=["knee"])
+    assert get(a, "hip_adduction").severity == "priority"
+    # inside the band, but up 5 deg on the runner's own earlier video: the trend counts with knee pain
+    before = Analysis(runner=Runner(speed_mps=3.0), summary=runner_summary(rear=True, hip_adduction=4.0))
+    trend = run(runner_summary(rear=True, hip_adduction=9.0), pain=["knee"], baseline=before)
+    assert "since the earlier video" in get(trend, "hip_adduction").why
+    assert "hip_adduction" not in ids(run(runner_summary(rear=True, hip_adduction=9.0), baseline=before))
+
+
 def test_symptom_achilles_needs_baseline():
     before = Analysis(runner=Runner(speed_mps=3.0), summary=runner_summary(cadence=160.0))
     now = runner_summary(cadence=180.0, foot_strike_pattern="forefoot")
