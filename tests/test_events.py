@@ -148,3 +148,15 @@ def test_evaluate_contacts_contact_time_error():
     assert r["contact_time"]["n"] == 2
     assert r["contact_time"]["bias_ms"] == pytest.approx((-30 + 30) / 2)
     assert r["ic"]["median_abs_ms"] == pytest.approx(5.0)
+
+
+@pytest.mark.parametrize("treadmill,direction", [(True, 1), (True, -1), (False, 1), (False, -1)])
+def test_direction_and_treadmill_without_metadata(treadmill, direction, monkeypatch):
+    """Own estimates (toe ahead of heel; mid-hip drift/travel) when nothing says otherwise."""
+    import runform.events as events_mod
+
+    kps, _ = synth_runner(fps=60, duration_s=5.0, treadmill=treadmill, direction=direction, noise=1.0)
+    kps.meta.pop("direction", None)
+    monkeypatch.setitem(__import__("sys").modules, "runform.view", None)  # no view module either
+    assert events_mod.estimate_direction(kps) == direction
+    assert events_mod.detect_treadmill(kps) is treadmill
