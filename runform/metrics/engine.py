@@ -168,30 +168,22 @@ def _missing(ctx: Context, metric: Metric) -> str | None:
     return f"keypoints not available: {', '.join(missing)}"
 
 
-def summarise(metric: Metric, sv: StepValues, ctx: Context) -> MetricSummary:
-    base = dict(id=metric.id, name=metric.name, unit=metric.unit, view="side")
-    v = np.asarray(sv.value, float)
-    ok = np.isfinite(v)
-    n = int(ok.sum())
-    if n == 0:
-        return MetricSummary(**base, status="not_measured",
-                             reason="no step could be measured (keypoints missing or low confidence at the events, "
-                                    "or the events it needs are missing)")
-    foot = ctx.st.foot.to_numpy()
-    x = v[ok]
-    value = _location(x, metric.location)
-    sides = {s: _location(v[ok & (foot == s)], metric.location) for s in SIDES}
-    per_side = {s: int((ok & (foot == s)).sum()) for s in SIDES}
-    k = 1.2533 if metric.location == "median" else 1.0
+def uncertainty(metric: Metric, sv: StepValues, ok: np.ndarray) -> float:
+    """sqrt(u_sys^2 + u_rand^2), see the module docstring."""
+    x, n = np.asarray(sv.value, float)[ok], int(ok.sum())
+    k = 1.2533 if metric.location == "median" else 1.0  # standard error of a median vs a mean
     # rates: a steady left/right alternation averages out of the overall rate, so take the spread
     # of neighbouring-step means (x sqrt 2 for independent steps), not of single steps
     sd = _sd(x) if metric.location != "harmonic" or n < 3 else np.sqrt(2) * _sd(0.5 * (x[1:] + x[:-1]))
     u_rand = k * sd / np.sqrt(n) if n >= 2 else 0.0
     u_noise = k * _nanmedian(sv.u_noise[ok]) / np.sqrt(n)
-    u_ev = _nanmedian(sv.u_event[ok])
+    u_sys = _nanmedian(sv.u_event[ok])
     if metric.event_error == "random":
-        u_ev /= np.sqrt(n)
-    u = float(np.sqrt(u_ev ** 2 + max(np.nan_to_num(u_rand), u_noise) ** 2))
+        u_sys /= np.sqrt(n)
+    return float(np.sqrt(u_sys ** 2 + max(np.nan_to_num(u_rand), u_noise) ** 2))
+
+
+def _status(metric: Metric, ctx: Context, u: float, n: int, per_side: dict[str, int]) -> tuple[str, list[str]]:
     reasons, status = [], "ok"
     if metric.min_fps is not None and ctx.fps < metric.min_fps - 1:
         status = "unreliable"
@@ -207,21 +199,43 @@ def summarise(metric: Metric, sv: StepValues, ctx: Context) -> MetricSummary:
     if min(per_side.values()) < MIN_STEPS_PER_SIDE:
         reasons.append(f"only {per_side['left']} left / {per_side['right']} right steps; >= "
                        f"{MIN_STEPS_PER_SIDE} per side recommended (Dingenen 2018)")
-    out = dict(base, value=value, spread=float(np.subtract(*np.percentile(x, [75, 25])) / 2), uncertainty=u, n=n,
-               left=_nan_none(sides["left"]), right=_nan_none(sides["right"]), status=status,
-               reason="; ".join(reasons) or None)
-    out["asymmetry"] = abs(out["left"] - out["right"]) if out["left"] is not None and out["right"] is not None \
-        else None
+    return status, reasons
+
+
+def _categorical(metric: Metric, out: dict, x: np.ndarray, sides: dict[str, float], reasons: list[str]) -> dict:
+    """Category of the median angle; value = share of steps in it (%)."""
+    value, u = out["value"], out["uncertainty"]
+    cat = metric.category(value)
+    cats = [metric.category(a) for a in x]
+    side_cat = {s: metric.category(sides[s]) for s in SIDES}
+    if any(abs(value - b) < u for b in metric.category_bounds):
+        reasons.append(f"median {value:.1f} is within its uncertainty of a class boundary")
+    reasons.append(f"left {side_cat['left']}, right {side_cat['right']}")
+    return dict(out, value=100.0 * cats.count(cat) / len(x), spread=None, uncertainty=None, left=None, right=None,
+                asymmetry=None, category=cat, reason="; ".join(reasons))
+
+
+def summarise(metric: Metric, sv: StepValues, ctx: Context) -> MetricSummary:
+    base = dict(id=metric.id, name=metric.name, unit=metric.unit, view="side")
+    v = np.asarray(sv.value, float)
+    ok = np.isfinite(v)
+    n = int(ok.sum())
+    if n == 0:
+        return MetricSummary(**base, status="not_measured",
+                             reason="no step could be measured (keypoints missing or low confidence at the events, "
+                                    "or the events it needs are missing)")
+    foot = ctx.st.foot.to_numpy()
+    x = v[ok]
+    sides = {s: _location(v[ok & (foot == s)], metric.location) for s in SIDES}
+    per_side = {s: int((ok & (foot == s)).sum()) for s in SIDES}
+    u = uncertainty(metric, sv, ok)
+    status, reasons = _status(metric, ctx, u, n, per_side)
+    left, right = _nan_none(sides["left"]), _nan_none(sides["right"])
+    out = dict(base, value=_location(x, metric.location), spread=float(np.subtract(*np.percentile(x, [75, 25])) / 2),
+               uncertainty=u, n=n, left=left, right=right, status=status, reason="; ".join(reasons) or None,
+               asymmetry=abs(left - right) if left is not None and right is not None else None)
     if metric.category is not None:
-        cat = metric.category(value)
-        cats = [metric.category(a) for a in x]
-        share = 100.0 * cats.count(cat) / n
-        side_cat = {s: metric.category(sides[s]) for s in SIDES}
-        if min(abs(value - 7.4), abs(value + 0.8)) < u:
-            reasons.append(f"median angle {value:.1f} deg is within its uncertainty of a class boundary")
-        reasons.append(f"left {side_cat['left']}, right {side_cat['right']}")
-        out.update(value=share, spread=None, uncertainty=None, left=None, right=None, asymmetry=None,
-                   category=cat, reason="; ".join(reasons))
+        out = _categorical(metric, out, x, sides, reasons)
     return MetricSummary(**out)
 
 

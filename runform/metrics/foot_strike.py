@@ -76,4 +76,4 @@ register(Metric("foot_strike_angle", "Foot strike angle", "deg", compute, needs=
                 evidence="evidence.md §4 foot strike"))
 register(Metric("foot_strike_pattern", "Foot strike pattern", "% of steps", compute, needs=NEEDS,
                 max_uncertainty=4.0, evidence="evidence.md §4 foot strike (Mo 2021 thresholds)",
-                category=pattern_of))
+                category=pattern_of, category_bounds=(FOREFOOT_BELOW, REARFOOT_ABOVE)))

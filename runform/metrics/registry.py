@@ -40,6 +40,7 @@ class Metric:
     # values; harmonic (1 / mean period) for rates
     scale_error: float = 0.0  # relative uncertainty of a px -> cm/m scale, when one is used
     category: Callable[[float], str] | None = None  # categorical metrics: value -> class
+    category_bounds: tuple[float, ...] = ()  # class boundaries of the underlying value
 
 
 REGISTRY: dict[str, Metric] = {}
