@@ -424,15 +424,15 @@ def test_unknown_symptom_is_an_input_error():
 
 
 SCENARIOS = [
-    dict(summary=dict(trunk_lean_stance=17.0, hip_ankle_offset_ms=0.27), feels=["heavy-legs"]),
-    dict(summary=dict(trunk_lean_stance=1.0, hip_ankle_offset_ms=-0.12), pain=["quads", "plantar-fascia"]),
-    dict(summary=dict(overstride=0.42, shank_angle_ic=11.0, knee_flexion_ic=4.0), pain=["low-back"]),
-    dict(summary=dict(knee_flexion_swing_peak=70.0, thigh_extension_to=4.0, overstride=0.28), pain=["hip-flexor"], speed=4.5),
-    dict(summary=dict(cadence=150.0, vertical_oscillation_cm=13.5, knee_flexion_stance_peak=30.0), pain=["knee", "shin"]),
-    dict(summary=dict(foot_strike_pattern="forefoot", trunk_lean_stance=1.0), pain=["achilles"]),
-    dict(summary=dict(trunk_lean_stance=17.0, overstride=0.6), pain=["hamstring"], speed=7.0),
-    dict(summary=dict(pelvic_drop=9.0, hip_adduction=15.0, crossover=40.0, trunk_rotation=0.02,
-                      shank_angle_ic=10.0), rear=True, pain=["knee-outside", "low-back"]),
+    {"summary": {"trunk_lean_stance": 17.0, "hip_ankle_offset_ms": 0.27}, "feels": ["heavy-legs"]},
+    {"summary": {"trunk_lean_stance": 1.0, "hip_ankle_offset_ms": -0.12}, "pain": ["quads", "plantar-fascia"]},
+    {"summary": {"overstride": 0.42, "shank_angle_ic": 11.0, "knee_flexion_ic": 4.0}, "pain": ["low-back"]},
+    {"summary": {"knee_flexion_swing_peak": 70.0, "thigh_extension_to": 4.0, "overstride": 0.28}, "pain": ["hip-flexor"], "speed": 4.5},
+    {"summary": {"cadence": 150.0, "vertical_oscillation_cm": 13.5, "knee_flexion_stance_peak": 30.0}, "pain": ["knee", "shin"]},
+    {"summary": {"foot_strike_pattern": "forefoot", "trunk_lean_stance": 1.0}, "pain": ["achilles"]},
+    {"summary": {"trunk_lean_stance": 17.0, "overstride": 0.6}, "pain": ["hamstring"], "speed": 7.0},
+    {"summary": {"pelvic_drop": 9.0, "hip_adduction": 15.0, "crossover": 40.0, "trunk_rotation": 0.02,
+                      "shank_angle_ic": 10.0}, "rear": True, "pain": ["knee-outside", "low-back"]},
 ]
 
 

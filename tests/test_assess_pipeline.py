@@ -27,8 +27,8 @@ def typical():
 
 @pytest.fixture(scope="module")
 def deviant():
-    return _run(dict(cadence=150.0, trunk_lean_deg=18.0),
-                dict(cadence=150.0, pelvic_drop_deg=(10.0, 10.0), foot_lateral_m=(-0.03, -0.03)),
+    return _run({"cadence": 150.0, "trunk_lean_deg": 18.0},
+                {"cadence": 150.0, "pelvic_drop_deg": (10.0, 10.0), "foot_lateral_m": (-0.03, -0.03)},
                 pain=["shin", "knee-outside"])
 
 

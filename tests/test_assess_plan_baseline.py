@@ -12,7 +12,7 @@ from runform.assess import assess
 from runform.assess.baseline import compare_metric
 from runform.assess.text import render_findings_text
 from runform.assess.wording import check_text
-from runform.schema import Analysis, MetricSummary, Runner
+from runform.schema import Analysis, Runner
 
 
 def test_plan_for_priorities_with_progression_and_film_again():

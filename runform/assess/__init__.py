@@ -6,7 +6,7 @@ references.yaml); the code only evaluates it. See docs/knowledge-base.md.
 
 from __future__ import annotations
 
-from typing import Iterable
+from collections.abc import Iterable
 
 from ..errors import InputError
 from ..schema import Analysis
@@ -14,10 +14,10 @@ from .baseline import compare
 from .engine import Context
 from .kb import KnowledgeBase, load_kb
 from .plan import attach_plan
-from .rank import Fired, Unchecked, evaluate_entry, rank
 from .ranges import reference_range
+from .rank import Fired, Unchecked, evaluate_entry, rank
 
-__all__ = ["assess", "resolve_symptoms", "reference_range", "load_kb"]
+__all__ = ["assess", "load_kb", "reference_range", "resolve_symptoms"]
 
 
 _SYMPTOM_NOTE = "nothing we could check stood out"

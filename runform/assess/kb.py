@@ -51,7 +51,7 @@ class RangeSpec(BaseModel):
     basis: str
 
     @model_validator(mode="after")
-    def _complete(self) -> "RangeSpec":
+    def _complete(self) -> RangeSpec:
         if self.model == "normal" and (self.mean is None or self.sd is None):
             raise ValueError("a normal range needs mean and sd")
         if self.model == "fixed" and (self.low is None or self.high is None):

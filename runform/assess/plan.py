@@ -12,6 +12,7 @@ from ..schema import Analysis, Finding
 from .kb import KnowledgeBase
 from .ranges import metric_view
 
+
 def film_again(views: set[str]) -> dict[str, Any]:
     """When and how to film the next video so that it can be compared with this one."""
     where = {"side": "side-on at hip height", "rear": "straight behind at hip height",

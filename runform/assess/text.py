@@ -137,14 +137,14 @@ def render_findings_text(analysis: Analysis) -> str:
     main = [f for f in a.findings if f.severity == "priority"]
     rest = [f for f in a.findings if f.severity != "priority"]
     if not a.findings:
-        lines += ["Nothing we could check was outside the typical range for your pace by more than the "
-                  "measurement error.", ""]
+        lines += [("Nothing we could check was outside the typical range for your pace by more than the "
+                  "measurement error."), ""]
     elif not main and any(f.matches_reported for f in a.findings):
-        lines += ["No priorities: the details linked to what you reported rest on measurements too uncertain "
-                  "to call a priority. Read them as pointers and check them on a clearer video.", ""]
+        lines += [("No priorities: the details linked to what you reported rest on measurements too uncertain "
+                  "to call a priority. Read them as pointers and check them on a clearer video."), ""]
     elif not main:
-        lines += ["No priorities: nothing is far out of range and nothing links to a reported symptom. "
-                  "The details below are descriptions, not faults.", ""]
+        lines += [("No priorities: nothing is far out of range and nothing links to a reported symptom. "
+                  "The details below are descriptions, not faults."), ""]
     n = 0
     for f in main:
         n += 1
