@@ -412,3 +412,35 @@ def test_compare_warns_when_runs_were_measured_differently(runner):
     b.inputs[0].fps = 120.0
     w = source_warnings(a, b)
     assert len(w) == 2 and "rtmpose-halpe26 vs blazepose_full" in w[0] and "30 vs 120 fps" in w[1]
+
+
+def test_report_survives_gaps_no_events_and_no_encoder(tmp_path, monkeypatch):
+    """A frame without keypoints still gets a picture; no events -> no pictures but a report; a missing
+    H.264 encoder costs the annotated video only, and the report says so."""
+    import runform.report.annotated as annotated_mod
+
+    kps = synthetic_runner(seconds=2.0)
+    a = make_analysis(kps)
+    st = stances(kps)[0]
+    kps.xy[st["ic"]] = np.nan
+    kps.conf[st["ic"]] = 0.0
+    spec = fr.FrameSpec(frame=st["ic"], row=st["ic"], foot=st["foot"], event="IC", overlays=fr.OVERLAYS_BY_EVENT["IC"])
+    img, vals = fr.render(kps, spec, direction=1)
+    assert img.shape[0] == 480 and vals == {}
+
+    bare = a.model_copy(update={"events": [], "steps": [], "findings": a.findings}, deep=True)
+    html = write_report(bare, tmp_path / "bare", kps=kps).read_text()
+    assert 'id="finding-overstride"' in html and not (tmp_path / "bare" / "contacts_left.png").exists()
+
+    class Broken:
+        def __init__(self, *a, **k):
+            raise RuntimeError("libx264 missing")
+
+    monkeypatch.setattr(annotated_mod, "H264Writer", Broken)
+    video = tmp_path / "clip.mp4"
+    small = synthetic_runner(seconds=1.0)
+    _write_video(small, video)
+    small = small.copy(xy=small.xy * 0.5, width=360, height=640)
+    html = write_report(make_analysis(small), tmp_path / "enc", kps=small, video=video).read_text()
+    assert "annotated video could not be written" in html and "libx264 missing" in html
+    assert not (tmp_path / "enc" / "annotated.mp4").exists() and "pictures from video" in html

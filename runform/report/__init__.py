@@ -32,33 +32,19 @@ VIDEO_MAX_SIDE = 960
 
 @dataclass
 class Picture:
+    """One drawn picture: what to draw (spec), the pixels once drawn, the values written on it."""
+
     spec: fr.FrameSpec
     key: str
-    uri: str | None = None
+    img: np.ndarray | None = None
     values: dict[str, float] = field(default_factory=dict)
 
 
 def iter_video(path: Path) -> Iterator[tuple[int, float, np.ndarray]]:
-    """(index, time_s, bgr) one frame at a time, through runform.video when it is there."""
-    try:
-        from ..video import open_video
-    except ImportError:  # the video module is optional for keypoint-only installs
-        open_video = None
-    if open_video is not None:
-        yield from open_video(path)
-        return
-    cap = cv2.VideoCapture(str(path))
-    fps = cap.get(cv2.CAP_PROP_FPS) or 30.0
-    i = 0
-    try:
-        while True:
-            ok, bgr = cap.read()
-            if not ok:
-                break
-            yield i, i / fps, bgr
-            i += 1
-    finally:
-        cap.release()
+    """(index, time_s, bgr) one frame at a time (runform.video streams; nothing is held)."""
+    from ..video import open_video
+
+    yield from open_video(path)
 
 
 def _row(kps: KeypointSeries, time_s: float | None, frame: int) -> int:
@@ -149,13 +135,19 @@ def analysis_view(analysis: Analysis) -> str:
 def _draw_all(kps: KeypointSeries, pics: list[Picture], direction: int, L: float,
               image_for: Callable[[Picture], np.ndarray | None]) -> None:
     for p in pics:
-        img, p.values = fr.render(kps, p.spec, image=image_for(p), direction=direction, L=L,
-                                  out_h=STRIP_H if p.key.startswith("contact") else KEY_FRAME_H)
-        p.uri = img  # type: ignore[assignment]  # encoded later (strips need the raw pixels)
+        _draw(kps, p, image_for(p), direction, L)
+
+
+def _draw(kps: KeypointSeries, p: Picture, image: np.ndarray | None, direction: int, L: float) -> None:
+    try:
+        p.img, p.values = fr.render(kps, p.spec, image=image, direction=direction, L=L,
+                                    out_h=STRIP_H if p.key.startswith("contact") else KEY_FRAME_H)
+    except ValueError:  # no keypoints anywhere: nothing honest to draw
+        p.img = None
 
 
 def _video_pass(video: Path, kps: KeypointSeries, analysis: Analysis, pics: list[Picture], out_dir: Path,
-                direction: int, L: float, annotated: bool) -> Path | None:
+                direction: int, L: float, annotated: bool, problems: list[str]) -> Path | None:
     """One streaming pass over the video: draw the chosen frames and write the annotated video."""
     from .annotated import H264Writer, LiveOverlay, even_size
 
@@ -170,15 +162,18 @@ def _video_pass(video: Path, kps: KeypointSeries, analysis: Analysis, pics: list
             if idx in wanted:
                 for p in wanted[idx]:
                     p.spec.row = _row(kps, t, idx)
-                    img, p.values = fr.render(kps, p.spec, image=bgr, direction=direction, L=L,
-                                              out_h=STRIP_H if p.key.startswith("contact") else KEY_FRAME_H)
-                    p.uri = img  # type: ignore[assignment]
-            if annotated:
-                if writer is None:
-                    w, h, scale = even_size(bgr.shape[1], bgr.shape[0], VIDEO_MAX_SIDE)
+                    _draw(kps, p, bgr, direction, L)
+            if annotated and writer is None:
+                w, h, scale = even_size(bgr.shape[1], bgr.shape[0], VIDEO_MAX_SIDE)
+                try:
                     writer = H264Writer(out_path, fps, (w, h))
+                except Exception as e:  # noqa: BLE001 - no encoder must not cost the whole report
+                    problems.append(f"The annotated video could not be written ({type(e).__name__}: {e}).")
+                    annotated = False
+                else:
                     live = LiveOverlay(kps, [e for e in analysis.events if e.view == analysis_view(analysis)],
                                        direction, fps)
+            if annotated:
                 small = cv2.resize(bgr, writer.size, interpolation=cv2.INTER_LINEAR) if scale != 1.0 else bgr
                 writer.write(live.draw(small, idx, _row(kps, t, idx), t, scale))
     finally:
@@ -238,25 +233,28 @@ def build_context(analysis: Analysis, out_dir: Path, *, kps: KeypointSeries | No
     pics, contacts = _plan_pictures(analysis, kps)
     everything = list(pics.values()) + [p for ps in contacts.values() for p in ps]
     if video is not None and Path(video).exists():
-        made = _video_pass(Path(video), kps, analysis, everything, out_dir, direction, L, annotated)
+        problems: list[str] = []
+        made = _video_pass(Path(video), kps, analysis, everything, out_dir, direction, L, annotated, problems)
+        ctx["notes"] = ctx["notes"] + problems
         ctx["video_file"] = made.name if made else None
         ctx["pictures_from"] = "video"
-    missing = [p for p in everything if p.uri is None]
+    missing = [p for p in everything if p.img is None]
     if missing:  # no video, or frames the decoder did not deliver: stick figures on a blank canvas
         _draw_all(kps, missing, direction, L, lambda p: None)
         ctx["pictures_from"] = ctx["pictures_from"] or "stick figures (no video)"
 
     for f in findings:
         p = pics.get(f"finding:{f['f'].id}")
-        f["picture"] = fr.jpeg_data_uri(p.uri) if p is not None else None
+        f["picture"] = fr.jpeg_data_uri(p.img) if p is not None and p.img is not None else None
         f["picture_values"] = p.values if p is not None else {}
     if ctx["video_file"] and pics:
         first = next(iter(pics.values()))
-        ctx["video_poster"] = fr.jpeg_data_uri(_fit_width(first.uri, 480), quality=60)
+        ctx["video_poster"] = fr.jpeg_data_uri(_fit_width(first.img, 480), quality=60)
     ctx["moments"] = [{"label": f"{p.spec.foot} {cx.EVENT_LABEL.get(p.spec.event, p.spec.event)}",
-                       "uri": fr.jpeg_data_uri(p.uri)} for k, p in pics.items() if k.startswith("moment:")]
+                       "uri": fr.jpeg_data_uri(p.img)} for k, p in pics.items()
+                      if k.startswith("moment:") and p.img is not None]
     for foot, ps in contacts.items():
-        img = fr.strip([p.uri for p in ps], max_n=MAX_CONTACTS)
+        img = fr.strip([p.img for p in ps if p.img is not None], max_n=MAX_CONTACTS)
         if img is None:
             continue
         cv2.imwrite(str(out_dir / f"contacts_{foot}.png"), img)

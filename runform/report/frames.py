@@ -103,6 +103,18 @@ def person_box(kps: KeypointSeries, row: int, aspect: float = 0.75, pad: float =
     return cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2
 
 
+def clip_box(kps: KeypointSeries, aspect: float = 0.75, pad: float = 0.1) -> tuple[float, float, float, float]:
+    """Box around everything the runner did in the clip: the fallback when one frame has no keypoints."""
+    pts = kps.xy.reshape(-1, 2)
+    pts = pts[np.all(np.isfinite(pts), axis=1)]
+    if len(pts) == 0:
+        raise ValueError("no keypoints in the clip")
+    (x0, y0), (x1, y1) = pts.min(axis=0), pts.max(axis=0)
+    h = max(y1 - y0, (x1 - x0) / aspect, 1e-6) * (1 + 2 * pad)
+    cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
+    return cx - h * aspect / 2, cy - h / 2, cx + h * aspect / 2, cy + h / 2
+
+
 def _crop(image: np.ndarray, box: tuple[float, float, float, float], out_h: int) -> tuple[np.ndarray, View]:
     """Crop `box` out of `image` (padding with grey where it leaves the image), resize to `out_h`."""
     x0, y0, x1, y1 = (int(round(v)) for v in box)
@@ -322,13 +334,18 @@ class Overlay:
 
 def render(kps: KeypointSeries, spec: FrameSpec, *, image: np.ndarray | None = None, direction: int = 1,
            L: float | None = None, out_h: int = 480, crop: bool = True) -> tuple[np.ndarray, dict[str, float]]:
-    """One annotated picture (BGR) and the values drawn on it."""
+    """One annotated picture (BGR) and the values drawn on it; ValueError when the clip has no keypoints."""
     L = L if L and np.isfinite(L) else geo.leg_length(kps)
-    box = person_box(kps, spec.row)
+    try:
+        box = person_box(kps, spec.row)
+    except ValueError:  # nobody found in this frame: show the scene where the runner was
+        box = clip_box(kps)
     if image is None:
         img, view = _canvas(box, out_h)
-        ground = view(np.array([box[0], np.nanmax(kps.xy[spec.row, :, 1])]))[1]
-        cv2.line(img, (0, ground + 2), (img.shape[1], ground + 2), (170, 170, 170), 2)
+        feet = kps.xy[spec.row, :, 1]
+        if np.isfinite(feet).any():
+            ground = view(np.array([box[0], np.nanmax(feet)]))[1]
+            cv2.line(img, (0, ground + 2), (img.shape[1], ground + 2), (170, 170, 170), 2)
     elif crop:
         img, view = _crop(image, box, out_h)
     else:
