@@ -348,7 +348,7 @@ def compute_frontal(kps: KeypointSeries, events: FrontalEvents, *, height_cm: fl
         summary["step_width_cm"] = _summ("step_width_cm", "Step width", "cm", steps,
                                          u_extra=float(np.hypot(1.0, u_cm)), problems=extra["step_width"]["problems"])
     summary["arm_crossover"] = _arm_summary(kps, s, len(st))
-    summary["trunk_rotation"] = _rotation_summary(kps, len(st))
+    summary["trunk_rotation"] = _rotation_summary(kps, st)
     for m in summary.values():
         m.view = view
     return SimpleNamespace(steps=steps, summary=summary, camera_yaw_deg=yaw)
@@ -438,9 +438,9 @@ def _arm_summary(kps: KeypointSeries, s: int, n: int) -> MetricSummary:
                          reason=None if arm is not None else "wrists or shoulders not visible")
 
 
-def _rotation_summary(kps: KeypointSeries, n: int) -> MetricSummary:
-    rot = _trunk_rotation(kps)
-    return MetricSummary(id="trunk_rotation", name="Trunk rotation proxy (shoulder/hip width ratio range)",
+def _rotation_summary(kps: KeypointSeries, st: pd.DataFrame) -> MetricSummary:
+    rot, n = _trunk_rotation(kps, st)
+    return MetricSummary(id="trunk_rotation", name="Trunk rotation proxy (shoulder/hip width ratio range per stride)",
                          unit="ratio", value=rot, n=n, status="unreliable" if rot is not None else "not_measured",
                          reason="a 2D proxy of rotation, not validated against 3D: large asymmetries only"
                          if rot is not None else "shoulders or hips not visible")
@@ -457,15 +457,23 @@ def _arm_crossover(kps: KeypointSeries, s: int, mid_sh: np.ndarray) -> float | N
     return round(100.0 * float(crossed.mean()), 1)
 
 
-def _trunk_rotation(kps: KeypointSeries) -> float | None:
-    """Range (5th-95th percentile) of apparent shoulder width / hip width: rotation narrows the shoulders."""
+def _trunk_rotation(kps: KeypointSeries, st: pd.DataFrame) -> tuple[float | None, int]:
+    """Median over strides (left IC to left IC) of the range of apparent shoulder width / hip width:
+    the shoulders look narrower as the trunk turns. Returns (value, strides used)."""
     sw = np.abs(kps["left_shoulder"][:, 0] - kps["right_shoulder"][:, 0])
     hw = np.abs(kps["left_hip"][:, 0] - kps["right_hip"][:, 0])
-    r = sw / hw
-    r = r[np.isfinite(r)]
-    if len(r) < 10:
-        return None
-    return round(float(np.percentile(r, 95) - np.percentile(r, 5)), 3)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        r = sw / hw
+    ic = st.loc[st.foot == "left", "ic_frame"].to_numpy(int)
+    ranges = []
+    for a, b in zip(ic[:-1], ic[1:]):
+        w = r[a:b + 1]
+        w = w[np.isfinite(w)]
+        if len(w) >= max(5, 0.8 * (b - a + 1)):
+            ranges.append(float(np.max(w) - np.min(w)))
+    if not ranges:
+        return None, 0
+    return round(float(np.median(ranges)), 3), len(ranges)
 
 
 def _summ(mid: str, name: str, unit: str, steps: pd.DataFrame, *, u_extra: float,

@@ -49,7 +49,7 @@ def _lowpass(kps, cutoff=8.0):
 
 @pytest.mark.parametrize("fps", [60, 120, 240])
 def test_noisy_within_uncertainty(fps):
-    kps, tr = rear_runner(fps=fps, noise_px=1.5, seed=3, **TRUTH)
+    kps, _ = rear_runner(fps=fps, noise_px=1.5, seed=3, **TRUTH)
     kps = _lowpass(kps)
     ev = detect_frontal_events(kps)
     s = compute_frontal(kps, ev).summary
@@ -152,3 +152,19 @@ def test_few_steps_are_said():
     kps, _ = rear_runner(fps=60, duration_s=3.0, **TRUTH)
     s = compute_frontal(kps, detect_frontal_events(kps)).summary["pelvic_drop"]
     assert "Dingenen" in s.reason
+
+
+def test_trunk_rotation_proxy_per_stride():
+    """Shoulders turning +-30 deg once per stride: apparent shoulder width swings from 1 to cos(30 deg) of
+    its square value, so the width ratio's range per stride is (1 - cos 30) x shoulder/hip width."""
+    kps, tr = rear_runner(fps=120, **TRUTH)
+    stride = 120.0 / 170.0
+    turn = np.radians(30.0) * np.sin(2 * np.pi * kps.t / stride)
+    mid = kps.mid("left_shoulder", "right_shoulder")[:, :1]
+    for side in ("left", "right"):
+        i = kps.index(f"{side}_shoulder")
+        kps.xy[:, i, :1] = mid + (kps.xy[:, i, :1] - mid) * np.cos(turn)[:, None]
+    ratio = 0.19 / 0.09  # shoulder / hip half-widths of rear_runner
+    s = compute_frontal(kps, detect_frontal_events(kps)).summary["trunk_rotation"]
+    assert s.value == pytest.approx((1 - np.cos(np.radians(30.0))) * ratio, rel=0.05)
+    assert s.status == "unreliable" and s.n >= 5

@@ -50,8 +50,9 @@ def test_synthetic_side_and_rear_of_one_run():
 def test_rbds_sagittal_and_frontal_projections(shared):
     """RBDS001 T25 seen from the side and from behind: the rear metrics survive cleaning and merging."""
     analyze = _pipeline()
-    from runform.io import load_mocap_keypoints
     from test_frontal_mocap import reference
+
+    from runform.io import load_mocap_keypoints
 
     path = shared("mocap", "fukuchi2017_rbds001", "RBDS001runT25markers.txt")
     side = load_mocap_keypoints(path, plane="sagittal").slice(0, 1500)

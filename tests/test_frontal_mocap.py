@@ -19,7 +19,7 @@ Run ``python tests/test_frontal_mocap.py`` to print the table in docs/validation
 from __future__ import annotations
 
 import sys
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 import numpy as np
@@ -27,9 +27,9 @@ import pandas as pd
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from conftest import SHARED_DATA, shared_path  # noqa: E402
+from conftest import SHARED_DATA, shared_path
 
-from runform.frontal import compute_frontal, detect_frontal_events, leg_length  # noqa: E402
+from runform.frontal import compute_frontal, detect_frontal_events, leg_length
 
 RBDS = ("mocap", "fukuchi2017_rbds001")
 TRIALS = {"T25 (2.5 m/s, text)": "RBDS001runT25markers.txt", "T35 (3.5 m/s, C3D)": "RBDS001runT35.c3d"}
@@ -49,10 +49,15 @@ def pelvis_axes(m: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray, np.nd
     return x, np.cross(z, x), z
 
 
-@lru_cache(maxsize=None)
+@cache
 def trial(file: str):
     """(projected frontal keypoints, 3D keypoints, markers, force stances, lab axes) of one trial."""
-    from runform.io import ground_truth_stances, lab_axes, load_markers, load_mocap_keypoints
+    from runform.io import (
+        ground_truth_stances,
+        lab_axes,
+        load_markers,
+        load_mocap_keypoints,
+    )
 
     path = SHARED_DATA.joinpath(*RBDS, file)
     kps, k3 = load_mocap_keypoints(path, plane="frontal", return_3d=True)
@@ -61,7 +66,7 @@ def trial(file: str):
     return kps, k3, markers, gt, lab_axes(k3)
 
 
-@lru_cache(maxsize=None)
+@cache
 def reference(file: str) -> tuple[pd.DataFrame, float]:
     """3D values per force-plate stance, and the 3D leg length (mm)."""
     kps, k3, m, gt, ax = trial(file)
@@ -97,14 +102,14 @@ def reference(file: str) -> tuple[pd.DataFrame, float]:
     return ref, L3
 
 
-@lru_cache(maxsize=None)
+@cache
 def product(file: str):
     kps = trial(file)[0]
     ev = detect_frontal_events(kps)
     return kps, ev, compute_frontal(kps, ev)
 
 
-@lru_cache(maxsize=None)
+@cache
 def matched(file: str) -> pd.DataFrame:
     """Product steps joined to the force stance of the same foot nearest in IC time."""
     ref, _ = reference(file)
@@ -122,7 +127,7 @@ def matched(file: str) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-@lru_cache(maxsize=None)
+@cache
 def summary_table(file: str) -> dict:
     ref, L3 = reference(file)
     kps, _, res = product(file)
@@ -320,15 +325,15 @@ def markdown() -> str:
             med, p95 = t[k]
             lines.append(f"| {label} | {name} error [ms], median (95th pct of abs) | both | | | "
                          f"{med:+.1f} ({p95:.1f}) |")
-    lines += ["", "| trial | camera yaw [deg] | estimated yaw [deg] | pelvic drop L / R [deg] | "
-              "hip adduction L / R [deg] (status) | step width [L] |", "|---|---|---|---|---|---|"]
+    lines += ["", ("| trial | camera yaw [deg] | estimated yaw [deg] | pelvic drop L / R [deg] | "
+                   "hip adduction L / R [deg] (status) | step width [L] |"), "|---|---|---|---|---|---|"]
     for label, file in TRIALS.items():
         for r in yaw_rows(file):
             lines.append(f"| {label} | {r['yaw']} | {_fmt(r['est'])} | {_fmt(r['drop'][0])} / {_fmt(r['drop'][1])} | "
                          f"{_fmt(r['add'][0])} / {_fmt(r['add'][1])} ({r['add_status']}) | {_fmt(r['width'], 3)} |")
-    lines += ["", "| trial | fps | noise [mm] | contacts found / force | IC error [ms] median (95 %) | "
-              "TO error [ms] median (95 %) | pelvic drop error L / R [deg] (u) | hip adduction error L / R [deg] (u) | "
-              "step width error [L] |", "|---|---|---|---|---|---|---|---|---|"]
+    lines += ["", ("| trial | fps | noise [mm] | contacts found / force | IC error [ms] median (95 %) | "
+                   "TO error [ms] median (95 %) | pelvic drop error L / R [deg] (u) | "
+                   "hip adduction error L / R [deg] (u) | step width error [L] |"), "|---|---|---|---|---|---|---|---|---|"]
     for label, file in TRIALS.items():
         for fps in (30.0, 60.0, 120.0):
             for noise in (0.0, 5.0, 10.0):
