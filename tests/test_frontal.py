@@ -168,3 +168,19 @@ def test_trunk_rotation_proxy_per_stride():
     s = compute_frontal(kps, detect_frontal_events(kps)).summary["trunk_rotation"]
     assert s.value == pytest.approx((1 - np.cos(np.radians(30.0))) * ratio, rel=0.05)
     assert s.status == "unreliable" and s.n >= 5
+
+
+@pytest.mark.parametrize("feet", [(0.05, -0.02), (-0.06, -0.06)])
+def test_cleaning_keeps_crossing_legs(feet):
+    """Feet landing past the midline bring the ankles close in x: the pipeline's left/right swap repair
+    must not 'fix' them, or every left/right value would be swapped."""
+    clean = pytest.importorskip("runform.clean")
+    kps, tr = rear_runner(fps=60, noise_px=1.5, seed=3, pelvic_drop_deg=(4.0, 7.0), hip_adduction_deg=(8.0, 12.0),
+                          foot_lateral_m=feet)
+    k, rep = clean.clean_keypoints(kps)
+    assert rep.swaps_repaired == 0
+    s = compute_frontal(k, detect_frontal_events(k)).summary
+    assert s["pelvic_drop"].left == pytest.approx(4.0, abs=1.0)
+    assert s["pelvic_drop"].right == pytest.approx(7.0, abs=1.0)
+    assert s["step_width"].value * leg_length(k) == pytest.approx(sum(feet) * tr.px_per_m, abs=2.0)
+    assert s["crossover"].right == 100.0 and s["crossover"].left == (0.0 if feet[0] > 0 else 100.0)
