@@ -162,6 +162,7 @@ def analyze_view(src, *, treadmill: bool | None = None, view: str | None = None,
     quality.treadmill = getattr(ev, "treadmill", None)
     quality.treadmill_detected = getattr(ev, "treadmill_detected", None)
     quality.warnings.extend(getattr(ev, "warnings", []))
+    quality.warnings.extend(w for w in getattr(res, "warnings", []) if w not in quality.warnings)
     out.events, out.steps, out.summary = ev, res.steps, dict(res.summary)
     progress("metrics", 1.0)
     return out
