@@ -149,6 +149,7 @@ def running_score(kps: KeypointSeries) -> dict:
     hip = kps.mid("left_hip", "right_hip")
     jumps = np.linalg.norm(np.diff(hip, axis=0), axis=1) > 0.5 * scale
     res["jumps"] = float(np.nanmean(jumps))
+    res["n_jumps"] = int(np.nansum(jumps))
     aL = kps["left_ankle"] - hip
     aR = kps["right_ankle"] - hip
     max_gap = max(1, int(0.15 * fps))
@@ -180,7 +181,8 @@ def running_score(kps: KeypointSeries) -> dict:
         res["bounce_phase"] = _bounce_phase(kps.slice(s, e), scale)
     res["activity"], res["seen"] = _classify(res)
     run_like = 1.0 if res["activity"] == "running" else 0.2
-    res["score"] = float(res["periodicity"] * res["tracked"] * (1.0 - min(1.0, 5 * res["jumps"])) * run_like)
+    # A jump means the track switched to someone else: halve the score for each one.
+    res["score"] = float(res["periodicity"] * res["tracked"] * 0.5 ** min(res["n_jumps"], 20) * run_like)
     return res
 
 
