@@ -189,6 +189,9 @@ def analyze(inputs: str | Path | KeypointSeries | Iterable[str | Path | Keypoint
     Writes ``analysis.json``, ``steps.csv``, ``keypoints.parquet`` and (``report=True``) ``report.html``.
     """
     progress = progress or _noop
+    from .assess import resolve_symptoms
+
+    resolve_symptoms([*pain, *feels])  # an unknown symptom fails now, not after the pose model ran
     srcs = [inputs] if isinstance(inputs, (str, Path, KeypointSeries)) else list(inputs)
     if not srcs:
         raise InputError("No input given: pass a video, a keypoint file (CSV/Parquet/TRC) or a C3D file.")
