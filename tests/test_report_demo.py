@@ -59,3 +59,22 @@ def test_drawn_contact_values_agree_with_the_metrics_engine(demo_dir):
         assert len(row) == 1
         assert p.values["heel_ahead_of_hip"] == pytest.approx(float(row.overstride.iloc[0]), abs=0.03)
         assert p.values["shank_angle"] == pytest.approx(float(row.shank_angle_ic.iloc[0]), abs=1.5)
+
+
+def test_report_command_redraws_from_saved_outputs(demo_dir, tmp_path):
+    import shutil
+
+    from typer.testing import CliRunner
+
+    from runform.cli import app
+
+    folder = tmp_path / "again"
+    folder.mkdir()
+    for name in ("analysis.json", "keypoints.parquet"):
+        shutil.copy(demo_dir / name, folder / name)
+    res = CliRunner().invoke(app, ["report", str(folder)])
+    assert res.exit_code == 0, res.output
+    html = (folder / "report.html").read_text()
+    assert 'id="synthetic"' in html and 'id="finding-overstride"' in html and "stick figures" in html
+    res = CliRunner().invoke(app, ["report", str(folder), "--video", str(tmp_path / "missing.mp4")])
+    assert res.exit_code != 0 and "no such video" in str(res.exception)

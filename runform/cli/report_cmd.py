@@ -1,9 +1,10 @@
-"""`runform compare A B` (before/after) and `runform demo` (full report for a built-in synthetic runner)."""
+"""`runform compare A B` (before/after), `runform demo` (full report for a built-in synthetic runner) and
+`runform report DIR` (re-draw the report of an earlier analysis, e.g. after an update)."""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Optional
 
 import typer
 
@@ -70,3 +71,27 @@ def compare(
     for w in warnings:
         typer.echo(f"note: {w}")
     typer.echo(f"Wrote {path}")
+
+
+@app.command()
+def report(
+    folder: Annotated[Path, typer.Argument(help="An analysis folder written by `runform analyze`.")],
+    video_path: Annotated[Optional[Path], typer.Option("--video", help="The clip, if it moved since the analysis.")] = None,
+    annotated: Annotated[bool, typer.Option("--annotated/--no-annotated", help="Write annotated.mp4.")] = True,
+) -> None:
+    """Re-draw report.html (and the annotated video) from analysis.json and the saved keypoints."""
+    from ..api import is_video, load_keypoints
+    from ..errors import InputError
+    from ..report import write_report
+    from ..report.compare import load_analysis
+
+    analysis = load_analysis(folder)
+    kps_files = sorted(folder.glob("keypoints*.parquet")) + sorted(folder.glob("keypoints*.csv"))
+    kps = load_keypoints(kps_files[0]) if kps_files else None
+    video = video_path
+    if video is None and analysis.inputs and is_video(analysis.inputs[0].path) and Path(analysis.inputs[0].path).exists():
+        video = Path(analysis.inputs[0].path)
+    if video is not None and not video.exists():
+        raise InputError(f"{video}: no such video.", hint="Pass --video PATH, or leave it out for stick figures.")
+    path = write_report(analysis, folder, kps=kps, video=video, annotated_video=annotated)
+    typer.echo(f"Wrote {path}" + ("" if kps is not None else " (no keypoints found: no pictures)"))
