@@ -31,9 +31,10 @@ def test_demo_report_is_labelled_synthetic_and_complete(demo_dir):
     assert "stick figures (no video)" in html
     for sid in ("findings", "moments", "metrics", "plots", "quality"):
         assert f'id="{sid}"' in html
-    # The demo runner overstrides (shank 9-12 deg at contact): that finding is there, with its picture.
-    card = re.search(r'<article class="card (\w+)" id="finding-overstride">(.*?)</article>', html, re.S)
-    assert card and 'src="data:image/jpeg;base64,' in card.group(2)
+    # The demo runner overstrides (shank 9-12 deg at contact): findings are there, each with its picture.
+    cards = re.findall(r'<article class="card (\w+)" id="finding-([\w-]+)">(.*?)</article>', html, re.S)
+    assert cards and all('src="data:image/jpeg;base64,' in body for _, _, body in cards)
+    assert any(fid == "overstride" for _, fid, _ in cards)
     refs = re.findall(r'(?:src|href)="([^"]*)"', html)
     assert all(r.startswith(("data:", "#")) for r in refs)
 
