@@ -138,7 +138,7 @@ def test_write_docs_screenshots(browser_context):
         page.close()
         from PIL import Image  # matplotlib's dependency; a 256-colour palette keeps docs/ small
 
-        Image.open(out).convert("RGB").quantize(256, method=Image.Quantize.MEDIANCUT).save(out, optimize=True)
+        Image.open(out).convert("RGB").quantize(256, method=Image.Quantize.FASTOCTREE).save(out, optimize=True)
 
 
 def test_request_recorder_catches_a_leak(browser_context, report_with_video, tmp_path):
