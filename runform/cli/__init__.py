@@ -8,6 +8,9 @@ import typer
 
 from ..errors import RunformError
 
+#: click's base error (typer >= 0.2x vendors click, older typer uses click itself).
+_CLICK_ERROR = next(c for c in typer.BadParameter.__mro__ if c.__name__ == "ClickException")
+
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="runform: measure running form from a phone video and say what is worth a look.")
 
@@ -33,16 +36,30 @@ def _register() -> None:
                 raise
 
 
+def _fail(message: str, code: int) -> None:
+    """One line on stderr, like every other error a user can act on, then exit."""
+    typer.echo("error: " + " ".join(str(message).split()), err=True)
+    sys.exit(code)
+
+
 def main() -> None:
     _register()
     try:
-        app()
+        rv = app(prog_name="runform", standalone_mode=False)  # errors come back to us instead of a rich box
     except RunformError as e:
-        typer.echo(f"error: {e}", err=True)
-        sys.exit(e.exit_code)
-    except KeyboardInterrupt:
+        _fail(str(e), e.exit_code)
+    except _CLICK_ERROR as e:
+        if type(e).__name__ == "NoArgsIsHelpError":  # typer has printed the help already
+            sys.exit(e.exit_code)
+        ctx = getattr(e, "ctx", None)
+        _fail(f"{e.format_message()} (see `{ctx.command_path if ctx else 'runform'} --help`)", e.exit_code)
+    except OSError as e:  # permissions, a file where a folder should be, disk full
+        _fail(f"{e.filename}: {e.strerror}." if e.filename else str(e), 2)
+    except (KeyboardInterrupt, typer.Abort):
         typer.echo("aborted", err=True)
         sys.exit(130)
+    if isinstance(rv, int) and rv:  # typer.Exit(n) returns n in non-standalone mode
+        sys.exit(rv)
 
 
 @app.command()
