@@ -25,13 +25,24 @@ def _parse_point(point: str | None) -> tuple[float, float] | None:
     return x, y
 
 
+def _range(what: str, unit: str, lo: float, hi: float):
+    """Option callback: a height or speed out of range fails before the pose model runs, not after."""
+    def check(value: float | None) -> float | None:
+        if value is not None and not lo <= value <= hi:
+            raise typer.BadParameter(f"{value:g} {unit} is implausible; give the {what} in {unit} ({lo:g}-{hi:g}).")
+        return value
+    return check
+
+
 @app.command()
 def analyze(
     inputs: Annotated[list[Path], typer.Argument(help="A running video (side view; optionally a second, rear-view clip "
                                                       "of the same run), or a keypoint/TRC/C3D file.")],
     out: Annotated[Path, typer.Option("--out", "-o", help="Folder for analysis.json, steps.csv, keypoints and report.html.")] = Path("runform-out"),
-    height: Annotated[Optional[float], typer.Option("--height", help="Runner height in cm (enables cm and step length).")] = None,
-    speed: Annotated[Optional[float], typer.Option("--speed", help="Running speed in m/s (treadmill setting).")] = None,
+    height: Annotated[Optional[float], typer.Option("--height", callback=_range("runner's height", "cm", 100, 230),
+                                                          help="Runner height in cm (enables cm and step length).")] = None,
+    speed: Annotated[Optional[float], typer.Option("--speed", callback=_range("running speed", "m/s", 0.5, 12),
+                                                         help="Running speed in m/s (treadmill setting).")] = None,
     treadmill: Annotated[Optional[bool], typer.Option("--treadmill/--overground", help="Override the automatic detection.")] = None,
     view: Annotated[str, typer.Option("--view", help="auto, side, rear or front.")] = "auto",
     sex: Annotated[Optional[str], typer.Option("--sex", help="female or male (personalises some ranges).")] = None,
@@ -40,7 +51,7 @@ def analyze(
                                                                      "achilles, plantar-fascia, hamstring, hip-flexor, low-back, quads.")] = None,
     feels: Annotated[Optional[list[str]], typer.Option("--feels", help="How running feels: heavy-legs, legs-drag.")] = None,
     baseline: Annotated[Optional[Path], typer.Option("--baseline", help="An earlier analysis.json (or its folder) to compare with.")] = None,
-    person: Annotated[Optional[int], typer.Option("--person", help="Choose the runner by index when several people are in view.")] = None,
+    person: Annotated[Optional[int], typer.Option("--person", min=0, help="Choose the runner by index when several people are in view.")] = None,
     point: Annotated[Optional[str], typer.Option("--point", help="Choose the runner by a point X,Y inside them in the first frame.")] = None,
     report: Annotated[bool, typer.Option("--report/--no-report", help="Write report.html.")] = True,
     video: Annotated[bool, typer.Option("--video/--no-video", help="Write the annotated video.")] = True,
@@ -52,6 +63,8 @@ def analyze(
         raise typer.BadParameter("--view must be auto, side, rear or front")
     if sex not in (None, "female", "male"):
         raise typer.BadParameter("--sex must be female or male")
+    if person is not None and point is not None:
+        raise typer.BadParameter("use either --person or --point, not both")
     chosen = _parse_point(point) if point else person
     with stage_progress() as progress:
         analysis = run_analysis(inputs if len(inputs) > 1 else inputs[0], out_dir=out, height_cm=height, speed_mps=speed,
