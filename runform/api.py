@@ -13,7 +13,7 @@ from typing import Callable, Iterable, Sequence
 import numpy as np
 
 from . import __version__
-from .errors import InputError, ViewError
+from .errors import InputError, TooShortError, ViewError
 from .keypoints import KeypointSeries
 from .schema import Analysis, InputInfo, MetricSummary, Quality, Runner
 
@@ -23,6 +23,12 @@ VIDEO_SUFFIXES = {".mp4", ".mov", ".m4v", ".avi", ".mkv", ".webm", ".3gp", ".mts
 
 #: Stages in order, as reported to progress callbacks (the web app's progress bar uses them).
 STAGES = ("pose", "clean", "events", "metrics", "assess", "report")
+
+#: Shorter than this cannot hold 3 strides per side at any running cadence; say so before the view check.
+MIN_DURATION_S = 1.0
+#: A --view that contradicts a view detected at least this surely is refused: side metrics on a rear
+#: clip (or rear metrics on a front clip, left and right swapped) would be wrong numbers, not estimates.
+FORCED_VIEW_MAX_CONFIDENCE = 0.9
 
 
 def _noop(stage: str, frac: float) -> None:
@@ -126,15 +132,23 @@ def analyze_view(src, *, treadmill: bool | None = None, view: str | None = None,
     from .view import detect_view
 
     raw = _load_input(src, person=person, progress=progress)
+    dur = float(raw.t[-1] - raw.t[0]) if len(raw) > 1 else 0.0
+    if dur < MIN_DURATION_S:
+        raise TooShortError(f"{src if isinstance(src, (str, Path)) else raw.source or 'input'}: only {len(raw)} frames ({dur:.2f} s) of data; "
+                            "need at least 3 strides per side.", hint="Film at least 5 s of steady running.")
     progress("clean", 0.0)
     kps, report = clean_keypoints(raw)
     vr = detect_view(kps)
     if view and view != "auto":
+        if vr.view not in ("unknown", view) and vr.confidence >= FORCED_VIEW_MAX_CONFIDENCE:  # else wrong numbers
+            raise ViewError(f"--view {view}, but this clip is clearly a {vr.view} view "
+                            f"(view confidence {vr.confidence:.2f}).",
+                            hint=f"Leave out --view (or pass --view {vr.view}) to measure it as filmed.")
         vr = type(vr)(view=view, confidence=1.0, direction=vr.direction, reason=f"set by the user ({view})")
     info = _input_info(src, raw)
     quality = _quality(raw, report, vr)
     if vr.view == "unknown":
-        raise ViewError(f"Cannot tell the camera view of {info.path}: {vr.reason}",
+        raise ViewError(f"Cannot tell the camera view of {info.path}: {vr.reason}.",
                         hint="Film from the side (camera at hip height, perpendicular to the running direction) "
                              "or straight from behind/in front, or pass --view side|rear|front.")
     quality.warnings.extend(list(kps.meta.get("warnings", [])))
@@ -195,8 +209,15 @@ def analyze(inputs: str | Path | KeypointSeries | Iterable[str | Path | Keypoint
     srcs = [inputs] if isinstance(inputs, (str, Path, KeypointSeries)) else list(inputs)
     if not srcs:
         raise InputError("No input given: pass a video, a keypoint file (CSV/Parquet/TRC) or a C3D file.")
+    if out_dir is not None and Path(out_dir).exists() and not Path(out_dir).is_dir():
+        raise InputError(f"{out_dir} is a file, not a folder; give a folder for the results (--out).")
+    base = _load_baseline(baseline) if isinstance(baseline, (str, Path)) else baseline  # fails before the pose model
     views = [analyze_view(s, treadmill=treadmill, view=view if len(srcs) == 1 else None, height_cm=height_cm,
                           speed_mps=speed_mps, person=person, progress=progress) for s in srcs]
+    kinds = ["side" if v.view == "side" else "rear/front" for v in views]
+    if len(set(kinds)) < len(kinds):  # the merge would silently keep only the first of each kind
+        raise InputError(f"{len(views)} inputs seen as {' + '.join(v.view for v in views)} views; give one side-view "
+                         "clip and at most one rear- or front-view clip of the same run.")
 
     analysis = Analysis(
         runform_version=__version__,
@@ -212,7 +233,6 @@ def analyze(inputs: str | Path | KeypointSeries | Iterable[str | Path | Keypoint
     progress("assess", 0.0)
     from .assess import assess
 
-    base = Analysis.load(_analysis_path(baseline)) if isinstance(baseline, (str, Path)) else baseline
     assess(analysis, pain=pain, feels=feels, baseline=base)
     progress("assess", 1.0)
 
@@ -227,6 +247,15 @@ def _analysis_path(p: str | Path) -> Path:
     if not p.exists():
         raise InputError(f"{p}: no such analysis file (expected an analysis.json or the folder holding it).")
     return p
+
+
+def _load_baseline(p: str | Path) -> Analysis:
+    path = _analysis_path(p)
+    try:
+        return Analysis.load(path)
+    except (ValueError, UnicodeDecodeError) as e:  # pydantic's ValidationError is a ValueError
+        raise InputError(f"baseline {path}: not an analysis.json written by runform analyze "
+                         f"({str(e).splitlines()[0]}).") from e
 
 
 def _records(df) -> list[dict]:
