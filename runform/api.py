@@ -282,5 +282,5 @@ def write_outputs(analysis: Analysis, views: Sequence[ViewAnalysis], out: Path, 
         from .report import write_report
 
         main = views[0]
-        write_report(analysis, out, kps=main.kps, video=main.video if annotated_video else None)
+        write_report(analysis, out, kps=main.kps, video=main.video, annotated_video=annotated_video)
         progress("report", 1.0)
