@@ -19,6 +19,7 @@ from scipy.signal import find_peaks
 
 from .errors import InputError, NotRunningError, TooShortError
 from .keypoints import KeypointSeries
+from .metrics.context import LEG_LENGTH_PER_HEIGHT
 from .schema import Event, MetricSummary
 
 FEET = ("left", "right")
@@ -269,8 +270,6 @@ def frontal_leg_length_px(kps: KeypointSeries) -> float:
     return leg_length(kps)
 
 
-#: Leg length (hip joint to ankle joint) / standing height, Winter 2009 (0.245 H + 0.246 H).
-LEG_LENGTH_PER_HEIGHT = 0.491
 MIN_STEPS_PER_SIDE = 7  # Dingenen 2018: average over at least 7 steps per side
 MIN_HIP_WIDTH_L = 0.10  # apparent hip width below this (leg lengths): camera far from square to the runner
 #: Beyond these standard uncertainties a value cannot be read against the ranges in evidence.md section 5.

@@ -171,3 +171,17 @@ def parabolic_extreme(t: np.ndarray, x: np.ndarray, maximum: bool = True) -> flo
         if denom != 0:
             return float(x[i] - 0.125 * (x[i + 1] - x[i - 1]) ** 2 / denom)
     return float(x[i])
+
+
+def in_cm(compute):
+    """The cm twin of a metric measured in leg lengths: scale by the leg length in cm and add its error."""
+    from .registry import NotMeasured, StepValues
+
+    def compute_cm(ctx) -> StepValues:
+        if ctx.leg_length_cm is None:
+            raise NotMeasured("needs the runner's height (or mm input) to convert leg lengths to cm")
+        v, ue, un = compute(ctx)
+        lc = ctx.leg_length_cm
+        return StepValues(v * lc, np.hypot(ue * lc, ctx.scale_rel_sd * np.abs(v * lc)), un * lc)
+
+    return compute_cm

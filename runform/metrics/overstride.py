@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .registry import Metric, NotMeasured, StepValues, register
+from .context import in_cm
+from .registry import Metric, StepValues, register
 
 NEEDS = ("left_hip", "right_hip", "{side}_ankle")
 
@@ -26,15 +27,7 @@ def compute(ctx) -> StepValues:
     return StepValues(v, r * ctx.sigma_t, 1.22 * noise / ctx.leg_length)
 
 
-def compute_cm(ctx) -> StepValues:
-    if ctx.leg_length_cm is None:
-        raise NotMeasured("needs the runner's height (or mm input) to convert leg lengths to cm")
-    v, ue, un = compute(ctx)
-    lc = ctx.leg_length_cm
-    return StepValues(v * lc, np.hypot(ue * lc, ctx.scale_rel_sd * np.abs(v * lc)), un * lc)
-
-
 register(Metric("overstride", "Overstride (heel ahead of hip at contact)", "L", compute, needs=NEEDS,
                 max_uncertainty=0.05, evidence="evidence.md §4 overstride"))
-register(Metric("overstride_cm", "Overstride (heel ahead of hip at contact)", "cm", compute_cm, needs=NEEDS,
+register(Metric("overstride_cm", "Overstride (heel ahead of hip at contact)", "cm", in_cm(compute), needs=NEEDS,
                 max_uncertainty=4.0, evidence="evidence.md §4 overstride"))

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .context import parabolic_extreme
-from .registry import Metric, NotMeasured, StepValues, register
+from .context import in_cm, parabolic_extreme
+from .registry import Metric, StepValues, register
 
 NEEDS = ("left_hip", "right_hip")
 CUTOFF_HZ = 15.0  # ~5 x step frequency at 170 steps/min: keeps the shape, drops jitter (capped at 0.9 Nyquist)
@@ -32,15 +32,7 @@ def compute(ctx) -> StepValues:
     return StepValues(v, np.abs(v_raw - v), noise / ctx.leg_length)
 
 
-def compute_cm(ctx) -> StepValues:
-    if ctx.leg_length_cm is None:
-        raise NotMeasured("needs the runner's height (or mm input) to convert leg lengths to cm")
-    v, ue, un = compute(ctx)
-    lc = ctx.leg_length_cm
-    return StepValues(v * lc, np.hypot(ue * lc, ctx.scale_rel_sd * np.abs(v * lc)), un * lc)
-
-
 register(Metric("vertical_oscillation", "Vertical oscillation", "L", compute, needs=NEEDS,
                 max_uncertainty=0.015, evidence="evidence.md §4 vertical oscillation"))
-register(Metric("vertical_oscillation_cm", "Vertical oscillation", "cm", compute_cm, needs=NEEDS,
+register(Metric("vertical_oscillation_cm", "Vertical oscillation", "cm", in_cm(compute), needs=NEEDS,
                 max_uncertainty=1.5, evidence="evidence.md §4 vertical oscillation"))
