@@ -49,16 +49,18 @@ def main() -> None:
     a = ap.parse_args()
     frames = list(decoded(a.video))
     h, w = frames[0].shape[:2]
-    model_fps, e2e_fps = [], []
+    model_fps, e2e_fps, model_cpu, e2e_cpu = [], [], [], []
     for _ in range(a.repeats):
-        t = time.perf_counter()
+        t, c = time.perf_counter(), time.process_time()
         run(iter(frames), w, h)
         model_fps.append(len(frames) / (time.perf_counter() - t))
-        t = time.perf_counter()
+        model_cpu.append(1000 * (time.process_time() - c) / len(frames))
+        t, c = time.perf_counter(), time.process_time()
         xy = run(decoded(a.video), w, h)
         e2e_fps.append(len(xy) / (time.perf_counter() - t))
+        e2e_cpu.append(1000 * (time.process_time() - c) / len(xy))
     print(json.dumps({"mediapipe": mp.__version__, "n_frames": len(frames), "model_fps": model_fps,
-                      "e2e_fps": e2e_fps, "coverage": float(np.isfinite(xy[:, :, 0]).all(1).mean()),
+                      "e2e_fps": e2e_fps, "model_cpu_ms": model_cpu, "e2e_cpu_ms": e2e_cpu, "coverage": float(np.isfinite(xy[:, :, 0]).all(1).mean()),
                       "xy": np.where(np.isfinite(xy), xy, -1).round(2).tolist()}))
 
 

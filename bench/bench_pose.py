@@ -60,21 +60,22 @@ def decode_fps(video: Path) -> float:
     return n / (time.perf_counter() - t)
 
 
-def model_fps(frames, fps: float, threads: int) -> float:
+def model_fps(frames, fps: float, threads: int) -> tuple[float, float]:
+    """(frames per second, CPU ms per frame) of the pose pipeline on decoded frames."""
     be = make_backend("blazepose_full", num_threads=threads)
     tr = RunnerTracker(be, fps=fps)
-    t = time.perf_counter()
+    t, c = time.perf_counter(), time.process_time()
     for i, (ts, f) in enumerate(frames):
         tr.feed(i, ts, f)
     tr.finish()
-    return len(frames) / (time.perf_counter() - t)
+    return len(frames) / (time.perf_counter() - t), 1000 * (time.process_time() - c) / len(frames)
 
 
 def e2e(video: Path, threads: int):
     be = make_backend("blazepose_full", num_threads=threads)
-    t = time.perf_counter()
+    t, c = time.perf_counter(), time.process_time()
     kps = extract_keypoints(video, backend=be)
-    return len(kps) / (time.perf_counter() - t), kps
+    return len(kps) / (time.perf_counter() - t), 1000 * (time.process_time() - c) / len(kps), kps
 
 
 def agreement(xy: np.ndarray, ref: dict) -> dict:
@@ -105,15 +106,21 @@ def main() -> None:
     res["n_frames"] = len(frames)
     res["decode_fps"] = max(decode_fps(a.video) for _ in range(a.repeats))
     kps = None
-    for th in a.threads:
-        m, e = [], []
-        for _ in range(a.repeats):  # interleaved so that load changes hit both alike
-            m.append(model_fps(frames, fps, th))
-            f, kps_th = e2e(a.video, th)
-            e.append(f)
-        res[f"threads_{th}"] = {"model_fps": m, "e2e_fps": e, "model_best": max(m), "e2e_best": max(e),
-                                "ratio": max(e) / max(m)}
-        kps = kps if kps is not None else kps_th
+    runs = {th: {"model_fps": [], "e2e_fps": [], "model_cpu_ms": [], "e2e_cpu_ms": []} for th in a.threads}
+    for _ in range(a.repeats):  # interleaved so that load changes hit every variant alike
+        for th in a.threads:
+            f, c = model_fps(frames, fps, th)
+            runs[th]["model_fps"].append(f)
+            runs[th]["model_cpu_ms"].append(c)
+            f, c, kps_th = e2e(a.video, th)
+            runs[th]["e2e_fps"].append(f)
+            runs[th]["e2e_cpu_ms"].append(c)
+            kps = kps if kps is not None else kps_th
+    for th, r in runs.items():
+        r.update(model_best=max(r["model_fps"]), e2e_best=max(r["e2e_fps"]),
+                 ratio=max(r["e2e_fps"]) / max(r["model_fps"]),
+                 model_cpu_best=min(r["model_cpu_ms"]), e2e_cpu_best=min(r["e2e_cpu_ms"]))
+        res[f"threads_{th}"] = r
     del frames
     found = np.isfinite(kps.xy).all(axis=(1, 2))
     res["coverage"] = float(found.mean())
@@ -128,6 +135,7 @@ def main() -> None:
         xy[xy < 0] = np.nan
         mp["agreement"] = agreement(xy, ref)
         mp["model_best"], mp["e2e_best"] = max(mp["model_fps"]), max(mp["e2e_fps"])
+        mp["model_cpu_best"], mp["e2e_cpu_best"] = min(mp["model_cpu_ms"]), min(mp["e2e_cpu_ms"])
         res["mediapipe"] = mp
     res["load_after"] = os.getloadavg()
     res["busy_after"] = busy_processes()
@@ -148,20 +156,27 @@ def report(r: dict) -> str:
     for k, (med, p90) in r["agreement"].items():
         mp = f" {r['mediapipe']['agreement'][k][0]:.1f} |" if "mediapipe" in r else ""
         lines.append(f"| {k} | {med:.1f} | {p90:.1f} |{mp}")
-    lines += ["", f"| measure | fps (best of runs) |", "|---|---|", f"| decode-only | {r['decode_fps']:.0f} |"]
+    runs = lambda xs: ", ".join(f"{x:.1f}" for x in xs)  # noqa: E731
+    lines += ["", "| measure | fps, best run | all runs (fps) | CPU ms/frame, best |", "|---|---|---|---|",
+              f"| decode-only | {r['decode_fps']:.0f} | | |"]
     for key in [k for k in r if k.startswith("threads_")]:
-        th = r[key]
-        lines.append(f"| runform model-only, {key.split('_')[1]} thread(s)/model | {th['model_best']:.1f} "
-                     f"(runs {', '.join(f'{x:.1f}' for x in th['model_fps'])}) |")
-        lines.append(f"| runform end-to-end, {key.split('_')[1]} thread(s)/model | {th['e2e_best']:.1f} "
-                     f"(runs {', '.join(f'{x:.1f}' for x in th['e2e_fps'])}); e2e/model {th['ratio']:.2f} |")
+        th, n = r[key], key.split("_")[1]
+        lines.append(f"| runform model-only, {n} thread(s)/model | {th['model_best']:.1f} | {runs(th['model_fps'])} "
+                     f"| {th['model_cpu_best']:.1f} |")
+        lines.append(f"| runform end-to-end, {n} thread(s)/model | {th['e2e_best']:.1f} | {runs(th['e2e_fps'])} "
+                     f"| {th['e2e_cpu_best']:.1f} |")
+        lines.append(f"| runform end-to-end / model-only, {n} thread(s) | {th['ratio']:.2f} | | |")
     if "mediapipe" in r:
         mp = r["mediapipe"]
-        lines.append(f"| mediapipe {mp['mediapipe']} Pose(model_complexity=1) model-only | {mp['model_best']:.1f} |")
-        lines.append(f"| mediapipe {mp['mediapipe']} Pose(model_complexity=1) end-to-end | {mp['e2e_best']:.1f}; "
-                     f"coverage {100 * mp['coverage']:.1f} % |")
+        lines.append(f"| mediapipe {mp['mediapipe']} Pose(model_complexity=1) model-only | {mp['model_best']:.1f} "
+                     f"| {runs(mp['model_fps'])} | {mp['model_cpu_best']:.1f} |")
+        lines.append(f"| mediapipe {mp['mediapipe']} Pose(model_complexity=1) end-to-end | {mp['e2e_best']:.1f} "
+                     f"| {runs(mp['e2e_fps'])} | {mp['e2e_cpu_best']:.1f} |")
         for key in [k for k in r if k.startswith("threads_")]:
-            lines.append(f"| runform e2e ({key}) / mediapipe e2e | {r[key]['e2e_best'] / mp['e2e_best']:.2f}x |")
+            lines.append(f"| runform e2e ({key.split('_')[1]} thread(s)) / mediapipe e2e | "
+                         f"{r[key]['e2e_best'] / mp['e2e_best']:.2f}x | | "
+                         f"{mp['e2e_cpu_best'] / r[key]['e2e_cpu_best']:.2f}x less CPU |")
+        lines.append(f"\nmediapipe coverage {100 * mp['coverage']:.1f} % of frames (its own smoothing on, as by default)")
     return "\n".join(lines)
 
 

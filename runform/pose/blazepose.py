@@ -222,7 +222,9 @@ class BlazePose(PoseBackend):
         if not presence >= self.min_presence:
             return None
         lm = self._lm.get_tensor(self._lm_points).reshape(N_LANDMARKS, 5).astype(np.float64)
-        uv = refine_from_heatmap(lm[:, :2] / LM_SIZE, self._lm.get_tensor(self._lm_heat)[0]) * LM_SIZE
+        heat = self._lm.tensor(self._lm_heat)  # a view: no copy of the 64x64x39 heatmap per frame
+        uv = refine_from_heatmap(lm[:, :2] / LM_SIZE, heat()[0]) * LM_SIZE
+        del heat  # LiteRT refuses to invoke again while a view of its buffers is alive
         img = uv @ m[:, :2].T + m[:, 2]
         vis = _sigmoid(lm[:, 3])
         nxt = Roi.from_axis(img[33], img[34])

@@ -41,7 +41,7 @@ class _Track:
             self.last_roi = res.next_roi
 
 
-def _near(roi: Roi, ref: Roi, frames_lost: int, fps: float) -> float:
+def _near(roi: Roi, ref: Roi) -> float:
     """Distance of a region's centre to a reference, in units of the reference size (inf if implausible)."""
     if not (0.5 < roi.size / max(ref.size, 1e-6) < 2.0):
         return math.inf
@@ -49,7 +49,7 @@ def _near(roi: Roi, ref: Roi, frames_lost: int, fps: float) -> float:
 
 
 def _same_person(a: Roi, b: Roi) -> bool:
-    return _near(a, b, 0, 1.0) < 0.2
+    return _near(a, b) < 0.2
 
 
 @dataclass
@@ -114,7 +114,7 @@ class RunnerTracker:
         """Give a detection to the lost track it belongs to, or start a new candidate."""
         best, best_d = None, math.inf
         for tr in self.tracks:
-            d = _near(det.roi, tr.last_roi, i - tr.last_frame, self.fps)
+            d = _near(det.roi, tr.last_roi)
             if d < best_d:
                 best, best_d = tr, d
         if best is not None and best_d < self._radius(best, i):
@@ -157,9 +157,10 @@ class RunnerTracker:
                 return
             if tr.last_frame == i:  # found this frame, region for the next one unusable
                 return
+        if i - tr.last_frame > self.fps and i % 3:  # gone for over a second: look every third frame
+            return
         dets = self._detect(frame)
-        near = [(d_, det) for det in dets if (d_ := _near(det.roi, tr.last_roi, i - tr.last_frame, self.fps))
-                < self._radius(tr, i)]
+        near = [(d_, det) for det in dets if (d_ := _near(det.roi, tr.last_roi)) < self._radius(tr, i)]
         if near:
             det = min(near, key=lambda p: p[0])[1]
             tr.update(i, self.be.track(frame, det.roi))
