@@ -13,7 +13,7 @@ from typing import Callable, Iterable, Sequence
 import numpy as np
 
 from . import __version__
-from .errors import InputError, TooShortError, ViewError
+from .errors import InputError, NoPersonError, TooShortError, ViewError
 from .keypoints import KeypointSeries
 from .schema import Analysis, InputInfo, MetricSummary, Quality, Runner
 
@@ -124,6 +124,27 @@ def _load_input(src, *, person, progress: ProgressFn) -> KeypointSeries:
     return load_keypoints(path)
 
 
+def _check_series(raw: KeypointSeries, src) -> None:
+    """Input no stage can use gets its own message, not a confusing one from the view check."""
+    name = src if isinstance(src, (str, Path)) else raw.source or "input"
+    back = np.flatnonzero(np.diff(raw.t) < 0)
+    if len(back):
+        i = int(back[0]) + 1
+        raise InputError(f"{name}: time goes backwards at frame {i} ({raw.t[i - 1]:.3f} s, then {raw.t[i]:.3f} s).",
+                         hint="Time stamps must increase from frame to frame.")
+    dur = float(raw.t[-1] - raw.t[0]) if len(raw) > 1 else 0.0
+    if len(raw) > 2 and dur == 0:
+        raise InputError(f"{name}: all {len(raw)} frames have the same time stamp.",
+                         hint="Time stamps must increase from frame to frame.")
+    if dur < MIN_DURATION_S:
+        raise TooShortError(f"{name}: only {len(raw)} frames ({dur:.2f} s) of data; need at least 3 strides per side.",
+                            hint="Film at least 5 s of steady running.")
+    core = [raw.index(n) for n in ("left_hip", "right_hip", "left_ankle", "right_ankle") if n in raw.names]
+    if not np.isfinite(raw.xy[:, core, 0]).any():
+        raise NoPersonError(f"{name}: no hip or ankle keypoint in any frame, so nobody to measure.",
+                            hint="Check that the file holds the runner's keypoints (runform pose writes them).")
+
+
 def analyze_view(src, *, treadmill: bool | None = None, view: str | None = None,
                  height_cm: float | None = None, speed_mps: float | None = None,
                  person=None, progress: ProgressFn = _noop) -> ViewAnalysis:
@@ -132,10 +153,7 @@ def analyze_view(src, *, treadmill: bool | None = None, view: str | None = None,
     from .view import detect_view
 
     raw = _load_input(src, person=person, progress=progress)
-    dur = float(raw.t[-1] - raw.t[0]) if len(raw) > 1 else 0.0
-    if dur < MIN_DURATION_S:
-        raise TooShortError(f"{src if isinstance(src, (str, Path)) else raw.source or 'input'}: only {len(raw)} frames ({dur:.2f} s) of data; "
-                            "need at least 3 strides per side.", hint="Film at least 5 s of steady running.")
+    _check_series(raw, src)
     progress("clean", 0.0)
     kps, report = clean_keypoints(raw)
     vr = detect_view(kps)
