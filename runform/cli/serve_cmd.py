@@ -37,7 +37,9 @@ def serve(
 
         from ..web.app import Settings, create_app
     except ImportError as e:
-        raise typer.BadParameter(f"the web app needs its extra: pip install 'runform[web]' ({e.name} missing)")
+        from ..errors import InputError
+
+        raise InputError(f"the web app needs its extra: pip install 'runform[web]' ({e.name} missing).") from e
 
     loopback = _is_loopback(host)
     allowed = tuple(sorted({"127.0.0.1", "localhost", "[::1]", "::1", host})) if loopback else None
