@@ -299,6 +299,5 @@ def write_outputs(analysis: Analysis, views: Sequence[ViewAnalysis], out: Path, 
         progress("report", 0.0)
         from .report import write_report
 
-        main = views[0]
-        write_report(analysis, out, kps=main.kps, video=main.video, annotated_video=annotated_video)
+        write_report(analysis, out, views=[(v.view, v.kps, v.video) for v in views], annotated_video=annotated_video)
         progress("report", 1.0)

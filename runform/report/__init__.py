@@ -1,7 +1,11 @@
 """The report: one self-contained ``report.html`` (pictures first, numbers beside them), plus
 ``annotated.mp4`` and ``contacts_left.png`` / ``contacts_right.png`` when the video is at hand.
 
-`write_report(analysis, out_dir, kps=..., video=...)` is the only entry point other stages use.
+`write_report(analysis, out_dir, views=[(view, kps, video), ...])` is the only entry point other
+stages use (``kps=``/``video=`` for a single clip). With two clips of one run (side + rear/front)
+each finding's picture comes from the clip its metric was measured on, and each clip gets its own
+plots, contact strips and annotated video (``annotated.mp4`` for the first clip,
+``annotated_<view>.mp4`` / ``contacts_<view>_<foot>.png`` for the other).
 """
 
 from __future__ import annotations
@@ -21,7 +25,7 @@ from . import context as cx
 from . import frames as fr
 from . import geometry as geo
 
-__all__ = ["write_report", "render_html"]
+__all__ = ["write_report", "render_html", "Clip", "annotated_name"]
 
 KEY_FRAME_H = 420  # px; enough to read the angles, small enough to keep the file light
 STRIP_H = 260
@@ -40,6 +44,38 @@ class Picture:
     values: dict[str, float] = field(default_factory=dict)
 
 
+@dataclass
+class Clip:
+    """One input of the run as the report needs it: its view, keypoints, video and input position."""
+
+    view: str
+    kps: KeypointSeries | None
+    video: Path | None = None
+    index: int = 0  # position in analysis.inputs / analysis.quality
+
+    @property
+    def first(self) -> bool:
+        return self.index == 0
+
+
+VIEW_TITLE = {"side": "Side view", "rear": "From behind", "front": "From the front"}
+
+
+def annotated_name(index: int, view: str) -> str:
+    """File name of a clip's annotated video: the first clip keeps the single-clip name."""
+    return "annotated.mp4" if index == 0 else f"annotated_{view}.mp4"
+
+
+def contacts_name(index: int, view: str, foot: str) -> str:
+    return f"contacts_{foot}.png" if index == 0 else f"contacts_{view}_{foot}.png"
+
+
+def same_kind(metric_view: str, clip_view: str) -> bool:
+    """A metric belongs to a clip of its own view; rear and front clips both carry the frontal metrics."""
+    frontal = ("rear", "front")
+    return metric_view in (clip_view, "unknown") or (metric_view in frontal and clip_view in frontal)
+
+
 def iter_video(path: Path) -> Iterator[tuple[int, float, np.ndarray]]:
     """(index, time_s, bgr) one frame at a time (runform.video streams; nothing is held)."""
     from ..video import open_video
@@ -56,35 +92,37 @@ def _row(kps: KeypointSeries, time_s: float | None, frame: int) -> int:
     return min(cands, key=lambda c: abs(kps.t[c] - time_s))
 
 
-def _plan_pictures(analysis: Analysis, kps: KeypointSeries) -> tuple[dict[str, Picture], dict[str, list[Picture]]]:
-    """Which frames to draw: one per finding, the key moments per foot, and every contact for the strips."""
+def _plan_pictures(analysis: Analysis, kps: KeypointSeries, view: str | None = None, *,
+                   first: bool = True) -> tuple[dict[str, Picture], dict[str, list[Picture]]]:
+    """Which frames of one clip to draw: one per finding measured on it, the key moments per foot,
+    and every contact for the strips. `first`: also findings whose metric names no view."""
     pics: dict[str, Picture] = {}
-
-    view = analysis_view(analysis)
+    view = view or analysis_view(analysis)
+    frontal = view != "side"
 
     def add(key: str, pick: cx.StepPick | None, label: str, metric: str | None = None) -> None:
         if pick is None:
             return
         overlays = fr.OVERLAYS_BY_METRIC.get(metric or "") or fr.OVERLAYS_BY_EVENT.get(pick.event, fr.OVERLAYS_BY_EVENT[None])
-        if view != "side":
-            overlays = ("pelvis",)
+        if frontal:
+            overlays = fr.OVERLAYS_FRONTAL.get(metric or "", ("pelvis",))
         spec = fr.FrameSpec(frame=pick.frame, row=_row(kps, pick.time_s, pick.frame), foot=pick.foot,
-                            event=pick.event, overlays=overlays, label=label)
+                            event=pick.event, overlays=overlays, label=label, extra={"view": view})
         pics[key] = Picture(spec, key)
 
     for f in cx.ordered_findings(analysis)[:MAX_FINDING_FRAMES]:
         metric = cx.finding_metric(f)
         s = analysis.summary.get(metric or "")
-        if s is not None and s.view not in (view, "unknown") and not (s.view == "rear" and view == "front"):
-            continue  # measured on another clip than the keypoints we were given: no honest picture
+        if (s is None and not first) or (s is not None and not same_kind(s.view, view)):
+            continue  # measured on another clip than these keypoints: no honest picture from this one
         pick = cx.finding_pick(f, analysis, view=view)
         if pick is not None and pick.event == "SWING":
-            pick = _swing_peak(analysis, kps, pick)
+            pick = _swing_peak(analysis, kps, pick, view)
         if pick is not None:
             add(f"finding:{f.id}", pick, f"{pick.foot} {cx.EVENT_LABEL.get(pick.event, pick.event)}, t {_t(kps, pick)} s",
                 metric)
-    moments = (("IC", "overstride"), ("MS", "hip_ankle_offset_ms"), ("TO", "thigh_extension_to")) if view == "side" \
-        else (("MS", "pelvic_drop"),)
+    moments = (("MS", "pelvic_drop"),) if frontal else \
+        (("IC", "overstride"), ("MS", "hip_ankle_offset_ms"), ("TO", "thigh_extension_to"))
     for foot in ("left", "right"):
         for event, metric in moments:
             pick = cx.pick_step(analysis, metric, foot=foot, event=event, view=view)
@@ -92,16 +130,15 @@ def _plan_pictures(analysis: Analysis, kps: KeypointSeries) -> tuple[dict[str, P
                 add(f"moment:{foot}:{event}", pick, f"{foot} {cx.EVENT_LABEL[event]}, t {_t(kps, pick)} s")
 
     contacts: dict[str, list[Picture]] = {"left": [], "right": []}
-    ics = sorted((e for e in analysis.events if e.type == "IC" and e.view == analysis_view(analysis)),
-                 key=lambda e: e.time_s)
+    ics = sorted((e for e in analysis.events if e.type == "IC" and e.view == view), key=lambda e: e.time_s)
     for foot in contacts:
         mine = [e for e in ics if e.foot == foot]
         if len(mine) > MAX_CONTACTS:  # evenly spread over the clip
             mine = [mine[int(i)] for i in np.linspace(0, len(mine) - 1, MAX_CONTACTS)]
         for n, e in enumerate(mine):
             spec = fr.FrameSpec(frame=e.frame, row=_row(kps, e.time_s, e.frame), foot=foot, event="IC",
-                                overlays=("shank", "heel_hip") if analysis_view(analysis) == "side" else ("pelvis",),
-                                label=f"#{n + 1} t {e.time_s:.2f} s")
+                                overlays=("pelvis", "midline") if frontal else ("shank", "heel_hip"),
+                                label=f"#{n + 1} t {e.time_s:.2f} s", extra={"view": view})
             contacts[foot].append(Picture(spec, f"contact:{foot}:{n}"))
     return pics, contacts
 
@@ -111,10 +148,11 @@ def _t(kps: KeypointSeries, pick: cx.StepPick) -> str:
     return f"{t:.2f}"
 
 
-def _swing_peak(analysis: Analysis, kps: KeypointSeries, pick: cx.StepPick) -> cx.StepPick | None:
+def _swing_peak(analysis: Analysis, kps: KeypointSeries, pick: cx.StepPick, view: str = "side") -> cx.StepPick | None:
     """Heel lift is seen at the most bent knee between toe-off and the next contact of that foot."""
-    tos = sorted(e.time_s for e in analysis.events if e.foot == pick.foot and e.type == "TO")
-    ics = sorted(e.time_s for e in analysis.events if e.foot == pick.foot and e.type == "IC")
+    mine = [e for e in analysis.events if e.foot == pick.foot and e.view == view]
+    tos = sorted(e.time_s for e in mine if e.type == "TO")
+    ics = sorted(e.time_s for e in mine if e.type == "IC")
     t0 = max([t for t in tos if t <= (pick.time_s or 0)], default=None)
     t1 = min([t for t in ics if t > (pick.time_s or 0)], default=None)
     if t0 is None:
@@ -146,19 +184,21 @@ def _draw(kps: KeypointSeries, p: Picture, image: np.ndarray | None, direction: 
         p.img = None
 
 
-def _video_pass(video: Path, kps: KeypointSeries, analysis: Analysis, pics: list[Picture], out_dir: Path,
-                direction: int, L: float, annotated: bool, problems: list[str]) -> Path | None:
-    """One streaming pass over the video: draw the chosen frames and write the annotated video."""
+def _video_pass(clip: Clip, analysis: Analysis, pics: list[Picture], out_dir: Path, direction: int, L: float,
+                annotated: bool, problems: list[str]) -> Path | None:
+    """One streaming pass over a clip's video: draw the chosen frames and write its annotated video."""
     from .annotated import H264Writer, LiveOverlay, even_size
 
+    kps = clip.kps
     wanted: dict[int, list[Picture]] = {}
     for p in pics:
         wanted.setdefault(p.spec.frame, []).append(p)
     writer, live, scale = None, None, 1.0
-    out_path = out_dir / "annotated.mp4"
-    fps = analysis.inputs[0].fps if analysis.inputs else kps.frame_rate
+    out_path = out_dir / annotated_name(clip.index, clip.view)
+    info = analysis.inputs[clip.index] if clip.index < len(analysis.inputs) else None
+    fps = info.fps if info is not None else kps.frame_rate
     try:
-        for idx, t, bgr in iter_video(video):
+        for idx, t, bgr in iter_video(clip.video):
             if idx in wanted:
                 for p in wanted[idx]:
                     p.spec.row = _row(kps, t, idx)
@@ -171,8 +211,8 @@ def _video_pass(video: Path, kps: KeypointSeries, analysis: Analysis, pics: list
                     problems.append(f"The annotated video could not be written ({type(e).__name__}: {e}).")
                     annotated = False
                 else:
-                    live = LiveOverlay(kps, [e for e in analysis.events if e.view == analysis_view(analysis)],
-                                       direction, fps)
+                    live = LiveOverlay(kps, [e for e in analysis.events if e.view == clip.view], direction, fps,
+                                       view=clip.view)
             if annotated:
                 small = cv2.resize(bgr, writer.size, interpolation=cv2.INTER_LINEAR) if scale != 1.0 else bgr
                 writer.write(live.draw(small, idx, _row(kps, t, idx), t, scale))
@@ -193,20 +233,94 @@ def _step_metric_labels(analysis: Analysis, steps: pd.DataFrame) -> dict[str, tu
     return out
 
 
-def build_context(analysis: Analysis, out_dir: Path, *, kps: KeypointSeries | None, video: Path | None,
-                  annotated: bool = True) -> dict[str, Any]:
+def _clips(analysis: Analysis, kps: KeypointSeries | None, video: Path | None, views) -> list[Clip]:
+    """The clips to draw from: `views` [(view, kps, video), ...] or the single kps/video of the first input."""
+    if views is None:
+        return [Clip(analysis_view(analysis), kps, Path(video) if video else None, 0)]
+    out: list[Clip] = []
+    taken: set[int] = set()
+    for n, v in enumerate(views):
+        view, k, vid = (v.view, v.kps, v.video) if isinstance(v, Clip) else tuple(v)
+        # Its place among the inputs: the quality block of that view, else its place in the list.
+        idx = next((i for i, q in enumerate(analysis.quality) if q.view == view and i not in taken), n)
+        taken.add(idx)
+        out.append(Clip(str(view), k, Path(vid) if vid else None, idx))
+    return sorted(out, key=lambda c: c.index)
+
+
+def _direction(clip: Clip, analysis: Analysis) -> int:
+    q = analysis.quality[clip.index] if clip.index < len(analysis.quality) else None
+    if q is not None and q.direction in ("left", "right"):
+        return 1 if q.direction == "right" else -1
+    return geo.direction_of(clip.kps, None)
+
+
+def _clip_context(analysis: Analysis, clip: Clip, out_dir: Path, annotated: bool,
+                  findings_pics: dict[str, Picture], notes: list[str]) -> dict[str, Any]:
+    """Plots, key moments, contact strips and annotated video of one clip."""
+    from . import plots
+
+    out: dict[str, Any] = {"view": clip.view, "title": VIEW_TITLE.get(clip.view, clip.view), "index": clip.index,
+                           "source": analysis.inputs[clip.index].path if clip.index < len(analysis.inputs) else "",
+                           "timeseries": None, "distributions": None, "moments": [], "contacts": {},
+                           "video_file": None, "video_poster": None, "pictures_from": None}
+    steps = cx.steps_frame(analysis, clip.view).dropna(axis=1, how="all")
+    if len(steps):
+        out["distributions"] = plots.step_distributions(steps, _step_metric_labels(analysis, steps))
+    kps = clip.kps
+    if kps is None or not len(kps):
+        return out
+    direction, L = _direction(clip, analysis), geo.leg_length(kps)
+    view_events = [e for e in analysis.events if e.view == clip.view]
+    if clip.view == "side":
+        out["timeseries"] = plots.time_series(kps, view_events, direction, units_label=f" ({kps.units})")
+    else:
+        out["timeseries"] = plots.time_series_frontal(kps, view_events)
+    pics, contacts = _plan_pictures(analysis, kps, clip.view, first=clip.first)
+    everything = list(pics.values()) + [p for ps in contacts.values() for p in ps]
+    if clip.video is not None and clip.video.exists():
+        made = _video_pass(clip, analysis, everything, out_dir, direction, L, annotated, notes)
+        out["video_file"] = made.name if made else None
+        out["pictures_from"] = "video"
+    missing = [p for p in everything if p.img is None]
+    if missing:  # no video, or frames the decoder did not deliver: stick figures on a blank canvas
+        _draw_all(kps, missing, direction, L, lambda p: None)
+        out["pictures_from"] = out["pictures_from"] or "stick figures (no video)"
+    for k, p in pics.items():
+        if k.startswith("finding:"):
+            p.spec.extra["clip"] = out["title"]
+            findings_pics.setdefault(k, p)
+    if out["video_file"] and pics:
+        first = next((p for p in pics.values() if p.img is not None), None)
+        out["video_poster"] = fr.jpeg_data_uri(_fit_width(first.img, 480), quality=60) if first is not None else None
+    out["moments"] = [{"label": f"{p.spec.foot} {cx.EVENT_LABEL.get(p.spec.event, p.spec.event)}",
+                       "uri": fr.jpeg_data_uri(p.img)} for k, p in pics.items()
+                      if k.startswith("moment:") and p.img is not None]
+    for foot, ps in contacts.items():
+        img = fr.strip([p.img for p in ps if p.img is not None], max_n=MAX_CONTACTS)
+        if img is None:
+            continue
+        cv2.imwrite(str(out_dir / contacts_name(clip.index, clip.view, foot)), img)
+        out["contacts"][foot] = fr.jpeg_data_uri(_fit_width(img, 1400), quality=75)
+    return out
+
+
+def build_context(analysis: Analysis, out_dir: Path, *, kps: KeypointSeries | None = None, video: Path | None = None,
+                  annotated: bool = True, views=None) -> dict[str, Any]:
     from . import plots
 
     ranges = cx.reference_ranges(analysis)
     findings = [cx.finding_view(f, analysis) for f in cx.ordered_findings(analysis)]
+    quality = cx.quality_facts(analysis)
+    for q, block in zip(analysis.quality, quality):
+        block["title"] = VIEW_TITLE.get(q.view, q.view)
+        block["confidence_plot"] = plots.confidence_bars(q.keypoint_confidence) if len(analysis.quality) > 1 else None
     ctx: dict[str, Any] = {
         "a": analysis, "synthetic": cx.is_synthetic(analysis, kps), "findings": findings,
-        "metrics": cx.metric_rows(analysis, ranges), "quality": cx.quality_facts(analysis),
+        "metrics": cx.metric_rows(analysis, ranges), "quality": quality,
         "plan": cx.plan_items(analysis.plan),
         "unmeasured": [r for r in cx.metric_rows(analysis, ranges) if r["status"] != "ok"],
-        "video_file": None, "moments": [], "contacts": {}, "timeseries": None, "distributions": None,
-        "confidence_plot": None, "pictures_from": None, "baseline": None, "video_poster": None,
-        "view": analysis_view(analysis),
+        "confidence_plot": None, "baseline": None, "view": analysis_view(analysis), "clips": [],
     }
     said = {f"{r['name']}: {r['reason']}" for r in ctx["unmeasured"]}
     ctx["notes"] = [n for n in analysis.notes if n not in said]  # the unmeasured list already says these
@@ -214,51 +328,25 @@ def build_context(analysis: Analysis, out_dir: Path, *, kps: KeypointSeries | No
         from .compare import baseline_view
 
         ctx["baseline"] = baseline_view(analysis.baseline)
-    steps = cx.steps_frame(analysis, analysis_view(analysis))
-    if len(steps):
-        ctx["distributions"] = plots.step_distributions(steps, _step_metric_labels(analysis, steps))
-    if analysis.quality:
+    if len(analysis.quality) == 1:
         ctx["confidence_plot"] = plots.confidence_bars(analysis.quality[0].keypoint_confidence)
-    if kps is None or not len(kps):
-        return ctx
-
-    direction = geo.direction_of(kps, analysis)
-    L = geo.leg_length(kps)
-    view_events = [e for e in analysis.events if e.view == analysis_view(analysis)]
-    ctx["view"] = analysis_view(analysis)
-    if ctx["view"] == "side":
-        ctx["timeseries"] = plots.time_series(kps, view_events, direction, units_label=f" ({kps.units})")
-    else:
-        ctx["timeseries"] = plots.time_series_frontal(kps, view_events)
-    pics, contacts = _plan_pictures(analysis, kps)
-    everything = list(pics.values()) + [p for ps in contacts.values() for p in ps]
-    if video is not None and Path(video).exists():
-        problems: list[str] = []
-        made = _video_pass(Path(video), kps, analysis, everything, out_dir, direction, L, annotated, problems)
-        ctx["notes"] = ctx["notes"] + problems
-        ctx["video_file"] = made.name if made else None
-        ctx["pictures_from"] = "video"
-    missing = [p for p in everything if p.img is None]
-    if missing:  # no video, or frames the decoder did not deliver: stick figures on a blank canvas
-        _draw_all(kps, missing, direction, L, lambda p: None)
-        ctx["pictures_from"] = ctx["pictures_from"] or "stick figures (no video)"
-
+    clips = _clips(analysis, kps, video, views)
+    ctx["synthetic"] = ctx["synthetic"] or any(cx.is_synthetic(analysis, c.kps) for c in clips)
+    ctx["views"] = sorted({c.view for c in clips} | {q.view for q in analysis.quality if q.view != "unknown"},
+                          key=("side", "rear", "front").index) or [ctx["view"]]
+    pics: dict[str, Picture] = {}
+    problems: list[str] = []
+    ctx["clips"] = [_clip_context(analysis, c, out_dir, annotated, pics, problems) for c in clips]
+    ctx["notes"] = ctx["notes"] + problems
+    ctx["multi"] = len(ctx["clips"]) > 1
     for f in findings:
         p = pics.get(f"finding:{f['f'].id}")
         f["picture"] = fr.jpeg_data_uri(p.img) if p is not None and p.img is not None else None
         f["picture_values"] = p.values if p is not None else {}
-    if ctx["video_file"] and pics:
-        first = next(iter(pics.values()))
-        ctx["video_poster"] = fr.jpeg_data_uri(_fit_width(first.img, 480), quality=60)
-    ctx["moments"] = [{"label": f"{p.spec.foot} {cx.EVENT_LABEL.get(p.spec.event, p.spec.event)}",
-                       "uri": fr.jpeg_data_uri(p.img)} for k, p in pics.items()
-                      if k.startswith("moment:") and p.img is not None]
-    for foot, ps in contacts.items():
-        img = fr.strip([p.img for p in ps if p.img is not None], max_n=MAX_CONTACTS)
-        if img is None:
-            continue
-        cv2.imwrite(str(out_dir / f"contacts_{foot}.png"), img)
-        ctx["contacts"][foot] = fr.jpeg_data_uri(_fit_width(img, 1400), quality=75)
+        f["picture_clip"] = p.spec.extra.get("clip") if p is not None and ctx["multi"] else None
+    main = ctx["clips"][0] if ctx["clips"] else {}
+    for key in ("timeseries", "distributions", "moments", "contacts", "video_file", "video_poster", "pictures_from"):
+        ctx[key] = main.get(key) if main else ({} if key == "contacts" else [] if key == "moments" else None)
     return ctx
 
 
@@ -284,11 +372,16 @@ def render_html(template: str, **ctx: Any) -> str:
 
 
 def write_report(analysis: Analysis, out_dir: str | Path, *, kps: KeypointSeries | None = None,
-                 video: str | Path | None = None, annotated_video: bool = True) -> Path:
-    """Write report.html (and, with the video, annotated.mp4 and the contact strips); return the HTML path."""
+                 video: str | Path | None = None, annotated_video: bool = True, views=None) -> Path:
+    """Write report.html (and, per clip with a video, its annotated video and contact strips); return its path.
+
+    `views`: [(view, kps, video_or_None), ...], one per input of the run (side + rear/front); without
+    it, `kps`/`video` are the first input's.
+    """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    ctx = build_context(analysis, out, kps=kps, video=Path(video) if video else None, annotated=annotated_video)
+    ctx = build_context(analysis, out, kps=kps, video=Path(video) if video else None, annotated=annotated_video,
+                        views=views)
     path = out / "report.html"
     path.write_text(render_html("report.html.j2", **ctx), encoding="utf-8")
     return path

@@ -64,12 +64,14 @@ class LiveOverlay:
 
     WINDOW_S = 1.5  # the gait timeline shows this much before and after the current frame
 
-    def __init__(self, kps: KeypointSeries, events, direction: int, fps: float):
-        self.kps, self.d = kps, direction
+    def __init__(self, kps: KeypointSeries, events, direction: int, fps: float, view: str = "side"):
+        self.kps, self.d, self.frontal = kps, direction, view != "side"
         self.hold = max(1, int(round(0.2 * (fps or 30))))  # show an event label for ~0.2 s
         self.events = sorted(((e.frame, e.foot, e.type) for e in events), key=lambda e: e[0])
         self.knee = {s: geo.knee_flexion(kps, s) for s in ("left", "right")}
         self.lean = geo.trunk_lean(kps, direction)
+        lh, rh = kps["left_hip"], kps["right_hip"]  # rear/front: pelvis tilt, + = left hip lower
+        self.tilt = np.degrees(np.arctan2(lh[:, 1] - rh[:, 1], np.abs(rh[:, 0] - lh[:, 0]) + 1e-9))
         self.stances = self._stances(events)
 
     @staticmethod
@@ -107,9 +109,11 @@ class LiveOverlay:
         fr.draw_skeleton(img, self.kps, row, view)
         fs = max(0.5, h / 900)
         lines = [(f"t {time_s:5.2f} s  frame {frame}", fr.WHITE)]
-        if np.isfinite(self.lean[row]):
+        if self.frontal:
+            self._pelvis(img, row, view, lines)
+        elif np.isfinite(self.lean[row]):
             lines.append((f"trunk lean {self.lean[row]:+.1f} deg", fr.TRUNK))
-        for side in ("left", "right"):
+        for side in (() if self.frontal else ("left", "right")):  # knee angles need the side view
             k = self.knee[side][row]
             if np.isfinite(k):
                 lines.append((f"{side} knee {k:.0f} deg", fr.side_colour(side)))
@@ -127,3 +131,12 @@ class LiveOverlay:
         fr.panel(img, lines, fs * 1.25)
         self.timeline(img, time_s, fs)
         return img
+
+    def _pelvis(self, img: np.ndarray, row: int, view: fr.View, lines: list) -> None:
+        """Rear/front view: the hip-to-hip line and its tilt, instead of angles only a side view shows."""
+        lh, rh = self.kps.xy[row, self.kps.index("left_hip")], self.kps.xy[row, self.kps.index("right_hip")]
+        if not (np.all(np.isfinite(lh)) and np.all(np.isfinite(rh))):
+            return
+        cv2.line(img, view(lh), view(rh), fr.GUIDE, max(2, img.shape[0] // 250), cv2.LINE_AA)
+        tilt = float(self.tilt[row])
+        lines.append((f"pelvis {abs(tilt):.1f} deg, {'left' if tilt > 0 else 'right'} hip lower", fr.GUIDE))

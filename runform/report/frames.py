@@ -57,6 +57,11 @@ OVERLAYS_BY_METRIC = {
     "pelvic_drop": ("pelvis",), "hip_adduction": ("pelvis",), "step_width": ("pelvis",),
     "step_width_cm": ("pelvis",), "crossover": ("pelvis",),
 }
+#: Rear/front clips: the pelvis line always; where the feet land across the midline for the width metrics.
+OVERLAYS_FRONTAL = {
+    "pelvic_drop": ("pelvis",), "hip_adduction": ("pelvis", "midline"), "step_width": ("midline", "pelvis"),
+    "step_width_cm": ("midline", "pelvis"), "crossover": ("midline", "pelvis"),
+}
 
 
 def side_colour(name: str) -> tuple[int, int, int]:
@@ -196,8 +201,9 @@ class Overlay:
     """Draws the guide lines and their values for one picture; collects the values it drew."""
 
     def __init__(self, img: np.ndarray, kps: KeypointSeries, row: int, view: View, direction: int, L: float,
-                 ref_colour=WHITE):
+                 ref_colour=WHITE, camera: str | None = None):
         self.img, self.kps, self.row, self.view, self.d, self.L = img, kps, row, view, direction, L
+        self.camera = camera or kps.meta.get("view")  # 'rear' / 'front': which image side is the runner's left
         self.fs = max(0.5, img.shape[0] / 620)  # font scale
         self.th = max(2, img.shape[0] // 200)
         self.ref = ref_colour  # the dashed vertical references: white on video, grey on the blank canvas
@@ -317,6 +323,27 @@ class Overlay:
         self.values["pelvis_tilt"] = ang
         self.caption(f"pelvis {abs(ang):.1f} deg, {'left' if ang > 0 else 'right'} hip lower", GUIDE)
 
+    def midline(self, foot: str | None) -> None:
+        """Rear/front view: the vertical through the mid-hip, and how far the foot's ankle lands from it
+        (in L, + = on its own side, - = across the midline: the crossover and step width seen)."""
+        hip = self.mid("left_hip", "right_hip")
+        if not _ok(hip) or not foot:
+            return
+        ankle = self.p(f"{foot}_ankle")
+        ground_y = np.nanmax([self.p(f"{foot}_heel")[1], self.p(f"{foot}_toe")[1], ankle[1]])
+        if not (_ok(ankle) and np.isfinite(ground_y)):
+            return
+        a, g, k = self.view(hip), self.view(np.array([hip[0], ground_y])), self.view(ankle)
+        _dashed(self.img, a, g, self.ref, self.th)
+        cv2.line(self.img, (a[0], k[1]), k, HEEL, self.th + 1, cv2.LINE_AA)
+        cv2.circle(self.img, k, self.th * 3, HEEL, self.th, cv2.LINE_AA)
+        mirror = -1 if self.camera == "front" else 1  # seen from the front the runner's left is image right
+        own = (-1 if foot == "left" else 1) * mirror  # image direction of this foot's own side
+        off = own * (ankle[0] - hip[0]) / self.L
+        self.values["ankle_from_midline"] = off
+        where = "on its own side of" if off >= 0 else "across"
+        self.caption(f"{foot} ankle {abs(off):.2f} L {where} the midline", HEEL)
+
     def knee(self, foot: str | None) -> None:
         for side in ((foot,) if foot else ("left", "right")):
             knee = self.p(f"{side}_knee")
@@ -353,7 +380,8 @@ def render(kps: KeypointSeries, spec: FrameSpec, *, image: np.ndarray | None = N
         img = cv2.resize(image, (int(round(image.shape[1] * s)), out_h), interpolation=cv2.INTER_AREA)
         view = View(0.0, 0.0, s, (img.shape[1], out_h))
     draw_skeleton(img, kps, spec.row, view, focus=spec.foot)
-    ov = Overlay(img, kps, spec.row, view, direction, L, ref_colour=(110, 110, 110) if image is None else WHITE)
+    ov = Overlay(img, kps, spec.row, view, direction, L, ref_colour=(110, 110, 110) if image is None else WHITE,
+                 camera=spec.extra.get("view"))
     for name in spec.overlays:
         getattr(ov, name)(spec.foot)
     ov.finish(spec.label)
