@@ -163,3 +163,22 @@ def test_rbds_side_and_frontal_report(shared, tmp_path):
         assert cv2.imread(str(tmp_path / name)) is not None
     rear_moments = html[html.index('id="moments-rear"'):html.index('id="metrics"')]
     assert rear_moments.count("midstance</figcaption>") == 2
+
+
+def test_redraw_from_a_saved_folder(run, tmp_path):
+    """`saved_views` finds each clip's keypoints again; the rear keypoints alone still draw as rear."""
+    import shutil
+
+    from runform.api import load_keypoints
+    from runform.report import build_context, saved_views, write_report
+
+    a, out, _, _ = run
+    views = saved_views(out, a)
+    assert [(v, k.meta.get("view"), vid) for v, k, vid in views] == [("side", "side", None), ("rear", "rear", None)]
+    folder = tmp_path / "again"
+    shutil.copytree(out, folder)
+    html = write_report(a, folder, views=saved_views(folder, a)).read_text()
+    assert 'id="plots-side"' in html and 'id="plots-rear"' in html
+    ctx = build_context(a, tmp_path, kps=load_keypoints(out / "keypoints_rear.parquet"))
+    assert [(c["view"], c["index"]) for c in ctx["clips"]] == [("rear", 1)]
+    assert _finding(ctx, "pelvic_drop")["picture"] and _finding(ctx, "overstride")["picture"] is None

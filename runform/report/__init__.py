@@ -25,7 +25,7 @@ from . import context as cx
 from . import frames as fr
 from . import geometry as geo
 
-__all__ = ["write_report", "render_html", "Clip", "annotated_name"]
+__all__ = ["Clip", "annotated_name", "render_html", "saved_views", "write_report"]
 
 KEY_FRAME_H = 420  # px; enough to read the angles, small enough to keep the file light
 STRIP_H = 260
@@ -236,7 +236,12 @@ def _step_metric_labels(analysis: Analysis, steps: pd.DataFrame) -> dict[str, tu
 def _clips(analysis: Analysis, kps: KeypointSeries | None, video: Path | None, views) -> list[Clip]:
     """The clips to draw from: `views` [(view, kps, video), ...] or the single kps/video of the first input."""
     if views is None:
-        return [Clip(analysis_view(analysis), kps, Path(video) if video else None, 0)]
+        # Keypoints that say their view (saved by analyze) find their own input; a video given with
+        # them belongs to the first input, so it is used only when they are the first input's too.
+        own = kps.meta.get("view") if kps is not None else None
+        idx = next((i for i, q in enumerate(analysis.quality) if q.view == own), 0)
+        view = analysis.quality[idx].view if own and idx < len(analysis.quality) else analysis_view(analysis)
+        return [Clip(view, kps, Path(video) if video and idx == 0 else None, idx)]
     out: list[Clip] = []
     taken: set[int] = set()
     for n, v in enumerate(views):
@@ -246,6 +251,24 @@ def _clips(analysis: Analysis, kps: KeypointSeries | None, video: Path | None, v
         taken.add(idx)
         out.append(Clip(str(view), k, Path(vid) if vid else None, idx))
     return sorted(out, key=lambda c: c.index)
+
+
+def saved_views(folder: str | Path, analysis: Analysis, video: str | Path | None = None) -> list[tuple]:
+    """[(view, kps, video), ...] for a folder written by analyze: keypoints.parquet (one clip) or
+    keypoints_<view>.parquet (two), each clip's video where its input path still exists.
+    `video` replaces the first clip's video (it moved since the analysis)."""
+    from ..api import is_video, load_keypoints
+
+    folder = Path(folder)
+    out = []
+    for i, q in enumerate(analysis.quality):
+        names = ("keypoints.parquet", "keypoints.csv") if len(analysis.quality) == 1 else \
+            (f"keypoints_{q.view}.parquet", f"keypoints_{q.view}.csv")
+        path = next((folder / n for n in names if (folder / n).is_file()), None)
+        src = analysis.inputs[i].path if i < len(analysis.inputs) else ""
+        vid = Path(video) if video and i == 0 else (Path(src) if src and is_video(src) and Path(src).is_file() else None)
+        out.append((q.view, load_keypoints(path) if path else None, vid))
+    return out
 
 
 def _direction(clip: Clip, analysis: Analysis) -> int:
