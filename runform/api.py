@@ -6,6 +6,7 @@ video -> pose -> track/clean -> view -> events -> metrics -> assess -> report.
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable, Sequence
@@ -127,6 +128,10 @@ def _load_input(src, *, person, progress: ProgressFn) -> KeypointSeries:
 def _check_series(raw: KeypointSeries, src) -> None:
     """Input no stage can use gets its own message, not a confusing one from the view check."""
     name = src if isinstance(src, (str, Path)) else raw.source or "input"
+    bad = np.flatnonzero(~np.isfinite(raw.t))
+    if len(bad):
+        raise InputError(f"{name}: time stamp missing or not a number at frame {int(bad[0])} "
+                         f"({len(bad)} frame(s) in all).", hint="Every frame needs its time in seconds.")
     back = np.flatnonzero(np.diff(raw.t) < 0)
     if len(back):
         i = int(back[0]) + 1
@@ -143,6 +148,23 @@ def _check_series(raw: KeypointSeries, src) -> None:
     if not np.isfinite(raw.xy[:, core, 0]).any():
         raise NoPersonError(f"{name}: no hip or ankle keypoint in any frame, so nobody to measure.",
                             hint="Check that the file holds the runner's keypoints (runform pose writes them).")
+    if _upside_down(raw):  # y up instead of down: every vertical measure would be silently wrong
+        raise InputError(f"{name}: the runner's feet are above the hips: y points up in this file.",
+                         hint="Keypoints must be in image coordinates (y down); flip y (y = height - y).")
+
+
+def _upside_down(kps: KeypointSeries) -> bool:
+    """Shoulders below the hips and ankles above them in most frames (image y grows downward)."""
+    def y(*names: str) -> np.ndarray:
+        idx = [kps.index(n) for n in names if n in kps.names]
+        with np.errstate(all="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN frames
+            return np.nanmean(kps.xy[:, idx, 1], axis=1) if idx else np.full(len(kps), np.nan)
+
+    hip = y("left_hip", "right_hip")
+    gaps = [y("left_ankle", "right_ankle") - hip, hip - y("left_shoulder", "right_shoulder")]
+    signs = [np.nanmedian(g) for g in gaps if np.isfinite(g).sum() >= 3]
+    return bool(signs) and all(v < 0 for v in signs)
 
 
 def analyze_view(src, *, treadmill: bool | None = None, view: str | None = None,
