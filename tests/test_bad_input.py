@@ -69,6 +69,13 @@ def files(tmp_path_factory):
     back = side.copy()
     back.t = back.t[::-1].copy()
     f["backwards"] = save_keypoints(back, d / "backwards.csv")
+    gap = side.copy()
+    gap.t = gap.t.copy()
+    gap.t[10] = np.nan  # an empty time_s cell
+    f["no_time"] = save_keypoints(gap, d / "no_time.csv")
+    flipped = side.copy()
+    flipped.xy[..., 1] = side.height - side.xy[..., 1]  # another tool's y-up coordinates
+    f["y_up"] = save_keypoints(flipped, d / "y_up.csv")
     text = f["side_csv"].read_bytes()
     (d / "cut.csv").write_bytes(text[:4000])  # header and a few frames: a cut download
     (d / "empty.csv").write_bytes(b"")
@@ -152,6 +159,8 @@ KEYPOINT_CASES = {
     "oblique camera": ("oblique", ("camera view", "--view side|rear|front")),
     "nobody in the keypoints": ("nobody", ("no hip or ankle",)),
     "time going backwards": ("backwards", ("time goes backwards",)),
+    "missing time stamp": ("no_time", ("time stamp missing", "frame 10")),
+    "y pointing up": ("y_up", ("y points up", "flip y")),
     "cut csv (4 frames)": ("cut.csv", ("cut.csv", "frames", "5 s")),
     "empty csv": ("empty.csv", ("empty.csv", "empty")),
     "csv without keypoints": ("junk.csv", ("junk.csv", "time_s")),
