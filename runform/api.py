@@ -27,8 +27,9 @@ STAGES = ("pose", "clean", "events", "metrics", "assess", "report")
 
 #: Shorter than this cannot hold 3 strides per side at any running cadence; say so before the view check.
 MIN_DURATION_S = 1.0
-#: A --view that contradicts a view detected at least this surely is refused: side metrics on a rear
-#: clip (or rear metrics on a front clip, left and right swapped) would be wrong numbers, not estimates.
+#: A --view side on a clip detected as rear/front at least this surely (or the reverse) is refused: the
+#: other view's metrics would be wrong numbers, not estimates. Rear vs front rests on face cues a hood
+#: can hide, so the user may override that one.
 FORCED_VIEW_MAX_CONFIDENCE = 0.9
 
 
@@ -180,7 +181,8 @@ def analyze_view(src, *, treadmill: bool | None = None, view: str | None = None,
     kps, report = clean_keypoints(raw)
     vr = detect_view(kps)
     if view and view != "auto":
-        if vr.view not in ("unknown", view) and vr.confidence >= FORCED_VIEW_MAX_CONFIDENCE:  # else wrong numbers
+        if vr.view != "unknown" and (vr.view == "side") != (view == "side") \
+                and vr.confidence >= FORCED_VIEW_MAX_CONFIDENCE:
             raise ViewError(f"--view {view}, but this clip is clearly a {vr.view} view "
                             f"(view confidence {vr.confidence:.2f}).",
                             hint=f"Leave out --view (or pass --view {vr.view}) to measure it as filmed.")
