@@ -4,19 +4,23 @@ from __future__ import annotations
 
 import asyncio
 import json
+import math
 import time
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, HTTPException, Query, Request
-from fastapi.responses import FileResponse, JSONResponse, RedirectResponse, StreamingResponse
+from fastapi.responses import FileResponse, JSONResponse, RedirectResponse, Response, StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
 from ..errors import InputError
 from .messages import FEELINGS, PAIN_SITES, user_error
 from .store import valid_id
-from .uploads import BadUpload, UploadTooLarge, probe_video, receive_upload
+from .uploads import BadUpload, UploadTooLarge, first_frame_jpeg, probe_video, receive_upload
+
+FILE_FIELDS = ("video", "video2")  # the clip, and optionally a rear or front view of the same run
+MAX_PERSON = 99
 
 router = APIRouter(prefix="/api", tags=["api"])
 
@@ -28,6 +32,14 @@ _UPLOAD_SCHEMA = {
             "required": ["video"],
             "properties": {
                 "video": {"type": "string", "format": "binary", "description": "the clip (any format FFmpeg decodes)"},
+                "video2": {"type": "string", "format": "binary",
+                           "description": "optional: a rear or front view of the same run (one side + one "
+                                          "rear/front clip are measured together); same size limit"},
+                "person": {"type": "integer", "minimum": 0, "maximum": MAX_PERSON,
+                           "description": "several people in view: follow person N (as numbered in the error)"},
+                "point": {"type": "string", "pattern": r"^\d+(\.\d+)?,\d+(\.\d+)?$",
+                          "description": "several people in view: 'X,Y', a pixel on the runner in the first "
+                                         "frame (GET .../frame shows it); not together with person"},
                 "runner": {"type": "string", "description": "runner's name; groups sessions in the history"},
                 "height_cm": {"type": "number", "minimum": 100, "maximum": 230},
                 "speed_mps": {"type": "number", "minimum": 1, "maximum": 12},
@@ -41,8 +53,22 @@ _UPLOAD_SCHEMA = {
                              "description": "'previous': compare with the runner's last finished session"},
             }}}},
     },
-    "responses": {"413": {"description": "clip larger than the upload limit"},
+    "responses": {"413": {"description": "a clip larger than the upload limit"},
                   "415": {"description": "not a video that can be decoded"}},
+}
+
+_RETRY_SCHEMA = {
+    "requestBody": {
+        "required": False,
+        "content": {"application/json": {"schema": {
+            "type": "object",
+            "description": "optional: who to follow this time (several people in view); applies to every clip",
+            "properties": {
+                "person": {"type": "integer", "minimum": 0, "maximum": MAX_PERSON},
+                "point": {"type": "array", "items": {"type": "number", "minimum": 0}, "minItems": 2, "maxItems": 2,
+                          "description": "[x, y] in pixels of the first frame (GET .../frame)"},
+            }}}},
+    },
 }
 
 
@@ -73,8 +99,14 @@ def status_view(service, row: dict) -> dict[str, Any]:
         "error": user_error(row["error_kind"], row["error"]) if row["status"] == "failed" else None,
         "links": {"self": base, "events": f"{base}/events", "page": f"/analyses/{aid}"},
     }
+    second = (row["params"] or {}).get("second") or {}
+    names = [row["upload_name"]] + ([second.get("upload_name")] if second else [])
+    view["clips"] = [{"index": i, "upload_name": n, "frame": f"{base}/frame?clip={i}",
+                      "original": f"{base}/video?kind=original&clip={i}"} for i, n in enumerate(names)]
     if row["status"] == "done":
         view["links"].update(result=f"{base}/result", video=f"{base}/video")
+        for c in view["clips"]:
+            c["annotated"] = f"{base}/video?clip={c['index']}"
         if (out / "report.html").exists():
             view["links"]["report"] = f"{base}/report/"
     return view
@@ -109,6 +141,30 @@ def _choices(up, name: str, allowed: tuple[str, ...]) -> list[str]:
     return sorted(set(vals), key=allowed.index)
 
 
+def parse_person(person, point) -> tuple[int | None, list[float] | None]:
+    """(person number, [x, y]) from form or JSON values; ValueError when invalid or both given."""
+    if person in (None, "") and point in (None, "", []):
+        return None, None
+    if person not in (None, "") and point not in (None, "", []):
+        raise ValueError("choose the runner either by number (person) or by a point, not both")
+    if person not in (None, ""):
+        try:
+            n = int(str(person).strip())
+        except ValueError:
+            raise ValueError("person must be a whole number (0, 1, 2, ...)") from None
+        if not 0 <= n <= MAX_PERSON:
+            raise ValueError(f"person must be between 0 and {MAX_PERSON}")
+        return n, None
+    parts = point.split(",") if isinstance(point, str) else list(point)
+    try:
+        xy = [float(str(v).strip()) for v in parts]
+    except ValueError:
+        raise ValueError("point must be X,Y in pixels of the first frame, e.g. 640,360") from None
+    if len(xy) != 2 or not all(math.isfinite(v) and 0 <= v <= 100_000 for v in xy):
+        raise ValueError("point must be X,Y in pixels of the first frame, e.g. 640,360")
+    return None, xy
+
+
 def parse_params(up) -> dict[str, Any]:
     """Form fields -> analyze() keyword values; ValueError with a readable message when invalid."""
     speed = _number(up, "speed_mps", 1, 12)
@@ -125,8 +181,9 @@ def parse_params(up) -> dict[str, Any]:
     sex = (up.get("sex") or "").lower() or None
     if sex not in (None, "female", "male"):
         raise ValueError("sex must be female or male (or left empty)")
+    person, point = parse_person(up.get("person"), up.get("point"))
     return {"height_cm": _number(up, "height_cm", 100, 230), "speed_mps": speed, "treadmill": treadmill,
-            "view": None if view == "auto" else view, "sex": sex,
+            "view": None if view == "auto" else view, "sex": sex, "person": person, "point": point,
             "pain": _choices(up, "pain", PAIN_SITES), "feels": _choices(up, "feels", FEELINGS),
             "baseline_previous": (up.get("baseline") or "").lower() in ("previous", "1", "on", "true")}
 
@@ -139,7 +196,7 @@ async def create_analysis(request: Request):
     try:
         up = await receive_upload(request.headers.get("content-type", ""), request.headers.get("content-length"),
                                   request.stream(), dest_dir=svc.store.analysis_dir(aid) / "input", stem=aid,
-                                  max_bytes=svc.max_bytes)
+                                  max_bytes=svc.max_bytes, file_fields=FILE_FIELDS)
     except UploadTooLarge:
         svc.store.remove_files(aid)
         return error_response(413, "UploadTooLarge",
@@ -149,17 +206,24 @@ async def create_analysis(request: Request):
         return error_response(400, "BadUpload", str(e))
     try:
         params = parse_params(up)
-        info = await run_in_threadpool(probe_video, up.path)
     except ValueError as e:
         svc.store.remove_files(aid)
         return error_response(422, "BadUpload", str(e))
-    except Exception as e:  # noqa: BLE001 - any decoder failure means "not a video we can read"
-        svc.store.remove_files(aid)
-        msg = str(e) if isinstance(e, InputError) else "The file is not a video we can decode."
-        return error_response(415, "InputError", f"{up.filename or 'The file'}: {msg}")
+    infos = []
+    for f in up.files.values():  # each clip must decode, whatever its name says
+        try:
+            infos.append(await run_in_threadpool(probe_video, f.path))
+        except Exception as e:  # noqa: BLE001 - any decoder failure means "not a video we can read"
+            svc.store.remove_files(aid)
+            msg = str(e) if isinstance(e, InputError) else "The file is not a video we can decode."
+            return error_response(415, "InputError", f"{f.filename or 'The file'}: {msg}")
+    second = up.files.get("video2")
+    if second is not None:
+        params["second"] = {"input_file": second.path.name, "upload_name": second.filename, "video": infos[1],
+                            "size_bytes": second.size}
     runner_id = svc.store.get_or_create_runner(up.get("runner"), params["height_cm"])
     row = svc.store.create_analysis(aid, runner_id=runner_id, input_file=up.path.name, upload_name=up.filename,
-                                    params={**params, "video": info, "size_bytes": up.size})
+                                    params={**params, "video": infos[0], "size_bytes": up.size})
     svc.jobs.submit(aid)
     return JSONResponse(status_view(svc, row), status_code=202)
 
@@ -240,17 +304,47 @@ def get_report_file(request: Request, aid: str, path: str = ""):
     return FileResponse(_out_file(_service(request), aid, path or "report.html"))
 
 
-@router.get("/analyses/{aid}/video", summary="Annotated video (HTTP Range supported); kind=original for the upload")
-def get_video(request: Request, aid: str, kind: str = Query("annotated", pattern="^(annotated|original)$")):
+@router.get("/analyses/{aid}/video", summary="Annotated video (HTTP Range supported); kind=original for the upload; "
+                                             "clip=1 for the second clip of the run")
+def get_video(request: Request, aid: str, kind: str = Query("annotated", pattern="^(annotated|original)$"),
+              clip: int = Query(0, ge=0, le=len(FILE_FIELDS) - 1)):
     svc = _service(request)
     row = _get_row(svc, aid)
     if kind == "original":
-        path = svc.store.input_path(row)
-        if not path.is_file():
+        paths = svc.store.input_paths(row)
+        if clip >= len(paths) or not paths[clip].is_file():
             raise HTTPException(404, "no such file")
-        return FileResponse(path, media_type=_video_type(path))
-    path = _out_file(svc, aid, "annotated.mp4")
-    return FileResponse(path, media_type="video/mp4")
+        return FileResponse(paths[clip], media_type=_video_type(paths[clip]))
+    return FileResponse(_out_file(svc, aid, annotated_file(svc, aid, clip)), media_type="video/mp4")
+
+
+def annotated_file(svc, aid: str, clip: int) -> str:
+    """The annotated video's name for clip 0 or 1 (the report names the second after its view)."""
+    from ..report import annotated_name
+
+    if clip == 0:
+        return annotated_name(0, "side")
+    path = _out_file(svc, aid, "analysis.json")
+    quality = json.loads(path.read_text()).get("quality") or []
+    if clip >= len(quality):
+        raise HTTPException(404, "no such clip")
+    return annotated_name(clip, str(quality[clip].get("view", "")))
+
+
+@router.get("/analyses/{aid}/frame", summary="First frame of an uploaded clip as JPEG (click it to choose the runner)",
+            responses={200: {"content": {"image/jpeg": {}},
+                             "description": "JPEG; X-Frame-Width / X-Frame-Height give the frame's own pixel size"}})
+async def get_first_frame(request: Request, aid: str, clip: int = Query(0, ge=0, le=len(FILE_FIELDS) - 1)):
+    svc = _service(request)
+    paths = svc.store.input_paths(_get_row(svc, aid))
+    if clip >= len(paths) or not paths[clip].is_file():
+        raise HTTPException(404, "no such clip")
+    try:
+        jpeg, w, h = await run_in_threadpool(first_frame_jpeg, paths[clip])
+    except InputError as e:
+        return error_response(415, "InputError", str(e))
+    return Response(jpeg, media_type="image/jpeg",
+                    headers={"X-Frame-Width": str(w), "X-Frame-Height": str(h), "Cache-Control": "private, max-age=3600"})
 
 
 def _video_type(path: Path) -> str:
@@ -259,14 +353,27 @@ def _video_type(path: Path) -> str:
         path.suffix.lower(), "application/octet-stream")
 
 
-@router.post("/analyses/{aid}/retry", status_code=202, summary="Queue a failed analysis again")
-def retry_analysis(request: Request, aid: str):
+@router.post("/analyses/{aid}/retry", status_code=202, openapi_extra=_RETRY_SCHEMA,
+             summary="Queue a failed analysis again, optionally following another runner")
+async def retry_analysis(request: Request, aid: str):
     svc = _service(request)
     row = _get_row(svc, aid)
     if row["status"] != "failed":
         raise HTTPException(409, f"analysis is {row['status']}; only failed analyses can be retried")
-    if not svc.store.input_path(row).is_file():
+    if not all(p.is_file() for p in svc.store.input_paths(row)):
         raise HTTPException(409, "the uploaded clip is gone; upload it again")
+    body = await request.body()
+    if body.strip():
+        try:
+            choice = json.loads(body)
+            if not isinstance(choice, dict):
+                raise ValueError("send a JSON object such as {\"person\": 1} or {\"point\": [640, 360]}")
+            person, point = parse_person(choice.get("person"), choice.get("point"))
+        except ValueError as e:  # json.JSONDecodeError is a ValueError
+            return error_response(422, "BadUpload", str(e))
+        if person is not None or point is not None:
+            if not svc.store.update_params(aid, {**row["params"], "person": person, "point": point}):
+                raise HTTPException(409, "the analysis changed meanwhile; reload the page")
     svc.store.clear_output(aid)
     if not svc.store.requeue(aid):
         raise HTTPException(409, "the analysis changed meanwhile; reload the page")

@@ -22,7 +22,8 @@ _MESSAGES: dict[str, tuple[str, str]] = {
                       "Film the whole body in good light, with the runner filling at least a third of the "
                       "frame height."),
     "MultiplePeopleError": ("Several people in view",
-                            "Film with only the runner in view, or trim the clip to where they run alone."),
+                            "Click on the runner in the first frame below (or give their number) and run it again; "
+                            "next time, film with only the runner in view."),
     "NotRunningError": ("This does not look like running",
                         "The person seems to walk or stand (no phase with both feet off the ground). "
                         "Film at running pace."),

@@ -123,9 +123,28 @@ def analysis_page(request: Request, aid: str):
     out = svc.store.out_dir(aid)
     if row["status"] == "done" and (out / "analysis.json").exists():
         analysis = Analysis.load(out / "analysis.json")
+    videos = annotated_videos(view, analysis, out) if analysis else []
     return _page(request, "analysis.html", a=view, analysis=analysis,
-                 metrics=ordered_metrics(analysis) if analysis else [],
-                 has_video=(out / "annotated.mp4").is_file(), has_report=(out / "report.html").is_file())
+                 metrics=ordered_metrics(analysis) if analysis else [], videos=videos,
+                 has_video=bool(videos), has_report=(out / "report.html").is_file(),
+                 choose_runner=row["status"] == "failed" and row["error_kind"] == "MultiplePeopleError",
+                 frame_sizes=[((row["params"].get("second") or {}) if i else row["params"]).get("video") or {}
+                              for i in range(len(view["clips"]))])
+
+
+VIEW_WORDS = {"side": "side view", "rear": "from behind", "front": "from the front"}
+
+
+def annotated_videos(view: dict, analysis: Analysis, out: Path) -> list[dict]:
+    """One annotated video per clip of the run that has one on disk (named as the report names them)."""
+    from ..report import annotated_name
+
+    videos = []
+    for c, q in zip(view["clips"], analysis.quality):
+        if (out / annotated_name(c["index"], q.view)).is_file():
+            videos.append({"src": c["annotated"], "original": c["original"], "view": VIEW_WORDS.get(q.view, q.view),
+                           "id": "annotated-video" if c["index"] == 0 else f"annotated-video-{c['index']}"})
+    return videos
 
 
 @router.get("/runners", response_class=HTMLResponse)

@@ -101,6 +101,14 @@ class Store:
     def input_path(self, row: dict) -> Path:
         return self.analysis_dir(row["id"]) / "input" / row["input_file"]
 
+    def input_paths(self, row: dict) -> list[Path]:
+        """The uploaded clips: the main one, then the second view of the same run when one was sent."""
+        second = (row.get("params") or {}).get("second") or {}
+        paths = [self.input_path(row)]
+        if second.get("input_file"):
+            paths.append(self.analysis_dir(row["id"]) / "input" / Path(second["input_file"]).name)
+        return paths
+
     @staticmethod
     def new_id() -> str:
         return uuid.uuid4().hex
@@ -210,6 +218,13 @@ class Store:
             cur = db.execute("""UPDATE analyses SET status='failed', error_kind=?, error=?, finished=?, updated=?
                                 WHERE id=? AND status IN ('queued','running')""",
                              (kind, message, now, now, analysis_id))
+        return cur.rowcount == 1
+
+    def update_params(self, analysis_id: str, params: dict[str, Any]) -> bool:
+        """Change the analysis options of a failed analysis (e.g. which runner to follow) before a retry."""
+        with self.connect() as db:
+            cur = db.execute("UPDATE analyses SET params=?, updated=? WHERE id=? AND status='failed'",
+                             (json.dumps(params), time.time(), analysis_id))
         return cur.rowcount == 1
 
     def requeue(self, analysis_id: str) -> bool:

@@ -1,5 +1,6 @@
-"""Receive a clip: stream the multipart body to disk with the size limit checked on every chunk,
-then prove it is a video by decoding a frame (the file name proves nothing).
+"""Receive a clip (and optionally a second clip of the same run): stream the multipart body to disk
+with the size limit checked on every chunk and for each file, then prove each is a video by decoding
+a frame (the file name proves nothing).
 
 Starlette's own form parser spools the whole upload before the handler sees it, so a 5 GB file
 would fill the disk before any limit applied; hence this small streaming parser.
@@ -32,15 +33,37 @@ class BadUpload(Exception):
 
 
 @dataclass
+class UploadedFile:
+    path: Path
+    filename: str | None
+    size: int = 0
+
+
+@dataclass
 class ParsedUpload:
     fields: dict[str, list[str]] = field(default_factory=dict)
-    path: Path | None = None
-    filename: str | None = None
-    size: int = 0
+    files: dict[str, UploadedFile] = field(default_factory=dict)  # form field -> file, in arrival order
 
     def get(self, name: str) -> str | None:
         vals = self.fields.get(name)
         return vals[-1].strip() if vals else None
+
+    # The first file field ('video') is the main clip.
+    @property
+    def main(self) -> UploadedFile | None:
+        return self.files.get("video")
+
+    @property
+    def path(self) -> Path | None:
+        return self.main.path if self.main else None
+
+    @property
+    def filename(self) -> str | None:
+        return self.main.filename if self.main else None
+
+    @property
+    def size(self) -> int:
+        return self.main.size if self.main else 0
 
 
 def safe_suffix(filename: str | None, content_type: str | None) -> str:
@@ -54,9 +77,10 @@ def safe_suffix(filename: str | None, content_type: str | None) -> str:
 class _Receiver:
     """Callbacks for python_multipart: text fields to memory, the one file part straight to disk."""
 
-    def __init__(self, dest_dir: Path, stem: str, max_bytes: int, file_field: str):
-        self.dest_dir, self.stem, self.max_bytes, self.file_field = dest_dir, stem, max_bytes, file_field
+    def __init__(self, dest_dir: Path, stem: str, max_bytes: int, file_fields: tuple[str, ...]):
+        self.dest_dir, self.stem, self.max_bytes, self.file_fields = dest_dir, stem, max_bytes, file_fields
         self.result = ParsedUpload()
+        self._file: UploadedFile | None = None
         self._headers: dict[str, str] = {}
         self._hname = b""
         self._hvalue = b""
@@ -87,14 +111,16 @@ class _Receiver:
         _, opts = parse_options_header(self._headers.get("content-disposition", ""))
         self._name = opts.get(b"name", b"").decode("utf-8", "replace")
         filename = opts.get(b"filename")
-        if filename is not None and self._name == self.file_field:
-            if self.result.path is not None:
-                raise BadUpload("send one clip per upload")
-            self.result.filename = Path(filename.decode("utf-8", "replace").replace("\\", "/")).name[:200]
-            suffix = safe_suffix(self.result.filename, self._headers.get("content-type"))
-            self.result.path = self.dest_dir / f"{self.stem}{suffix}"
+        if filename is not None and self._name in self.file_fields:
+            if self._name in self.result.files:
+                raise BadUpload(f"send one clip in the form field {self._name!r}")
+            name = Path(filename.decode("utf-8", "replace").replace("\\", "/")).name[:200]
+            suffix = safe_suffix(name, self._headers.get("content-type"))
+            n = self.file_fields.index(self._name)
+            self._file = UploadedFile(self.dest_dir / f"{self.stem}{'' if n == 0 else f'_{n + 1}'}{suffix}", name)
+            self.result.files[self._name] = self._file
             self.dest_dir.mkdir(parents=True, exist_ok=True)
-            self._fh = open(self.result.path, "wb")
+            self._fh = open(self._file.path, "wb")
         elif filename is None:
             if sum(len(v) for v in self.result.fields.values()) >= MAX_FIELDS:
                 raise BadUpload("too many form fields")
@@ -103,8 +129,8 @@ class _Receiver:
 
     def part_data(self, data: bytes, start: int, end: int) -> None:
         if self._fh is not None:
-            self.result.size += end - start
-            if self.result.size > self.max_bytes:
+            self._file.size += end - start
+            if self._file.size > self.max_bytes:  # the limit holds for each clip
                 raise UploadTooLarge()
             self._fh.write(data[start:end])
         elif self._buf is not None:
@@ -124,21 +150,23 @@ class _Receiver:
         if self._fh is not None:
             self._fh.close()
             self._fh = None
-        if self.result.path is not None:
-            self.result.path.unlink(missing_ok=True)
+        for f in self.result.files.values():
+            f.path.unlink(missing_ok=True)
 
 
 async def receive_upload(content_type: str, content_length: str | None, body: AsyncIterator[bytes], *,
-                         dest_dir: Path, stem: str, max_bytes: int, file_field: str = "video") -> ParsedUpload:
-    """Parse a multipart body chunk by chunk. Raises UploadTooLarge the moment the file passes
-    `max_bytes` (the partial file is deleted) and BadUpload for malformed requests."""
+                         dest_dir: Path, stem: str, max_bytes: int,
+                         file_fields: tuple[str, ...] = ("video",)) -> ParsedUpload:
+    """Parse a multipart body chunk by chunk. `file_fields`: the form fields that may each carry one
+    clip (the first is required). Raises UploadTooLarge the moment a file passes `max_bytes` (the
+    partial files are deleted) and BadUpload for malformed requests."""
     ctype, opts = parse_options_header(content_type or "")
     boundary = opts.get(b"boundary")
     if ctype != b"multipart/form-data" or not boundary:
         raise BadUpload("send the clip as multipart/form-data")
-    if content_length and content_length.isdigit() and int(content_length) > max_bytes + 1024 * 1024:
+    if content_length and content_length.isdigit() and int(content_length) > len(file_fields) * max_bytes + 1024 * 1024:
         raise UploadTooLarge()
-    rec = _Receiver(dest_dir, stem, max_bytes, file_field)
+    rec = _Receiver(dest_dir, stem, max_bytes, tuple(file_fields))
     parser = MultipartParser(boundary, rec.callbacks())
     try:
         async for chunk in body:
@@ -152,11 +180,39 @@ async def receive_upload(content_type: str, content_length: str | None, body: As
             raise BadUpload(f"the upload could not be read ({type(e).__name__})") from e
         raise
     if rec.result.path is None:
-        raise BadUpload("no clip in the upload: send it in the form field 'video'")
+        rec.abort()
+        raise BadUpload(f"no clip in the upload: send it in the form field {file_fields[0]!r}")
     if rec._fh is not None:  # body ended inside the file part
         rec.abort()
         raise BadUpload("the upload was cut off; try again")
     return rec.result
+
+
+def first_frame_jpeg(path: Path, max_side: int = 1280, quality: int = 85) -> tuple[bytes, int, int]:
+    """The clip's first decoded frame as JPEG (the frame --point refers to), scaled to at most
+    `max_side`, with the frame's own width and height (the click is mapped back to those pixels)."""
+    import cv2
+
+    from ..video import open_video
+
+    reader = open_video(path)
+    frame = None
+    for _idx, _t, img in reader:
+        if img is not None and getattr(img, "size", 0):
+            frame = img
+            break
+    close = getattr(reader, "close", None)
+    if close:
+        close()
+    if frame is None:
+        raise InputError("The file holds no video frames we can decode.")
+    h, w = frame.shape[:2]
+    s = min(1.0, max_side / max(h, w))
+    small = cv2.resize(frame, (max(1, int(w * s)), max(1, int(h * s))), interpolation=cv2.INTER_AREA) if s < 1 else frame
+    ok, buf = cv2.imencode(".jpg", small, [cv2.IMWRITE_JPEG_QUALITY, quality])
+    if not ok:  # pragma: no cover
+        raise InputError("The first frame could not be encoded.")
+    return buf.tobytes(), w, h
 
 
 def probe_video(path: Path) -> dict:

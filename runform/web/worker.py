@@ -79,9 +79,17 @@ def _resolve(analyze: str | Callable) -> Callable:
     return getattr(importlib.import_module(module), attr)
 
 
+def person_choice(params: dict[str, Any]) -> int | tuple[float, float] | None:
+    """analyze()'s `person`: a person number, a point (x, y) on the runner in the first frame, or automatic."""
+    if params.get("point"):
+        x, y = params["point"]
+        return float(x), float(y)
+    return int(params["person"]) if params.get("person") is not None else None
+
+
 def _params_to_kwargs(params: dict[str, Any]) -> dict[str, Any]:
     return {"sex": params.get("sex"), "height_cm": params.get("height_cm"), "speed_mps": params.get("speed_mps"),
-            "treadmill": params.get("treadmill"), "view": params.get("view"),
+            "treadmill": params.get("treadmill"), "view": params.get("view"), "person": person_choice(params),
             "pain": tuple(params.get("pain") or ()), "feels": tuple(params.get("feels") or ())}
 
 
@@ -93,7 +101,7 @@ def summarize(analysis) -> dict[str, Any]:
                         "category": m.category, "status": m.status}
     view = analysis.quality[0].view if analysis.quality else "unknown"
     findings = [{"title": f.title, "severity": f.severity} for f in analysis.findings]
-    return {"view": view, "metrics": metrics, "findings": findings}
+    return {"view": view, "views": [q.view for q in analysis.quality], "metrics": metrics, "findings": findings}
 
 
 def run_job(data_dir: str, analysis_id: str, analyze: str | Callable = DEFAULT_ANALYZE) -> str:
@@ -108,7 +116,7 @@ def run_job(data_dir: str, analysis_id: str, analyze: str | Callable = DEFAULT_A
     out.mkdir(parents=True, exist_ok=True)
     try:
         fn = _resolve(analyze)
-        analysis = fn([str(store.input_path(row))], out_dir=out, person=None, name=row.get("runner_name"),
+        analysis = fn([str(p) for p in store.input_paths(row)], out_dir=out, name=row.get("runner_name"),
                       baseline=_baseline(store, row), progress=ProgressWriter(store, analysis_id), report=True,
                       **_params_to_kwargs(row["params"]))
         _save_result(analysis, out, row)

@@ -32,14 +32,30 @@ function initUpload() {
   const progress = document.getElementById("upload-progress");
   const submit = document.getElementById("submit");
   let chosen = null;
+  let second = null;
+  const picker = initRunnerPreview(form);
+
+  function sizeText(file) { return file.name + " · " + (file.size / 1048576).toFixed(1) + " MB"; }
 
   function choose(file) {
     chosen = file || null;
     errorBox.hidden = true;
     chosenLabel.hidden = !chosen;
-    if (chosen) chosenLabel.textContent = chosen.name + " · " + (chosen.size / 1048576).toFixed(1) + " MB";
+    if (chosen) chosenLabel.textContent = sizeText(chosen);
     drop.classList.toggle("has-file", !!chosen);
+    picker.show(chosen);
   }
+  const file2 = document.getElementById("file2");
+  const chosen2 = document.getElementById("chosen2");
+  function chooseSecond(file) {
+    second = file || null;
+    errorBox.hidden = true;
+    chosen2.hidden = !second;
+    if (second) chosen2.querySelector(".name").textContent = "Second view: " + sizeText(second);
+    else file2.value = "";
+  }
+  file2.addEventListener("change", () => chooseSecond(file2.files[0]));
+  document.getElementById("clear2").addEventListener("click", () => chooseSecond(null));
   for (const id of ["file", "capture"]) {
     const input = document.getElementById(id);
     input.addEventListener("change", () => choose(input.files[0]));
@@ -62,12 +78,16 @@ function initUpload() {
   form.addEventListener("submit", (e) => {
     e.preventDefault();
     if (!chosen) { showError(errorBox, { title: "No clip chosen", message: "Drop a video on the box above or press 'Choose a clip'." }); return; }
-    if (maxBytes && chosen.size > maxBytes) {
-      showError(errorBox, { title: "The file is too large", message: "This clip is " + (chosen.size / 1048576).toFixed(0) + " MB; the limit is " + (maxBytes / 1048576).toFixed(0) + " MB.", hint: "Trim the clip to 10-30 seconds of running and try again." });
-      return;
+    for (const f of [chosen, second]) {
+      if (f && maxBytes && f.size > maxBytes) {
+        showError(errorBox, { title: "The file is too large", message: f.name + " is " + (f.size / 1048576).toFixed(0) + " MB; the limit is " + (maxBytes / 1048576).toFixed(0) + " MB per clip.", hint: "Trim the clip to 10-30 seconds of running and try again." });
+        return;
+      }
     }
     const data = new FormData(form);
+    for (const k of ["person", "point"]) { if (!data.get(k)) data.delete(k); }
     data.append("video", chosen, chosen.name);
+    if (second) data.append("video2", second, second.name);
     const xhr = new XMLHttpRequest();
     xhr.open("POST", "/api/analyses");
     xhr.upload.addEventListener("progress", (ev) => {
@@ -94,6 +114,93 @@ function initUpload() {
     progress.hidden = false;
     submit.disabled = true;
     xhr.send(data);
+  });
+}
+
+// A click on a picture of the first frame -> a point in the frame's own pixels (what --point means).
+function framePoint(ev, el, width, height) {
+  const r = el.getBoundingClientRect();
+  const fx = (ev.clientX - r.left) / r.width, fy = (ev.clientY - r.top) / r.height;
+  return { x: Math.round(fx * width), y: Math.round(fy * height), left: ev.clientX - r.left, top: ev.clientY - r.top };
+}
+
+function placeMarker(marker, p) {
+  marker.hidden = false;
+  marker.style.left = p.left + "px";
+  marker.style.top = p.top + "px";
+}
+
+// Upload page: the chosen clip's first frame in a <video> (decoded by the browser); a click gives the point.
+function initRunnerPreview(form) {
+  const wrap = document.getElementById("preview-wrap");
+  const video = document.getElementById("preview");
+  const note = document.getElementById("preview-note");
+  const point = document.getElementById("point");
+  const person = document.getElementById("person");
+  if (!wrap) return { show() {} };
+  const marker = wrap.querySelector(".marker");
+  let url = null;
+  function clearPoint() { point.value = ""; marker.hidden = true; }
+  person.addEventListener("input", () => { if (person.value) { clearPoint(); note.textContent = "Following person " + person.value + "."; } });
+  video.addEventListener("loadeddata", () => { video.currentTime = 0; wrap.hidden = false; note.textContent = "Click on the runner."; });
+  video.addEventListener("error", () => {
+    wrap.hidden = true;
+    note.textContent = "This browser cannot show this clip; give the person number, or upload and choose the runner if the analysis asks.";
+  });
+  wrap.addEventListener("click", (ev) => {
+    if (!video.videoWidth) return;
+    const p = framePoint(ev, video, video.videoWidth, video.videoHeight);
+    point.value = p.x + "," + p.y;
+    person.value = "";
+    placeMarker(marker, p);
+    note.textContent = "Runner at " + p.x + ", " + p.y + " px in the first frame.";
+  });
+  return {
+    show(file) {
+      clearPoint();
+      if (url) URL.revokeObjectURL(url);
+      url = null;
+      wrap.hidden = true;
+      if (!file) { note.textContent = "Choose a clip first."; video.removeAttribute("src"); return; }
+      url = URL.createObjectURL(file);
+      note.textContent = "Loading the first frame…";
+      video.src = url;
+    },
+  };
+}
+
+// Failed with several people in view: click the runner on the served first frame, then retry with that point.
+function initChooseRunner() {
+  const box = document.getElementById("choose-runner");
+  if (!box) return;
+  const picked = document.getElementById("picked");
+  const go = document.getElementById("retry-point");
+  const errorBox = document.getElementById("choose-error");
+  let choice = null;
+  for (const img of box.querySelectorAll("img.pick-frame")) {
+    img.parentElement.addEventListener("click", (ev) => {
+      const w = Number(img.dataset.width) || img.naturalWidth, h = Number(img.dataset.height) || img.naturalHeight;
+      const p = framePoint(ev, img, w, h);
+      for (const m of box.querySelectorAll(".marker")) m.hidden = true;
+      placeMarker(img.parentElement.querySelector(".marker"), p);
+      choice = { point: [p.x, p.y] };
+      picked.textContent = "Runner at " + p.x + ", " + p.y + " px in the first frame.";
+      go.disabled = false;
+    });
+  }
+  function retry(body) {
+    errorBox.hidden = true;
+    fetch(box.dataset.retryUrl, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) })
+      .then((r) => {
+        if (r.ok) window.location.reload();
+        else r.text().then((t) => showError(errorBox, errorFromResponse(r.status, t)));
+      });
+  }
+  go.addEventListener("click", () => { if (choice) retry(choice); });
+  document.getElementById("retry-person").addEventListener("click", () => {
+    const n = document.getElementById("person-number").value;
+    if (n === "") { showError(errorBox, { title: "No person number", message: "Type the number of the runner (0, 1, ...) or click on them." }); return; }
+    retry({ person: Number(n) });
   });
 }
 
@@ -178,4 +285,4 @@ function initCompare() {
   sync();
 }
 
-document.addEventListener("DOMContentLoaded", () => { initUpload(); initProgress(); initButtons(); initCompare(); });
+document.addEventListener("DOMContentLoaded", () => { initUpload(); initProgress(); initButtons(); initCompare(); initChooseRunner(); });
