@@ -14,7 +14,7 @@ from typing import Callable, Iterable, Sequence
 import numpy as np
 
 from . import __version__
-from .errors import InputError, NoPersonError, TooShortError, ViewError
+from .errors import InputError, NoPersonError, NotRunningError, TooShortError, ViewError
 from .keypoints import KeypointSeries
 from .schema import Analysis, InputInfo, MetricSummary, Quality, Runner
 
@@ -168,6 +168,19 @@ def _upside_down(kps: KeypointSeries) -> bool:
     return bool(signs) and all(v < 0 for v in signs)
 
 
+def _explain_not_running(kps: KeypointSeries, name: str) -> None:
+    """A view that cannot be told apart often means nobody runs: say that instead of blaming the camera."""
+    from .track import running_score
+
+    rs = running_score(kps)
+    if rs["activity"] == "standing":
+        raise NotRunningError(f"{name}: the person does not move like a runner: {rs['seen']}.",
+                              hint="Film (or export) at least 5 s of steady running.")
+    if rs["activity"] == "not tracked":
+        raise InputError(f"{name}: hips and both ankles are seen together too rarely to follow the legs "
+                         f"({rs['seen']}).", hint="Check that both legs' keypoints are in the file.")
+
+
 def analyze_view(src, *, treadmill: bool | None = None, view: str | None = None,
                  height_cm: float | None = None, speed_mps: float | None = None,
                  person=None, progress: ProgressFn = _noop) -> ViewAnalysis:
@@ -190,6 +203,7 @@ def analyze_view(src, *, treadmill: bool | None = None, view: str | None = None,
     info = _input_info(src, raw)
     quality = _quality(raw, report, vr)
     if vr.view == "unknown":
+        _explain_not_running(kps, info.path)
         raise ViewError(f"Cannot tell the camera view of {info.path}: {vr.reason}.",
                         hint="Film from the side (camera at hip height, perpendicular to the running direction) "
                              "or straight from behind/in front, or pass --view side|rear|front.")

@@ -66,6 +66,14 @@ def files(tmp_path_factory):
     empty.xy[:] = np.nan
     empty.conf[:] = 0.0
     f["nobody"] = save_keypoints(empty, d / "nobody.csv")
+    standing = side.copy()
+    standing.xy = np.repeat(side.xy[:1], len(side), axis=0) + np.random.default_rng(2).normal(0, 0.5, side.xy.shape)
+    f["standing"] = save_keypoints(standing, d / "standing.parquet")
+    one_leg = side.copy()
+    for n in ("left_hip", "left_knee", "left_ankle", "left_heel", "left_toe"):
+        one_leg.xy[:, one_leg.index(n)] = np.nan
+        one_leg.conf[:, one_leg.index(n)] = 0.0
+    f["one_leg"] = save_keypoints(one_leg, d / "one_leg.parquet")
     back = side.copy()
     back.t = back.t[::-1].copy()
     f["backwards"] = save_keypoints(back, d / "backwards.csv")
@@ -158,6 +166,8 @@ KEYPOINT_CASES = {
     "low frame rate": ("fps12", ("12 fps", "24 fps")),
     "oblique camera": ("oblique", ("camera view", "--view side|rear|front")),
     "nobody in the keypoints": ("nobody", ("no hip or ankle",)),
+    "standing person": ("standing", ("does not move like a runner", "standing")),
+    "one leg missing": ("one_leg", ("both ankles", "both legs")),
     "time going backwards": ("backwards", ("time goes backwards",)),
     "missing time stamp": ("no_time", ("time stamp missing", "frame 10")),
     "y pointing up": ("y_up", ("y points up", "flip y")),
