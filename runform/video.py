@@ -54,8 +54,9 @@ def _fourcc(cap: cv2.VideoCapture) -> str:
     return s.strip("\x00 ").lower() if s.isprintable() else str(code)
 
 
-def _open_capture(path: Path) -> cv2.VideoCapture:
-    cap = cv2.VideoCapture(str(path), cv2.CAP_FFMPEG)
+def _open_capture(path: Path, threads: int | None = None) -> cv2.VideoCapture:
+    params = [cv2.CAP_PROP_N_THREADS, threads] if threads and hasattr(cv2, "CAP_PROP_N_THREADS") else []
+    cap = cv2.VideoCapture(str(path), cv2.CAP_FFMPEG, params)
     if not cap.isOpened():
         cap.release()
         raise InputError(f"{path.name} is not a readable video (FFmpeg found no decodable video stream; "
@@ -140,8 +141,11 @@ class VideoReader:
         return False
 
     def _decode(self, q: queue.Queue, stop: threading.Event) -> None:
+        # One decoder thread up to full HD: the pose model needs the other core, and frame
+        # threading costs CPU; larger frames keep FFmpeg's default so decoding keeps up.
+        threads = 1 if self.info.width * self.info.height <= 1920 * 1080 else None
         try:
-            cap = _open_capture(self.path)
+            cap = _open_capture(self.path, threads)
         except InputError as e:
             self._put(q, e, stop)
             return
