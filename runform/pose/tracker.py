@@ -19,6 +19,9 @@ from ..errors import InputError, NoPersonError, NotRunningError
 from ..keypoints import KEYPOINT_NAMES, KeypointSeries
 from .base import Detection, PoseBackend, PoseResult, Roi
 
+NO_PERSON_HINT = ("Film the runner whole (head to feet), side-on, in good light, "
+                  "and check the file is the running clip.")
+
 K = len(KEYPOINT_NAMES)
 
 
@@ -183,7 +186,7 @@ class RunnerTracker:
             [tr for tr in self.tracks if len(tr.frames) >= 1]
         self.n_candidates = len(cands)
         if not cands:
-            raise NoPersonError("no person found in the video.")
+            raise NoPersonError("no person found in the video.", hint=NO_PERSON_HINT)
         series = [self._series(tr, n) for tr in cands]
         idx, point = (self.person, None) if isinstance(self.person, int) else (None, self.person)
         select = self.select or _default_select()
@@ -206,7 +209,7 @@ class RunnerTracker:
         """The runner's keypoints for every frame fed (NaN / 0 where not found)."""
         if self.runner is None:
             if not self.tracks:
-                raise NoPersonError("no person found in the video.")
+                raise NoPersonError("no person found in the video.", hint=NO_PERSON_HINT)
             self._choose()
         out = self._series(self.runner, len(self.times))
         out.meta.update({
@@ -230,7 +233,7 @@ def largest_candidate(candidates: list[KeypointSeries], *, index: int | None = N
                       point: tuple[float, float] | None = None) -> tuple[int, str]:
     """Fallback selection: the user's choice, else the person who is biggest for longest."""
     if not candidates:
-        raise NoPersonError("no person found in the video.")
+        raise NoPersonError("no person found in the video.", hint=NO_PERSON_HINT)
     if index is not None:
         if not 0 <= index < len(candidates):
             raise InputError(f"--person {index} is out of range: {len(candidates)} people found (0..{len(candidates) - 1}).")
