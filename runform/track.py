@@ -273,7 +273,7 @@ def select_runner(candidates: list[KeypointSeries], *, index: int | None = None,
     n = len(candidates)
     if index is not None:
         if not 0 <= int(index) < n:
-            raise InputError(f"--person {index} is out of range: {n} people were detected (0-{n - 1}).")
+            raise InputError(f"--person {index} is out of range: {n} {'person was' if n == 1 else 'people were'} detected (0-{n - 1}).")
         r = running_score(candidates[int(index)])
         return int(index), f"person {index} chosen with --person ({r['seen']})"
     if point is not None:

@@ -37,6 +37,8 @@ DEFAULT_METHOD = FootContact.name
 MIN_FPS = 23.5  # below ~24 fps a 250 ms contact spans 5 frames or fewer (23.976 fps film rate passes)
 GOOD_FPS = 120.0  # at and above this one frame is <= 8 ms, ~3 % of a contact
 MIN_STRIDES = 3
+MAX_DUTY = 0.55  # walking >= ~0.58; a slow jogger's 0.40-0.45 reads up to ~0.5 at 30 fps (+-1 frame per event)
+MAX_DOUBLE_SUPPORT = 0.1  # share of time with both feet down: the defining trait of walking
 MIN_CONTACT_SHARE = 0.4  # of the median contact time
 MIN_SWING_S = 0.15  # shorter "swings" are one contact broken by keypoint noise
 RECOMMENDED_STEPS = 7  # Dingenen 2018: average over at least 7 steps per side
@@ -265,14 +267,14 @@ def detect_events(kps, *, treadmill: bool | None = None, method="default") -> Ga
     st, fps, detected = ev.stances, ev.fps, ev.treadmill_detected
 
     duty, both, ct = _duty_and_overlap(st)
-    if np.isfinite(duty) and (duty > 0.5 or both > 0.1):
+    if np.isfinite(duty) and (duty > MAX_DUTY or both > MAX_DOUBLE_SUPPORT):
         raise NotRunningError(
             f"no flight phase: the feet are on the ground {100 * duty:.0f} % of each stride and both at once "
             f"{100 * both:.0f} % of the time; this looks like walking, not running. Film the person running.")
     n = min((st.foot == s).sum() for s in FEET)
     if n < MIN_STRIDES:
         raise TooShortError(
-            f"found {n} strides per side; need at least {MIN_STRIDES}: film at least 5 s of running.")
+            f"found {n} stride{'' if n == 1 else 's'} per side; need at least {MIN_STRIDES}: film at least 5 s of running.")
 
     warnings = []
     if treadmill is not None and treadmill != detected:
