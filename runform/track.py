@@ -85,6 +85,8 @@ def _autocorr_period(x: np.ndarray, fps: float) -> tuple[float, float]:
     if not peaks:
         return float("nan"), 0.0
     top = max(seg[j] for j in peaks)
+    if not top > 0:  # no positive correlation at any lag: nothing repeats
+        return float("nan"), 0.0
     i = next(j for j in peaks if seg[j] >= 0.8 * top)  # the fundamental, not a multiple of it
     k = lo + i
     # parabolic refinement of the lag

@@ -331,3 +331,13 @@ def test_background_runner_loses_to_the_filmed_one():
     far = make_person("run", origin=(1200, 220), seed=2, noise_px=1.0, height_px=150)
     idx, reason = select_runner([far, near])
     assert idx == 1 and "background" in reason and reason.startswith("person 1")
+
+
+def test_autocorrelation_with_no_positive_peak_is_not_periodic():
+    """A lone movement (no repeat) once made the period search raise StopIteration."""
+    from runform.track import _autocorr_period
+
+    x = np.zeros(300)
+    x[140:146] = 1.0
+    period, strength = _autocorr_period(x, 30.0)
+    assert np.isnan(period) and strength == 0.0
