@@ -21,6 +21,10 @@ How it is built (all in metres, runner frame: ``fwd`` along the running directio
   inverse kinematics (the swing knee curve is shifted to meet it at toe-off), so walking truth
   is read from the realised model. Far-off walking parameters can make the pelvis step at IC;
   the defaults keep both feet on the ground in stance and above it in swing (tests check).
+* Slower running (below 3.3 m/s): unless given, the landing pose, toe-off foot angle, swing knee
+  peak and duty factor move towards a measured 2.5 m/s run (Fukuchi RBDS001 T25; see
+  ``running_defaults``), and in early swing the knee flexes further wherever the toe would rise
+  slower than ``TOE_LIFT_MPS`` (short strides: the pelvis sinks into the next stance early).
 * Treadmill: the same motion drawn in the belt frame (pelvis fixed, stance foot moves back).
 
 The truth (events and per-step metric values) is read from the model's own variables (joint
@@ -50,6 +54,8 @@ SWING_KNEE_PEAK = 0.5  # share of swing at which the knee peaks
 SWING_DORSIFLEXION = 5.0  # deg, ankle in mid-swing (toe clearance)
 SWING_HIP_PEAK = 0.72  # share of swing at which the thigh is most forward
 FEET = ("left", "right")
+TOE_LIFT_MPS = 0.6  # slowest toe rise after toe-off (Fukuchi RBDS001 T25: ~0.6 mm/ms over the first 60 ms)
+TOE_LIFT_CAP_M = 0.04  # ... until the toe is this high; later swing is left as prescribed
 
 
 @dataclass
@@ -68,6 +74,20 @@ class SideParams:
     ms_fraction: float = 0.4  # stance share at which the knee peaks
     knee_extension_before_to: float = 4.0  # deg straighter at 88 % of stance than at toe-off
 
+
+# Slower running, anchored on a measured 2.5 m/s run (Fukuchi 2017 RBDS001 T25, 156.5 steps/min:
+# contact 291 ms = duty factor 0.38, shank 5 deg and knee 12 deg at IC, foot -43 deg at toe-off,
+# swing knee peak 84 deg) and interpolated in speed up to the 3.3 m/s defaults. The duty factor
+# follows from the distance the body travels over the stance foot (contact length, 0.40 x height
+# in T25, 0.466 x height in the 3.3 m/s / 170 steps/min defaults), so a higher cadence at the same
+# speed means a higher duty factor, as in real runners. Holding the 3.3 m/s
+# landing pose and duty factor at 2 m/s shortens the stance sweep so much that the leg is nearly
+# upright at toe-off: the pelvis then drops ~17 cm in each flight and the toe scrapes along the
+# ground for ~0.1 s after toe-off, which no runner does (T25's toe rises ~0.7 mm/ms from toe-off).
+SLOW_ANCHOR_MPS, DEFAULT_MPS, SLOWEST_MPS = 2.5, 3.3, 2.0
+CONTACT_LENGTH_H = {SLOW_ANCHOR_MPS: 2.5 * 0.291 / 1.81, DEFAULT_MPS: 3.3 * 0.35 * 120 / 170 / 1.75}
+SLOW_DEFAULTS = dict(shank_angle_ic=5.0, knee_flexion_ic=12.0, foot_angle_to=-43.0,
+                     knee_flexion_swing_peak=84.0)
 
 WALK_DEFAULTS = dict(knee_flexion_ic=3.0, knee_flexion_stance_peak=16.0, knee_flexion_to=38.0,
                      knee_flexion_swing_peak=62.0, shank_angle_ic=17.0, foot_strike_angle=20.0,
@@ -231,13 +251,68 @@ def _simulate(legs: dict[str, _Leg], *, speed: float, stride: float, t0: float, 
         if walking:
             kk = _blend_swing_knee(kk, m)
         th = _swing_thigh(td, th, d, leg, stride, offset[s])
-        phi = _swing_foot(td, th - kk, np.where(m, d["phi"], np.nan), m)
-        knee = hip + _seg(th, leg.T)
-        ankle = knee + _seg(th - kk, leg.S)
-        phi = np.where(m, phi, np.maximum(phi, leg.toe_clear_pitch(ankle[:, 1])))
-        heel, toe = leg.foot_points(ankle, phi)
+        if not walking:
+            kk = _lift_swing_toe(td, hip, th, kk, m, leg, np.where(m, d["phi"], np.nan))
+        knee, ankle, phi, heel, toe = _swing_pose(td, hip, th, kk, m, leg, np.where(m, d["phi"], np.nan))
         d.update(theta=th, k=kk, phi=phi, knee=knee, ankle=ankle, heel=heel, toe=toe)
     return dict(t=td, hip=hip, legs=st, offset=offset)
+
+
+def _swing_pose(td, hip, th, kk, stance, leg: _Leg, phi_stance):
+    """Knee, ankle, foot pitch, heel and toe from the hip, thigh angle and knee flexion."""
+    phi = _swing_foot(td, th - kk, phi_stance, stance)
+    knee = hip + _seg(th, leg.T)
+    ankle = knee + _seg(th - kk, leg.S)
+    phi = np.where(stance, phi, np.maximum(phi, leg.toe_clear_pitch(ankle[:, 1])))
+    heel, toe = leg.foot_points(ankle, phi)
+    return knee, ankle, phi, heel, toe
+
+
+def _lift_swing_toe(td, hip, th, kk, stance, leg: _Leg, phi_stance, iters: int = 6) -> np.ndarray:
+    """Flex the swing knee more where the toe would not rise at ``TOE_LIFT_MPS`` after toe-off.
+
+    In short, slow strides the pelvis sinks into the next stance soon after toe-off; with the
+    prescribed knee curve the toe would then slide back onto the ground (a second contact no
+    runner makes: a real toe rises steadily from toe-off, ~0.6 mm/ms in Fukuchi RBDS001 T25).
+    Runners clear it by flexing the knee (heel recovery), so only early swing changes: the
+    extra flexion is found while the toe climbs to ``TOE_LIFT_CAP_M`` and then fades out
+    linearly by the knee's swing peak, which is kept. Strides that clear anyway are untouched.
+    """
+    kk0, kk = kk, kk.copy()
+    swing = ~stance
+    edges = np.flatnonzero(np.diff(swing.astype(int)))
+    need = np.full(len(td), -np.inf)
+    fades = []
+    for a in [i + 1 for i in edges if swing[i + 1]]:
+        run = np.flatnonzero(stance[a:])
+        b = a + (int(run[0]) if len(run) else len(td) - a)
+        pk = a + int(np.argmax(kk[a:b]))
+        e = min(pk, a + int(round(TOE_LIFT_CAP_M / TOE_LIFT_MPS * DENSE_HZ)))
+        if e <= a:
+            continue
+        toe0 = _swing_pose(td[a - 1:a + 1], hip[a - 1:a + 1], th[a - 1:a + 1], kk[a - 1:a + 1],
+                           stance[a - 1:a + 1], leg, phi_stance[a - 1:a + 1])[4][0, 1]
+        need[a:e] = toe0 + TOE_LIFT_MPS * (td[a:e] - td[a - 1])
+        fades.append((a, e, pk))
+    win = np.isfinite(need)
+    if not win.any():
+        return kk
+    step = np.radians(1.0)
+    for _ in range(iters):
+        toe_y = _swing_pose(td, hip, th, kk, stance, leg, phi_stance)[4][:, 1]
+        deficit = np.where(win, need - toe_y, 0.0)
+        if deficit.max() < 1e-4:
+            break
+        slope = (_swing_pose(td, hip, th, kk + step, stance, leg, phi_stance)[4][:, 1] - toe_y) / step
+        dk = np.where(win & (deficit > 0) & (slope > 1e-3), deficit / np.maximum(slope, 1e-3), 0.0)
+        kk = kk + np.minimum(dk, np.radians(10.0))
+    extra = np.zeros(len(td))
+    for a, e, pk in fades:
+        extra[a:e] = np.maximum.accumulate(np.maximum(kk[a:e] - kk0[a:e], 0.0))  # never un-flex in the climb
+        f = e + max(1, int(0.6 * (pk - e)))  # faded out well before the peak, so the peak stays exact
+        u = np.linspace(0.0, 1.0, f - e)
+        extra[e:f] = extra[e - 1] * (1 - u * u * (3 - 2 * u))
+    return kk0 + extra
 
 
 def _candidate(leg: _Leg, ankle: np.ndarray, k: np.ndarray, hip_f: np.ndarray) -> np.ndarray:
@@ -362,11 +437,13 @@ def synth_runner(*, fps: float = 120.0, duration_s: float = 8.0, speed_mps: floa
     if direction not in (1, -1):
         raise ValueError("direction must be +1 or -1")
     base = dict(WALK_DEFAULTS) if walking else {}
-    base.update(side)
     speed = speed_mps if speed_mps is not None else (1.3 if walking else 3.3)
     cadence = cadence if cadence is not None else (108.0 if walking else 170.0)
+    if not walking:
+        base.update(running_defaults(speed, cadence, height_cm))
+    base.update(side)
     h = height_cm / 100.0
-    params = {s: replace(SideParams(), **base, **((left if s == "left" else right) or {})) for s in FEET}
+    params = {s: replace(SideParams(), **{**base, **((left if s == "left" else right) or {})}) for s in FEET}
     legs = {s: _Leg(params[s], h) for s in FEET}
     stride = 120.0 / cadence
     t0 = -1.5 * stride  # start the model before the clip so the clip opens mid-gait
@@ -392,6 +469,19 @@ def synth_runner(*, fps: float = 120.0, duration_s: float = 8.0, speed_mps: floa
                        params={s: {f.name: getattr(params[s], f.name) for f in fields(SideParams)} for s in FEET},
                        joints3d=at_frames)
     return kps, truth
+
+
+def running_defaults(speed_mps: float, cadence: float, height_cm: float = 175.0) -> dict[str, float]:
+    """Side parameters that change with running speed (below 3.3 m/s; clamped at 2.0 m/s)."""
+    v = float(np.clip(speed_mps, SLOWEST_MPS, DEFAULT_MPS))
+    w = (DEFAULT_MPS - v) / (DEFAULT_MPS - SLOW_ANCHOR_MPS)  # 0 at 3.3 m/s, 1 at 2.5 m/s, 1.625 at 2.0
+    ref = SideParams()
+    out = {k: getattr(ref, k) + w * (x - getattr(ref, k)) for k, x in SLOW_DEFAULTS.items()}
+    c25, c33 = CONTACT_LENGTH_H[SLOW_ANCHOR_MPS], CONTACT_LENGTH_H[DEFAULT_MPS]
+    contact_h = c33 + w * (c25 - c33)  # contact length / height
+    duty = contact_h * height_cm / 100.0 / (speed_mps * 120.0 / cadence)
+    out["duty_factor"] = ref.duty_factor + min(w, 1.0) * (duty - ref.duty_factor)
+    return out
 
 
 def _trunk_lean(t: np.ndarray, lean: float, amp: float, stride: float) -> np.ndarray:

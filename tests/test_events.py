@@ -160,3 +160,43 @@ def test_direction_and_treadmill_without_metadata(treadmill, direction, monkeypa
     monkeypatch.setitem(__import__("sys").modules, "runform.view", None)  # no view module either
     assert events_mod.estimate_direction(kps) == direction
     assert events_mod.detect_treadmill(kps) is treadmill
+
+
+# -- slow joggers (QA: 2.0-2.5 m/s at 150-165 steps/min were refused as walking / too short) ------
+
+
+@pytest.mark.parametrize("fps", [30, 60, 120])
+@pytest.mark.parametrize("speed,cadence", [(2.0, 150.0), (2.0, 165.0), (2.5, 160.0)])
+def test_slow_jogger_every_stance_and_cadence(speed, cadence, fps):
+    kps, truth = synth_runner(fps=fps, duration_s=8.0, speed_mps=speed, cadence=cadence)
+    ev = detect_events(kps)  # no NotRunningError / TooShortError
+    res = evaluate_contacts(ev.stances, truth.stances.ic_time, truth.stances.to_time, frame_s=1 / fps)
+    assert res["ic"]["precision"] == 1.0 and res["to"]["precision"] == 1.0
+    assert res["ic"]["n"] >= len(truth.stances) - 2  # every complete stance (edges may lose one per foot)
+    for foot in ("left", "right"):
+        m = match_events(ev.stances[ev.stances.foot == foot].ic_time,
+                         truth.stances[truth.stances.foot == foot].ic_time, 0.06)
+        assert len(m) == (ev.stances.foot == foot).sum()
+    ic = np.sort(ev.stances.ic_time.to_numpy())
+    assert 60 * (len(ic) - 1) / (ic[-1] - ic[0]) == pytest.approx(cadence, abs=0.5)
+    assert ev.pelvis_sag > 0.03  # spring-like stance: pelvis lowest mid-contact
+
+
+@pytest.mark.parametrize("fps", [30, 60])
+def test_qa_slow_jog_with_the_fast_runners_duty_factor(fps):
+    """QA's calls, duty factor forced to 0.35 as in the report (default is ~0.40 at 2 m/s)."""
+    for speed, cadence in ((2.0, 150.0), (2.5, 160.0)):
+        kps, truth = synth_runner(fps=fps, duration_s=8, speed_mps=speed, cadence=cadence, duty_factor=0.35)
+        ev = detect_events(kps)
+        assert len(ev.stances) >= len(truth.stances) - 2
+
+
+@pytest.mark.parametrize("fps", [30, 60, 120])
+@pytest.mark.parametrize("kw", [{}, {"cadence": 125.0, "speed_mps": 1.8},
+                                {"cadence": 135.0, "speed_mps": 2.0, "noise": 2.0}])
+def test_walkers_are_refused_at_any_frame_rate(kw, fps):
+    """A fast walker's duty factor can read <= 0.5 (the old test let it through at 60 fps);
+    its pelvis vaulting over the stance leg gives it away."""
+    kps, _ = synth_runner(fps=fps, duration_s=8.0, walking=True, **kw)
+    with pytest.raises(NotRunningError, match="looks like walking"):
+        detect_events(kps)

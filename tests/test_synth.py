@@ -118,3 +118,32 @@ def test_contacts_begin_and_end_with_a_velocity():
         after.append(np.argmax(toe[r.to_frame:] > 0.04 * L))
     assert 20 <= np.median(before) / 240 * 1000 <= 60
     assert 10 <= np.median(after) / 240 * 1000 <= 45
+
+
+# -- slow running (QA: at 2 m/s the 3.3 m/s pose made the toe scrape after toe-off, 17 cm bounce) ---
+
+
+@pytest.mark.parametrize("speed,cadence", [(2.0, 150.0), (2.0, 165.0), (2.5, 156.5), (2.5, 165.0), (3.3, 170.0)])
+def test_slow_running_toe_rises_after_toe_off_and_bounce_is_plausible(speed, cadence):
+    """Fukuchi RBDS001 T25 (2.5 m/s, 156.5 steps/min), metatarsal heads: +12 / +24 / +41 mm at
+    20 / 40 / 60 ms after force-plate toe-off, pelvis range 9.5 cm, duty factor 0.38."""
+    kps, truth = synth_runner(fps=240, duration_s=4.0, units="mm", speed_mps=speed, cadence=cadence)
+    for r in truth.stances.itertuples():
+        toe = -kps[f"{r.foot}_toe"][:, 1]  # mm, up
+        i = r.to_frame
+        if i + 15 >= len(toe):
+            continue
+        rise = toe[i + np.array([5, 10, 14])] - toe[i]  # ~20 / 40 / 60 ms
+        assert (rise >= np.array([8.0, 18.0, 25.0])).all(), (speed, cadence, rise)
+    vo = truth.stances.vertical_oscillation_cm.median()
+    assert 5.0 <= vo <= 10.0, vo
+    assert truth.stances.duty_factor.median() < 45  # running: a flight phase every step
+    if speed == 2.5 and cadence == 156.5:
+        assert truth.stances.duty_factor.median() == pytest.approx(37.5, abs=1.5)  # T25: 291 / 767 ms
+
+
+@pytest.mark.parametrize("speed", [2.0, 2.5])
+def test_slow_running_keeps_the_prescribed_swing_knee_peak(speed):
+    """The extra early-swing knee flexion that clears the toe fades out before the swing peak."""
+    _, truth = synth_runner(fps=120, duration_s=4.0, speed_mps=speed, cadence=160.0, knee_flexion_swing_peak=80.0)
+    assert truth.stances.knee_flexion_swing_peak.dropna().to_numpy() == pytest.approx(80.0, abs=0.01)

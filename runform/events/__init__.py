@@ -37,8 +37,9 @@ DEFAULT_METHOD = FootContact.name
 MIN_FPS = 23.5  # below ~24 fps a 250 ms contact spans 5 frames or fewer (23.976 fps film rate passes)
 GOOD_FPS = 120.0  # at and above this one frame is <= 8 ms, ~3 % of a contact
 MIN_STRIDES = 3
-MAX_DUTY = 0.55  # walking >= ~0.58; a slow jogger's 0.40-0.45 reads up to ~0.5 at 30 fps (+-1 frame per event)
-MAX_DOUBLE_SUPPORT = 0.1  # share of time with both feet down: the defining trait of walking
+MAX_DUTY_VAULTING = 0.4  # above this with a vaulting pelvis (or above MAX_DUTY_COMPLIANT whatever it does): walking
+MAX_DUTY_COMPLIANT = 0.6  # a slow jogger's true 0.40-0.45 reads up to ~0.5 at 30 fps (+-1 frame per event)
+MAX_DOUBLE_SUPPORT = 0.1  # share of time with both feet down
 MIN_CONTACT_SHARE = 0.4  # of the median contact time
 MIN_SWING_S = 0.15  # shorter "swings" are one contact broken by keypoint noise
 RECOMMENDED_STEPS = 7  # Dingenen 2018: average over at least 7 steps per side
@@ -59,6 +60,7 @@ class GaitEvents:
     fps: float
     warnings: list[str] = field(default_factory=list)
     detector: EventDetector | None = None
+    pelvis_sag: float = float("nan")  # L; median over stances, + = pelvis lowest mid-contact (running)
 
     def to_events(self) -> list[Event]:
         out: list[Event] = []
@@ -204,6 +206,22 @@ def _drop_blips(df: pd.DataFrame) -> pd.DataFrame:
     return df.drop(index=drop)
 
 
+def _pelvis_sag(sig: GaitSignals, st: pd.DataFrame) -> float:
+    """Median over stances of how far the mid-hip sits lower mid-contact than at IC and TO (L).
+
+    Running legs act as springs (pelvis lowest mid-stance: + ~0.05-0.09 L on RBDS001 and the
+    synthetic runners); walking legs as inverted pendulums (pelvis highest mid-stance: < 0).
+    This tells a slow jogger, whose duty factor can read ~0.5 at 30 fps, from a walker.
+    """
+    t, up = sig.t, sig.pelvis_up
+    ok = np.isfinite(up)
+    if ok.sum() < 3 or st.empty:
+        return float("nan")
+    ic, to = st.ic_time.to_numpy(float), st.to_time.to_numpy(float)
+    h_ic, h_to, h_mid = (np.interp(x, t[ok], up[ok]) for x in (ic, to, 0.5 * (ic + to)))
+    return float(np.median(0.5 * (h_ic + h_to) - h_mid))
+
+
 def _duty_and_overlap(st: pd.DataFrame) -> tuple[float, float, float]:
     """(median duty factor, share of time with both feet down, median contact time s)."""
     duty = []
@@ -258,7 +276,7 @@ def raw_events(kps, *, treadmill: bool | None = None, method="default") -> GaitE
     detector.detect(sig)
     st = pair_stances(sig, detector.ic_, detector.to_)
     return GaitEvents(stances=st, treadmill=use_treadmill, treadmill_detected=detected, method=detector.name,
-                      direction=direction, fps=fps, detector=detector)
+                      direction=direction, fps=fps, detector=detector, pelvis_sag=_pelvis_sag(sig, st))
 
 
 def detect_events(kps, *, treadmill: bool | None = None, method="default") -> GaitEvents:
@@ -267,7 +285,9 @@ def detect_events(kps, *, treadmill: bool | None = None, method="default") -> Ga
     st, fps, detected = ev.stances, ev.fps, ev.treadmill_detected
 
     duty, both, ct = _duty_and_overlap(st)
-    if np.isfinite(duty) and (duty > MAX_DUTY or both > MAX_DOUBLE_SUPPORT):
+    vaulting = not ev.pelvis_sag > 0  # unknown counts as walking-like: the duty factor decides alone
+    if np.isfinite(duty) and (both > MAX_DOUBLE_SUPPORT or duty > MAX_DUTY_COMPLIANT
+                              or (duty > MAX_DUTY_VAULTING and vaulting)):
         raise NotRunningError(
             f"no flight phase: the feet are on the ground {100 * duty:.0f} % of each stride and both at once "
             f"{100 * both:.0f} % of the time; this looks like walking, not running. Film the person running.")
