@@ -213,8 +213,6 @@ def test_baseline_reports_the_cadence_change(fast_run):
     assert not knee["significant"]  # the generator kept 42 deg
 
 
-@pytest.mark.xfail(strict=False, reason="metrics: knee_flexion_swing_peak uncertainty too small at 60 fps "
-                                        "(94.71 vs 94.94 deg, truth 95.0 both, error_95 0.18 deg): reported to the team")
 def test_baseline_does_not_flag_an_unchanged_swing_knee(fast_run):
     _, out = fast_run
     row = next(m for m in Analysis.load(out / "analysis.json").baseline["metrics"]

@@ -127,6 +127,34 @@ class Context:
         return out
 
 
+    def refilter(self, x: np.ndarray) -> np.ndarray | None:
+        """x passed once more through the low-pass that cleaned the keypoints, or None if uncleaned.
+
+        What a second pass takes off a peak (Hx - HHx) tracks what the first took off (x - Hx):
+        the peak-trimming bias of the cleaning, which per-step spread cannot reveal because every
+        step is trimmed alike. The second pass takes off less (the first already removed part of
+        the peak's high frequencies): x ``REFILTER_GAIN`` (see docs/validation.md, Metrics).
+        """
+        cut = (self.kps.meta.get("cleaning") or {}).get("cutoff_hz")
+        if not cut or not np.isfinite(cut) or cut >= 0.5 * self.fps:
+            return None
+        from scipy.signal import sosfiltfilt
+
+        from ..clean import design_lowpass
+
+        sos = design_lowpass(float(cut), self.fps)
+        out = x.copy()
+        for a0, b0 in _runs(np.isfinite(x)):
+            if b0 - a0 > 3 * (2 * len(sos) + 1):
+                out[a0:b0] = sosfiltfilt(sos, x[a0:b0])
+        return out
+
+
+# what the cleaning's low-pass took off a peak / what one more pass takes off: 1.5-2.2 for knee
+# flexion and vertical oscillation on synthetic runners at 30-120 fps (docs/validation.md, Metrics)
+REFILTER_GAIN = 2.5
+
+
 def _runs(ok: np.ndarray) -> list[tuple[int, int]]:
     idx = np.flatnonzero(np.diff(np.concatenate([[0], ok.astype(int), [0]])))
     return list(zip(idx[::2], idx[1::2]))

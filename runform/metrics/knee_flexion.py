@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .context import knee_flexion, parabolic_extreme, savgol_smooth
+from .context import REFILTER_GAIN, knee_flexion, parabolic_extreme, savgol_smooth
 from .registry import Metric, StepValues, register
 
 NEEDS = ("{side}_hip", "{side}_knee", "{side}_ankle")
@@ -45,8 +45,14 @@ def _peak(ctx, start: str, end: str, col: str) -> StepValues:
                          for f, a, b in zip(ctx.st.foot, ctx.st[start], ctx.st[end])])
 
     v, v_raw = peaks(smooth), peaks(raw)
-    # noise lifts the raw maximum, smoothing may trim it slightly: the truth lies between (systematic)
-    return StepValues(v, np.abs(v_raw - v), _noise(ctx, col))
+    # noise lifts the raw maximum, smoothing may trim it slightly: the truth lies between (systematic);
+    # the keypoint cleaning's low-pass trimmed the peak before that: estimated by filtering once more
+    u_sys = np.abs(v_raw - v)
+    again = {s: ctx.refilter(raw[s]) for s in raw}
+    if all(a is not None for a in again.values()):
+        trim = peaks({s: savgol_smooth(again[s], ctx.fps, PEAK_WINDOW_S) for s in again}) - v
+        u_sys = np.hypot(u_sys, REFILTER_GAIN * trim)
+    return StepValues(v, u_sys, _noise(ctx, col))
 
 
 def stance_peak(ctx) -> StepValues:
