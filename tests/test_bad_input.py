@@ -154,7 +154,7 @@ def test_two_people_nobody_running(tmp_path):
 @pytest.mark.realdata
 def test_too_few_strides_video(tmp_path):
     video = shared_path("video", "overground_jog_short", "video.mp4")
-    check_subprocess(["analyze", video, "--out", tmp_path / "o", "--no-report"], "strides", "at least 3", "5 s")
+    check_subprocess(["analyze", video, "--out", tmp_path / "o", "--no-report"], "per side", "at least 3", "5 s")
 
 
 # -- keypoint files: in-process --------------------------------------------------------------------
@@ -162,7 +162,7 @@ def test_too_few_strides_video(tmp_path):
 
 KEYPOINT_CASES = {
     "walking": ("walk", ("walking", "flight")),
-    "too few strides": ("short", ("strides", "at least 3")),
+    "too few strides": ("short", ("per side", "at least 3")),
     "low frame rate": ("fps12", ("12 fps", "24 fps")),
     "oblique camera": ("oblique", ("camera view", "--view side|rear|front")),
     "nobody in the keypoints": ("nobody", ("no hip or ankle",)),

@@ -235,7 +235,7 @@ def test_too_short_clip_shows_what_to_do(server, context):
     page.wait_for_url("**/analyses/*")
     page.wait_for_selector("#failure", timeout=ANALYSIS_TIMEOUT_MS)
     assert page.locator("#failure .error-title").inner_text() == "The clip is too short"
-    assert "strides" in page.locator("#failure .error-message").inner_text()
+    assert "stride" in page.locator("#failure .error-message").inner_text()
     assert page.locator("#failure .hint").inner_text().strip()
     assert page.locator("#failure button", has_text="Retry").is_visible()
 
