@@ -14,6 +14,7 @@ import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
+from scipy.ndimage import uniform_filter1d
 
 from .clean import body_scale
 from .keypoints import KeypointSeries
@@ -54,14 +55,32 @@ def _widths(kps: KeypointSeries, scale: float) -> tuple[float, float, float]:
     return float("nan"), _nanmedian(hw) / torso, torso
 
 
+SWEEP_DETREND_S = 1.5  # slower than any stride: removes a start from a crouch, keeps the stride
+
+
+def _detrend(x: np.ndarray, width: int) -> np.ndarray:
+    """x minus its moving average over `width` frames (NaN kept where x is NaN)."""
+    ok = np.isfinite(x)
+    if ok.sum() < 2 or len(x) <= width:
+        return x - np.nanmean(x)
+    idx = np.arange(len(x))
+    filled = np.interp(idx, idx[ok], x[ok])
+    return np.where(ok, filled - uniform_filter1d(filled, width, mode="nearest"), np.nan)
+
+
 def _foot_sweep(kps: KeypointSeries) -> float:
-    """Horizontal / vertical spread of the ankles relative to the mid-hip."""
+    """Horizontal / vertical spread of the ankles relative to the mid-hip, over the stride.
+
+    Slow drifts are removed first: a sprinter rising from the blocks moves the hips far up
+    relative to the feet, which is no sign of a frontal view.
+    """
     hip = kps.mid("left_hip", "right_hip")
+    width = max(3, int(round(SWEEP_DETREND_S * kps.frame_rate)))
     sx, sy = [], []
     for side in ("left", "right"):
         a = kps[f"{side}_ankle"] - hip
-        sx.append(np.nanstd(a[:, 0]))
-        sy.append(np.nanstd(a[:, 1]))
+        sx.append(np.nanstd(_detrend(a[:, 0], width)))
+        sy.append(np.nanstd(_detrend(a[:, 1], width)))
     return float(np.nanmean(sx) / max(np.nanmean(sy), 1e-9))
 
 

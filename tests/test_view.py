@@ -118,3 +118,17 @@ def test_short_overground_jog_side_view_moving_right(shared):
     v = detect_view(kps)
     assert v.view == "side" and v.direction == 1, v.reason
     assert running_score(kps)["activity"] == "running"
+
+
+@pytest.mark.model
+@pytest.mark.realdata
+def test_sprint_start_from_the_blocks_is_a_side_view(shared):
+    """sprint_start_labeled/a1: rising from a crouch moves the hips far up relative to the feet;
+    before the foot sweep was detrended this side view read as 'unknown' (sweep 0.67 < 0.8)."""
+    from runform.clean import clean_keypoints
+    from runform.pose import extract_keypoints
+
+    kps, _ = clean_keypoints(extract_keypoints(shared("video", "sprint_start_labeled", "a1.mp4")))
+    v = detect_view(kps)
+    assert v.view == "side", v.reason
+    assert v.details["foot_sweep_ratio"] > 1.1
