@@ -254,18 +254,22 @@ class Overlay:
         where = "ahead of" if off >= 0 else "behind"
         self.caption(f"hip {abs(off):.2f} L {where} ankle", GUIDE)
 
-    def shank(self, foot: str | None) -> None:
+    def _segment(self, foot: str | None, top: str, bottom: str, angle_fn, key: str, text: str) -> None:
+        """A leg segment against the vertical through its upper end, with its angle as the caption."""
         if not foot:
             return
-        knee, ankle = self.p(f"{foot}_knee"), self.p(f"{foot}_ankle")
-        if not (_ok(knee) and _ok(ankle)):
+        upper, lower = self.p(f"{foot}_{top}"), self.p(f"{foot}_{bottom}")
+        if not (_ok(upper) and _ok(lower)):
             return
-        a, b = self.view(knee), self.view(ankle)
+        a, b = self.view(upper), self.view(lower)
         _dashed(self.img, a, (a[0], b[1]), self.ref, self.th)
         cv2.line(self.img, a, b, GUIDE, self.th + 2, cv2.LINE_AA)
-        ang = float(geo.shank_angle(self.kps.slice(self.row, self.row + 1), foot, self.d)[0])
-        self.values["shank_angle"] = ang
-        self.caption(f"shank {ang:+.1f} deg vs vertical", GUIDE)
+        ang = float(angle_fn(self.kps.slice(self.row, self.row + 1), foot, self.d)[0])
+        self.values[key] = ang
+        self.caption(text.format(ang), GUIDE)
+
+    def shank(self, foot: str | None) -> None:
+        self._segment(foot, "knee", "ankle", geo.shank_angle, "shank_angle", "shank {:+.1f} deg vs vertical")
 
     def heel_hip(self, foot: str | None) -> None:
         """At contact: how far the heel lands ahead of the hip, drawn at heel height."""
@@ -282,17 +286,7 @@ class Overlay:
         self.caption(f"heel {dist:+.2f} L ahead of hip", HEEL)
 
     def thigh(self, foot: str | None) -> None:
-        if not foot:
-            return
-        hip, knee = self.p(f"{foot}_hip"), self.p(f"{foot}_knee")
-        if not (_ok(hip) and _ok(knee)):
-            return
-        a, b = self.view(hip), self.view(knee)
-        _dashed(self.img, a, (a[0], b[1]), self.ref, self.th)
-        cv2.line(self.img, a, b, GUIDE, self.th + 2, cv2.LINE_AA)
-        ang = float(geo.thigh_angle(self.kps.slice(self.row, self.row + 1), foot, self.d)[0])
-        self.values["thigh_extension"] = ang
-        self.caption(f"thigh {ang:+.1f} deg behind vertical", GUIDE)
+        self._segment(foot, "hip", "knee", geo.thigh_angle, "thigh_extension", "thigh {:+.1f} deg behind vertical")
 
     def foot(self, foot: str | None) -> None:
         """Heel-to-toe line against the horizontal (raw image angle, + = toe up)."""
