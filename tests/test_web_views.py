@@ -255,3 +255,83 @@ def test_upload_page_has_second_clip_and_runner_choice(client):
     page = client.get("/").text
     assert 'id="file2"' in page and "rear or front view of the same run" in page
     assert 'name="person"' in page and 'name="point"' in page and 'id="preview"' in page
+
+
+# ---- in a real browser (Chromium): the clicks land where the runner is -----------------------------
+
+def _webm(path: Path, size=(320, 240), n=20) -> Path:
+    """A VP8 WebM that both OpenCV and Chromium decode; a bright box marks 'the runner' at 3/4 width."""
+    w = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"VP80"), 30, size)
+    for _ in range(n):
+        img = np.full((size[1], size[0], 3), 60, np.uint8)
+        cv2.rectangle(img, (int(size[0] * 0.7), int(size[1] * 0.3)), (int(size[0] * 0.8), int(size[1] * 0.9)),
+                      (255, 255, 255), -1)
+        w.write(img)
+    w.release()
+    return path
+
+
+@pytest.mark.browser
+def test_browser_two_clips_and_click_on_the_runner(tmp_path, pipeline):
+    """Upload side + rear clips from the page, click the runner in the preview; when the analysis stops at
+    'several people', click the runner on the served first frame and run again: analyze gets the point
+    in the frame's own pixels."""
+    import socket
+
+    if not Path("/usr/bin/chromium").exists():
+        pytest.skip("Debian chromium not installed")
+    sync_api = pytest.importorskip("playwright.sync_api")
+    uvicorn = pytest.importorskip("uvicorn")
+
+    side, rear = _webm(tmp_path / "side.webm"), _webm(tmp_path / "rear.webm", size=(240, 320))
+    app = create_app(Settings(data_dir=tmp_path / "data", analyze=pipeline, max_upload_mb=MAX_MB, workers=1))
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on"))
+    th = threading.Thread(target=srv.run, daemon=True)
+    th.start()
+    pw = sync_api.sync_playwright().start()
+    try:
+        end = time.monotonic() + 20
+        while not srv.started:
+            assert th.is_alive() and time.monotonic() < end
+            time.sleep(0.05)
+        browser = pw.chromium.launch(executable_path="/usr/bin/chromium", headless=True,
+                                     args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"])
+        page = browser.new_page(viewport={"width": 1100, "height": 900})
+        page.set_default_timeout(20_000)
+        page.goto(f"http://127.0.0.1:{port}/")
+        page.set_input_files("#file", str(side))
+        page.set_input_files("#file2", str(rear))
+        assert "rear.webm" in page.inner_text("#chosen2")
+        page.click("#people summary")
+        page.wait_for_selector("#preview-wrap:not([hidden])")
+        box = page.locator("#preview").bounding_box()
+        page.mouse.click(box["x"] + 0.75 * box["width"], box["y"] + 0.5 * box["height"])
+        x, y = (float(v) for v in page.input_value("#point").split(","))
+        assert x == pytest.approx(0.75 * 320, abs=2) and y == pytest.approx(0.5 * 240, abs=2)
+
+        pipeline.error = MultiplePeopleError("2 people in view run and cannot be told apart.")
+        page.click("#submit")
+        page.wait_for_selector("#failure")
+        assert pipeline.calls[-1]["person"] == (x, y) and len(pipeline.calls[-1]["inputs"]) == 2
+        page.wait_for_selector("#choose-runner")
+        frames = page.locator("#choose-runner img.pick-frame")
+        assert frames.count() == 2
+        page.wait_for_function("Array.from(document.querySelectorAll('img.pick-frame')).every(i => i.naturalWidth > 0)")
+        rear_img = frames.nth(1)  # portrait 240 x 320: click at 3/4 across, 60 % down
+        b = rear_img.bounding_box()
+        pipeline.error = None
+        page.mouse.click(b["x"] + 0.75 * b["width"], b["y"] + 0.6 * b["height"])
+        assert "Runner at" in page.inner_text("#picked")
+        page.click("#retry-point")
+        page.wait_for_selector("#result")
+        px, py = pipeline.calls[-1]["person"]
+        assert px == pytest.approx(0.75 * 240, abs=2) and py == pytest.approx(0.6 * 320, abs=2)
+        assert page.locator("video#annotated-video-1").count() == 1
+        browser.close()
+    finally:
+        pw.stop()
+        srv.should_exit = True
+        th.join(15)

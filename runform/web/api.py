@@ -365,7 +365,10 @@ async def retry_analysis(request: Request, aid: str):
     body = await request.body()
     if body.strip():
         try:
-            choice = json.loads(body)
+            try:
+                choice = json.loads(body)
+            except json.JSONDecodeError:
+                raise ValueError("the body must be JSON, e.g. {\"point\": [640, 360]}") from None
             if not isinstance(choice, dict):
                 raise ValueError("send a JSON object such as {\"person\": 1} or {\"point\": [640, 360]}")
             person, point = parse_person(choice.get("person"), choice.get("point"))
