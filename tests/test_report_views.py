@@ -182,3 +182,22 @@ def test_redraw_from_a_saved_folder(run, tmp_path):
     ctx = build_context(a, tmp_path, kps=load_keypoints(out / "keypoints_rear.parquet"))
     assert [(c["view"], c["index"]) for c in ctx["clips"]] == [("rear", 1)]
     assert _finding(ctx, "pelvic_drop")["picture"] and _finding(ctx, "overstride")["picture"] is None
+
+
+def test_report_command_redraws_both_clips(run, tmp_path):
+    """`runform report DIR` on a two-clip folder draws both clips, not only the first keypoints file."""
+    import shutil
+
+    from typer.testing import CliRunner
+
+    from runform.cli import _register, app
+
+    _register()
+    _, out, _, _ = run
+    folder = tmp_path / "cli"
+    shutil.copytree(out, folder)
+    (folder / "report.html").unlink()
+    res = CliRunner().invoke(app, ["report", str(folder), "--no-annotated"])
+    assert res.exit_code == 0, res.output
+    html = (folder / "report.html").read_text()
+    assert 'id="plots-side"' in html and 'id="plots-rear"' in html

@@ -80,18 +80,14 @@ def report(
     annotated: Annotated[bool, typer.Option("--annotated/--no-annotated", help="Write annotated.mp4.")] = True,
 ) -> None:
     """Re-draw report.html (and the annotated video) from analysis.json and the saved keypoints."""
-    from ..api import is_video, load_keypoints
     from ..errors import InputError
-    from ..report import write_report
+    from ..report import saved_views, write_report
     from ..report.compare import load_analysis
 
     analysis = load_analysis(folder)
-    kps_files = sorted(folder.glob("keypoints*.parquet")) + sorted(folder.glob("keypoints*.csv"))
-    kps = load_keypoints(kps_files[0]) if kps_files else None
-    video = video_path
-    if video is None and analysis.inputs and is_video(analysis.inputs[0].path) and Path(analysis.inputs[0].path).exists():
-        video = Path(analysis.inputs[0].path)
-    if video is not None and not video.exists():
-        raise InputError(f"{video}: no such video.", hint="Pass --video PATH, or leave it out for stick figures.")
-    path = write_report(analysis, folder, kps=kps, video=video, annotated_video=annotated)
+    if video_path is not None and not video_path.exists():
+        raise InputError(f"{video_path}: no such video.", hint="Pass --video PATH, or leave it out for stick figures.")
+    views = saved_views(folder, analysis, video_path)
+    kps = views[0][1] if views else None
+    path = write_report(analysis, folder, views=views, annotated_video=annotated)
     typer.echo(f"Wrote {path}" + ("" if kps is not None else " (no keypoints found: no pictures)"))
