@@ -235,15 +235,23 @@ class Overlay:
         self.values["trunk_lean"] = lean
         self.caption(f"trunk lean {lean:+.1f} deg", TRUNK)
 
-    def plumb(self, foot: str | None) -> None:
-        """Vertical from the mid-hip to the ground, with the stance ankle's horizontal offset from it."""
+    def _hip_ankle_ground(self, foot: str | None):
+        """(mid-hip, stance ankle, ground y under that foot), or None when any is missing."""
         hip = self.mid("left_hip", "right_hip")
         if not _ok(hip) or not foot:
-            return
+            return None
         ankle = self.p(f"{foot}_ankle")
         ground_y = np.nanmax([self.p(f"{foot}_heel")[1], self.p(f"{foot}_toe")[1], ankle[1]])
         if not (_ok(ankle) and np.isfinite(ground_y)):
+            return None
+        return hip, ankle, ground_y
+
+    def plumb(self, foot: str | None) -> None:
+        """Vertical from the mid-hip to the ground, with the stance ankle's horizontal offset from it."""
+        found = self._hip_ankle_ground(foot)
+        if found is None:
             return
+        hip, ankle, ground_y = found
         a, g = self.view(hip), self.view(np.array([hip[0], ground_y]))
         _dashed(self.img, a, g, GUIDE, self.th)
         k = self.view(ankle)
@@ -320,13 +328,10 @@ class Overlay:
     def midline(self, foot: str | None) -> None:
         """Rear/front view: the vertical through the mid-hip, and how far the foot's ankle lands from it
         (in L, + = on its own side, - = across the midline: the crossover and step width seen)."""
-        hip = self.mid("left_hip", "right_hip")
-        if not _ok(hip) or not foot:
+        found = self._hip_ankle_ground(foot)
+        if found is None:
             return
-        ankle = self.p(f"{foot}_ankle")
-        ground_y = np.nanmax([self.p(f"{foot}_heel")[1], self.p(f"{foot}_toe")[1], ankle[1]])
-        if not (_ok(ankle) and np.isfinite(ground_y)):
-            return
+        hip, ankle, ground_y = found
         a, g, k = self.view(hip), self.view(np.array([hip[0], ground_y])), self.view(ankle)
         _dashed(self.img, a, g, self.ref, self.th)
         cv2.line(self.img, (a[0], k[1]), k, HEEL, self.th + 1, cv2.LINE_AA)
