@@ -19,6 +19,7 @@ from fastapi.testclient import TestClient  # noqa: E402
 from runform.errors import MultiplePeopleError  # noqa: E402
 from runform.schema import Analysis, MetricSummary, Quality, Runner  # noqa: E402
 from runform.web.app import Settings, create_app  # noqa: E402
+from test_web_api import data_files, wait_status  # noqa: E402
 
 MAX_MB = 1
 
@@ -91,21 +92,6 @@ def upload(client, side: Path, rear: Path | None = None, **fields):
     return client.post("/api/analyses", files=files, data=fields)
 
 
-def wait_status(client, aid: str, want=("done", "failed"), timeout=10.0) -> dict:
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        s = client.get(f"/api/analyses/{aid}").json()
-        if s["status"] in want:
-            return s
-        time.sleep(0.05)
-    raise AssertionError(f"analysis {aid} still {s['status']}")
-
-
-def stored_files(client) -> list[Path]:
-    root = client.app.state.service.store.data_dir / "analyses"
-    return [p for p in root.rglob("*") if p.is_file()]
-
-
 def test_two_clips_are_analysed_together_and_served(client, clips, pipeline):
     side, rear = clips
     r = upload(client, side, rear, runner="Ana")
@@ -160,7 +146,7 @@ def test_upload_limit_is_per_clip(client, clips, tmp_path):
     r = upload(client, side, over)
     assert r.status_code == 413 and r.json()["error"]["kind"] == "UploadTooLarge"
     aid = r.json().get("id")
-    assert aid is None and all(p.parent.name != "input" or p.stat().st_size < MAX_MB * 2**20 for p in stored_files(client))
+    assert aid is None and all(p.parent.name != "input" or p.stat().st_size < MAX_MB * 2**20 for p in data_files(client))
     assert len(client.get("/api/analyses").json()) == 1
 
 
@@ -168,16 +154,16 @@ def test_second_clip_must_decode(client, clips, tmp_path):
     side, _ = clips
     text = tmp_path / "notes.mov"
     text.write_text("not a video\n" * 40)
-    before = stored_files(client)
+    before = data_files(client)
     r = upload(client, side, text)
     assert r.status_code == 415 and "notes.mov" in r.json()["detail"]
-    assert stored_files(client) == before and client.get("/api/analyses").json() == []
+    assert data_files(client) == before and client.get("/api/analyses").json() == []
     with open(side, "rb") as a, open(side, "rb") as b:  # one clip per field
         r = client.post("/api/analyses", files=[("video", ("a.mp4", a, "video/mp4")), ("video", ("b.mp4", b, "video/mp4"))])
     assert r.status_code == 400 and "one clip" in r.json()["detail"]
     with open(side, "rb") as fh:  # the second field alone is not a clip
         r = client.post("/api/analyses", files={"video2": ("a.mp4", fh, "video/mp4")})
-    assert r.status_code == 400 and stored_files(client) == before
+    assert r.status_code == 400 and data_files(client) == before
 
 
 @pytest.mark.parametrize("fields, person", [({"person": "1"}, 1), ({"point": "320,240.5"}, (320.0, 240.5)),
@@ -193,7 +179,7 @@ def test_runner_choice_reaches_analyze(client, clips, pipeline, fields, person):
 def test_bad_runner_choice_is_422(client, clips, fields):
     r = upload(client, clips[0], **fields)
     assert r.status_code == 422 and r.json()["error"]["kind"] == "BadUpload"
-    assert stored_files(client) == []
+    assert data_files(client) == []
 
 
 def test_several_people_page_offers_the_click_and_retry_follows_it(client, clips, pipeline):
