@@ -1,0 +1,242 @@
+"""C3D force plates (FORCE_PLATFORM types 1-4) -> ground reaction in the lab frame, centre of
+pressure, and one contact per footfall on each plate.
+
+Why here and not in the parser: the C3D standard stores plates as raw channels plus geometry
+(corners, origin, calibration matrix) and each type needs its own arithmetic before a force in
+newtons, in lab axes, exists. Conventions (C3D manual; the same as ezc3d's plate module):
+
+* plate axes from the corners (numbered +x+y, -x+y, -x-y, +x-y in plate axes):
+  x = c1 - c2, y = c1 - c4, z = x cross y, which points into the floor;
+* ``ORIGIN`` is the vector from the plate's sensor origin to the centre of its top surface, in
+  plate axes; its z is taken <= 0 (the surface is above the sensors), whatever sign the lab wrote;
+* channels record the action of the foot on the plate; we report the ground reaction (its
+  negative), so the vertical component is positive during contact.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ..errors import InputError
+from .c3d import C3DData
+
+#: channels each plate type needs
+N_CHANNELS = {1: 6, 2: 6, 3: 8, 4: 6}
+COP_MIN_N = 20.0  # below this vertical force the centre of pressure is noise
+
+
+def plate_axes(corners: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+    """(R, centre): R's columns are the plate's x, y, z in lab axes; centre = mean of corners (mm)."""
+    if corners is None or not np.all(np.isfinite(corners)) or np.ptp(corners, axis=0).max() <= 0:
+        return np.eye(3), np.zeros(3)
+    c = np.asarray(corners, float)
+    x = c[0] - c[1]
+    y = c[0] - c[3]
+    z = np.cross(x, y)
+    y = np.cross(z, x)
+    r = np.stack([v / np.linalg.norm(v) for v in (x, y, z)], axis=1)
+    return r, c.mean(axis=0)
+
+
+def _raw(data: C3DData, plate: int) -> tuple[dict[str, Any], np.ndarray]:
+    src = data.source.rsplit("/", 1)[-1] or "C3D file"
+    if data.analog.empty or not data.force_plates:
+        raise InputError(f"{src} has no force plates (no ANALOG data or FORCE_PLATFORM group).")
+    if not 0 <= plate < len(data.force_plates):
+        raise InputError(f"{src} has {len(data.force_plates)} force plate(s); plate {plate + 1} does not exist.")
+    fp = data.force_plates[plate]
+    need = N_CHANNELS.get(fp["type"])
+    if need is None:
+        raise InputError(f"{src}: FORCE_PLATFORM plate {plate + 1} is type {fp['type']}; "
+                         "runform converts types 1, 2, 3 and 4.")
+    chans = fp["channels"][:need]
+    if len(chans) < need:
+        raise InputError(f"{src}: FORCE_PLATFORM plate {plate + 1} (type {fp['type']}) lists "
+                         f"{len(chans)} channels; it needs {need}.")
+    a = data.analog.drop(columns="time_s").to_numpy(float)
+    raw = np.stack([a[:, c] if c >= 0 else np.zeros(len(a)) for c in chans], axis=1)
+    return fp, raw
+
+
+def _plate_wrench(fp: dict[str, Any], raw: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Force (N) and moment (N.mm) of the foot on the plate about its surface centre, plate axes."""
+    t = fp["type"]
+    origin = np.asarray(fp.get("origin", np.zeros(3)), float).copy()
+    if t == 1:  # Fx Fy Fz, CoP x y (mm, from the surface centre), Tz
+        f = raw[:, :3]
+        cop = np.column_stack([raw[:, 3], raw[:, 4], np.zeros(len(raw))])
+        m = np.cross(cop, f)
+        m[:, 2] += raw[:, 5]
+        return f, m
+    if t == 3:  # Kistler: fx12 fx34 fy14 fy23 fz1 fz2 fz3 fz4; ORIGIN = (a, b, az0) sensor offsets
+        a, b, az0 = origin[0], origin[1], -abs(origin[2])
+        c = raw
+        f = np.column_stack([c[:, 0] + c[:, 1], c[:, 2] + c[:, 3], c[:, 4:8].sum(axis=1)])
+        m = np.column_stack([b * (c[:, 4] + c[:, 5] - c[:, 6] - c[:, 7]),
+                             a * (-c[:, 4] + c[:, 5] + c[:, 6] - c[:, 7]),
+                             b * (-c[:, 0] + c[:, 1]) + a * (c[:, 2] - c[:, 3])])
+        return f, m + np.cross(f, np.array([0.0, 0.0, az0]))
+    w = raw[:, :6]
+    if t == 4:
+        cal = fp.get("cal_matrix")
+        if cal is None or not np.all(np.isfinite(cal)):
+            raise InputError("type-4 force plate without a usable FORCE_PLATFORM:CAL_MATRIX.")
+        if np.any(cal):  # an all-zero matrix (some exporters) means "already calibrated"
+            w = w @ np.asarray(cal, float).T
+    if origin[2] > 0:
+        origin = -origin
+    f, m = w[:, :3], w[:, 3:6]
+    return f, m + np.cross(f, origin)
+
+
+def plate_forces(data: C3DData, plate: int = 0) -> pd.DataFrame:
+    """One plate's ground reaction: ``time_s``, ``fx fy fz`` (N, lab axes), ``mx my mz`` (N.m
+    about the plate's surface centre, lab axes), ``cop_x cop_y cop_z`` (mm, lab; NaN while the
+    vertical force is under 20 N), ``tz`` (free moment, N.m) and ``fz_vertical`` (N, + up).
+
+    ``attrs``: plate number, type, ``up`` (lab vector), ``sign_flipped`` (the plate's channels
+    had the opposite sign to the C3D convention: detected from the largest vertical sample).
+    """
+    fp, raw = _raw(data, plate)
+    f, m = _plate_wrench(fp, raw)
+    r, centre = plate_axes(fp.get("corners"))
+    up_sign = _up_sign(data, r[:, 2], centre)  # +1: plate z points up (against the convention)
+    fz = f[:, 2]
+    finite = np.isfinite(fz)
+    # Ground reaction = s * (R @ channels). By the convention the channels are the action (s = -1);
+    # labs that stored the reaction instead show it as a negative peak of the up component.
+    s = -1.0
+    if finite.any() and -up_sign * fz[finite][np.argmax(np.abs(fz[finite]))] < 0:
+        s = 1.0
+    vertical = s * up_sign * fz
+    with np.errstate(invalid="ignore", divide="ignore"):
+        cop_p = np.column_stack([-m[:, 1] / fz, m[:, 0] / fz, np.zeros(len(fz))])
+    if fp["type"] == 3 and fp.get("cop_poly") is not None:
+        cop_p[:, :2] -= _kistler_cop_offset(cop_p[:, 0], cop_p[:, 1], np.asarray(fp["cop_poly"], float))
+    if fp["type"] == 1:
+        cop_p[:, :2] = raw[:, 3:5]
+    with np.errstate(invalid="ignore"):
+        tz = m[:, 2] - (cop_p[:, 0] * f[:, 1] - cop_p[:, 1] * f[:, 0])
+    weak = ~(vertical >= COP_MIN_N)
+    cop_p[weak] = np.nan
+    tz = np.where(weak, np.nan, tz)
+    grf = s * f @ r.T
+    mom = s * m @ r.T / 1000.0
+    cop = cop_p @ r.T + centre
+    out = pd.DataFrame({"time_s": data.analog["time_s"].to_numpy(),
+                        "fx": grf[:, 0], "fy": grf[:, 1], "fz": grf[:, 2],
+                        "mx": mom[:, 0], "my": mom[:, 1], "mz": mom[:, 2],
+                        "cop_x": cop[:, 0], "cop_y": cop[:, 1], "cop_z": cop[:, 2],
+                        "tz": s * up_sign * tz / 1000.0, "fz_vertical": vertical})
+    out.attrs.update(plate=plate + 1, type=fp["type"], up=(up_sign * r[:, 2]).tolist(), sign_flipped=s > 0,
+                     rate=data.analog_rate, source=data.source)
+    return out
+
+
+def _up_sign(data: C3DData, z: np.ndarray, centre: np.ndarray) -> float:
+    """+1 when the plate's z axis points up: the body's markers lie on that side of the plate.
+    Without markers, the convention (z into the floor) is trusted: -1."""
+    pts = [v[np.isfinite(v).all(1)] for v in data.markers.values()]
+    pts = [p for p in pts if len(p)]
+    if not pts:
+        return -1.0
+    h = float(np.median((np.concatenate(pts) - centre) @ z))
+    return 1.0 if h > 0 else -1.0
+
+
+def _kistler_cop_offset(x: np.ndarray, y: np.ndarray, p: np.ndarray) -> np.ndarray:
+    """Kistler's polynomial CoP correction (FORCE_PLATFORM:FPCOPPOLY, 12 numbers per plate)."""
+    dx = (p[0] * y**4 + p[1] * y**2 + p[2]) * x**3 + (p[3] * y**4 + p[4] * y**2 + p[5]) * x
+    dy = (p[6] * x**4 + p[7] * x**2 + p[8]) * y**3 + (p[9] * x**4 + p[10] * x**2 + p[11]) * y
+    return np.column_stack([dx, dy])
+
+
+# -- contacts -------------------------------------------------------------------------------------
+
+_SIDE = re.compile(r"^(?:(?P<s>[LR])(?=[A-Z0-9._\-])|(?P<w>left|right)|(?P<p>[lr])[._\-])|[._\-](?P<q>[LRlr])$")
+
+
+def label_side(label: str) -> str:
+    """'left' / 'right' / '' from a marker label (LHEE, L.Heel, Left_Toe, r_calc, HEEL_R)."""
+    m = _SIDE.search(label.strip()) or _SIDE.search(label.strip().lower())
+    if not m:
+        return ""
+    s = (m.group("s") or m.group("w") or m.group("p") or m.group("q") or "").lower()
+    return "left" if s.startswith("l") else "right" if s.startswith("r") else ""
+
+
+def _foot_at(data: C3DData, t: float, cop: np.ndarray, up: np.ndarray) -> tuple[str, float]:
+    """Side of the labelled marker nearest the centre of pressure (horizontal distance, mm),
+    among markers within 200 mm of the floor: the foot standing there."""
+    i = int(round(t * data.marker_rate))
+    if not np.all(np.isfinite(cop)) or not 0 <= i < data.n_frames:
+        return "", float("nan")
+    best, side = np.inf, ""
+    floor = cop @ up
+    for name, xyz in data.markers.items():
+        sd = label_side(name)
+        p = xyz[i]
+        if not sd or not np.all(np.isfinite(p)) or p @ up - floor > 200.0:
+            continue
+        d = p - cop
+        dist = float(np.linalg.norm(d - (d @ up) * up))
+        if dist < best:
+            best, side = dist, sd
+    return side, best
+
+
+def plate_contacts(data: C3DData, threshold_n: float = 20.0, min_contact_s: float = 0.03) -> pd.DataFrame:
+    """Every complete contact on every plate: ``plate, foot, ic_time, to_time, contact_s, peak_n,
+    impulse_ns, cop_x, cop_y, cop_z`` (CoP at mid-contact, mm, lab) and ``foot_dist_mm`` (distance
+    from that CoP to the nearest marker of the named foot).
+
+    Overground labs put one footfall on each plate, so the plate says which contact it is and the
+    markers say which foot. A contact touching the start or end of the record is dropped.
+    """
+    from .mocap import force_events
+
+    rows = []
+    for k, fp in enumerate(data.force_plates):
+        if fp["type"] not in N_CHANNELS:
+            continue
+        f = plate_forces(data, k)
+        t = f["time_s"].to_numpy()
+        ev = force_events(t, f["fz_vertical"].to_numpy(), threshold_n, min_contact_s=min_contact_s)
+        up = np.asarray(f.attrs["up"], float)
+        for _, e in ev.iterrows():
+            mid = 0.5 * (e.ic_time + e.to_time)
+            j = int(np.argmin(np.abs(t - mid)))
+            cop = f[["cop_x", "cop_y", "cop_z"]].to_numpy()[j]
+            foot, dist = _foot_at(data, mid, cop, up)
+            rows.append({"plate": k + 1, "foot": foot, **e.to_dict(), "cop_x": cop[0], "cop_y": cop[1],
+                         "cop_z": cop[2], "foot_dist_mm": dist})
+    cols = ["plate", "foot", "ic_time", "to_time", "contact_s", "peak_n", "impulse_ns",
+            "cop_x", "cop_y", "cop_z", "foot_dist_mm"]
+    return pd.DataFrame(rows, columns=cols).sort_values("ic_time", kind="stable").reset_index(drop=True)
+
+
+def lab_stances(data: C3DData) -> pd.DataFrame:
+    """The lab's EVENT group as stances: ``foot, ic_time, to_time`` (NaN where the record cuts
+    one end off). Foot Strike / Foot Off pairs per side (contexts Left/Right). Reference only."""
+    ev = data.events
+    rows = []
+    for side in ("left", "right"):
+        e = ev[ev.context.str.lower() == side].sort_values("time_s")
+        lab = e.label.str.lower()
+        strikes = e[lab.str.contains(r"strike|contact")].time_s.to_list()
+        offs = e[lab.str.contains(r"\boff\b|toe")].time_s.to_list()
+        for k, ic in enumerate(strikes):
+            end = strikes[k + 1] if k + 1 < len(strikes) else np.inf
+            nxt = [o for o in offs if ic < o < end]
+            to = nxt[0] if nxt else np.nan
+            rows.append({"foot": side, "ic_time": ic, "to_time": to})
+        for o in offs:  # a foot off with no strike before it in the record
+            if not any(ic < o for ic in strikes):
+                rows.append({"foot": side, "ic_time": np.nan, "to_time": o})
+    out = pd.DataFrame(rows, columns=["foot", "ic_time", "to_time"])
+    key = out.ic_time.fillna(out.to_time)
+    return out.iloc[np.argsort(key.to_numpy(), kind="stable")].reset_index(drop=True)
