@@ -8,6 +8,7 @@ and a one-line message that names the part of a broken file. Force plates -> new
 
 from __future__ import annotations
 
+import struct
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -61,8 +62,9 @@ class C3DData:
 # -- raw-byte checks: name the broken part before the parser sees it -----------------------------
 
 
-def _check_bytes(path: Path) -> str:
-    """Processor name; InputError naming the header / parameter section when they are broken."""
+def _check_bytes(path: Path) -> tuple[str, int]:
+    """(processor name, frame count the header promises); InputError naming the header /
+    parameter section when they are broken."""
     name = path.name
     try:
         with open(path, "rb") as fh:
@@ -86,7 +88,61 @@ def _check_bytes(path: Path) -> str:
     if phead[3] not in PROCESSORS:
         raise InputError(f"C3D file {name}: parameter section has processor type {phead[3]}; "
                          "a C3D file has 84 (Intel), 85 (DEC) or 86 (MIPS).")
-    return PROCESSORS[phead[3]]
+    first, last = struct.unpack_from(">HH" if phead[3] == 86 else "<HH", head, 6)
+    return PROCESSORS[phead[3]], last - first + 1
+
+
+def swap_byte_order(buf: bytes, *, source_big_endian: bool) -> bytearray:
+    """The same C3D with the other byte order (MIPS <-> Intel): header words, parameter records
+    and the data section. ezc3d reads Intel and DEC but not MIPS, so MIPS is re-encoded first.
+    The processor byte is left as it was; the caller sets it."""
+    src = bytes(buf)
+    out = bytearray(src)
+    end = ">" if source_big_endian else "<"
+
+    def swap(off: int, n: int) -> None:
+        if off + n <= len(src):
+            out[off:off + n] = src[off:off + n][::-1]
+
+    for word in (2, 3, 4, 5, 6, 9, 10, 148, 149, 150, 151):  # header integer words (1-based)
+        swap(2 * (word - 1), 2)
+    for word in [7, 11] + list(range(153, 189, 2)):  # header floats: scale, rate, event times
+        swap(2 * (word - 1), 4)
+    i = (src[0] - 1) * 512 + 4
+    while i + 2 <= len(src):
+        nlen, gid = struct.unpack_from("bb", src, i)
+        if nlen == 0 or gid == 0:
+            break
+        j = i + 2 + abs(nlen)
+        (nxt,) = struct.unpack_from(end + "h", src, j)
+        swap(j, 2)
+        if gid > 0:
+            bpe, nd = struct.unpack_from("bB", src, j + 2)
+            dims = src[j + 4:j + 4 + nd]
+            d0 = j + 4 + nd
+            if bpe in (2, 4):
+                for e in range(int(np.prod(list(dims))) if nd else 1):
+                    swap(d0 + bpe * e, bpe)
+        if nxt == 0:
+            break
+        i = j + nxt
+    (scale,) = struct.unpack_from(end + "f", src, 12)
+    (start,) = struct.unpack_from(end + "H", src, 16)
+    width = 4 if scale < 0 else 2  # float storage: 4-byte words; integer storage: 2-byte words
+    for off in range((start - 1) * 512, len(src) - width + 1, width):
+        swap(off, width)
+    return out
+
+
+def _intel_copy(path: Path) -> Path:
+    """A temporary Intel re-encoding of a MIPS file (deleted by the caller)."""
+    import tempfile
+
+    buf = swap_byte_order(path.read_bytes(), source_big_endian=True)
+    buf[(buf[0] - 1) * 512 + 3] = 84
+    with tempfile.NamedTemporaryFile(suffix=".c3d", delete=False) as fh:
+        fh.write(bytes(buf))
+    return Path(fh.name)
 
 
 # -- parameters ------------------------------------------------------------------------------------
@@ -214,9 +270,11 @@ def load_c3d(path: str | Path) -> C3DData:
 
     path = Path(path)
     name = path.name
-    processor = _check_bytes(path)
+    processor, header_frames = _check_bytes(path)
+    tmp = None
     try:
-        c = ezc3d.c3d(str(path))
+        tmp = _intel_copy(path) if processor == "MIPS" else None
+        c = ezc3d.c3d(str(tmp or path))
         params, header = c["parameters"], c["header"]
         pts = np.asarray(c["data"]["points"], float)  # (4, M, T)
         res = np.asarray(c["data"]["meta_points"]["residuals"], float)  # (1, M, T)
@@ -227,6 +285,9 @@ def load_c3d(path: str | Path) -> C3DData:
         part = "parameter section" if "format" in str(e).lower() or "param" in str(e).lower() else "file"
         raise InputError(f"cannot read C3D file {name}: {part} is damaged ({one_line(e)}).",
                          hint="Is it a complete, valid C3D file?") from e
+    finally:
+        if tmp is not None:
+            tmp.unlink(missing_ok=True)
 
     marker_rate = float(header["points"]["frame_rate"] or _number(params, "POINT", "RATE", 0.0) or 0.0)
     if not marker_rate > 0:
@@ -241,11 +302,11 @@ def load_c3d(path: str | Path) -> C3DData:
     if start is not None and np.size(start) >= 2:  # two 16-bit words: past the header's 65535 limit
         s = np.asarray(start, int).ravel()
         first0 = int((s[0] & 0xFFFF) + (s[1] & 0xFFFF) * 65536) - 1
-    expected = int(header["points"]["last_frame"]) - int(header["points"]["first_frame"]) + 1
     n_frames = pts.shape[2]
     if n_frames == 0:
         raise InputError(f"C3D file {name} holds no frames (data section empty).")
-    if 0 < n_frames < expected and n_frames < 65535:
+    expected = header_frames  # the parser trims its own header to what it could read
+    if 0 < n_frames < expected and _value(params, "POINT", "LONG_FRAMES") is None:
         raise InputError(f"C3D file {name}: data section is truncated: the header says {expected} frames, "
                          f"only {n_frames} could be read.")
     units = (_strings(params, "POINT", "UNITS") or ["mm"])[0].lower()
