@@ -701,7 +701,13 @@ def load_mocap_keypoints(path: str | Path, plane: str = "sagittal", *, static: s
     if st_path is None and MARKER_SETS.get(ms, {}).get("clusters"):
         kinfo["warnings"].append("no static trial found: joint centres that need it are missing")
     t = info.get("t0", 0.0) + np.arange(len(next(iter(markers.values())))) / rate
-    axes = lab_axes(kp3d, vertical)
+    try:
+        axes = lab_axes(kp3d, vertical)
+    except InputError as e:  # say which joints the guessed marker set could not place, and from what
+        got = sorted({n.split("_", 1)[1] for n, v in kp3d.items() if np.isfinite(v).all(1).any()})
+        raise InputError(f"{Path(path).name}: {e} Marker set '{ms}' placed only {got or 'nothing'} from these "
+                         f"{len(markers)} labels: {', '.join(list(markers)[:12])}, ...",
+                         hint="See docs/markers.md for the marker names runform knows.") from e
     if st is not None:
         kinfo["static_pose"] = _static_pose(st, ms, axes, plane)
     kinfo["treadmill"] = _on_treadmill(kp3d, axes["forward"])
