@@ -189,7 +189,8 @@ def _unique(names: list[str]) -> list[str]:
 def _plates(params: Any, n_analog: int, to_mm: float, name: str) -> list[dict[str, Any]]:
     """FORCE_PLATFORM group -> per plate: ``type``, ``channels`` (0-based analog columns),
     ``cal_matrix`` (6x6, raw -> force/moment, or None), ``corners`` (4, 3 lab mm), ``origin``
-    (3, plate axes, mm), ``cop_poly`` (type 3 correction, 12 numbers or None)."""
+    (3, plate axes, mm), ``cop_poly`` (type 3 correction, 12 numbers or None), ``error`` (why
+    the plate's parameters cannot be used; '' when they can)."""
     used = _number(params, "FORCE_PLATFORM", "USED", 0.0) or 0.0
     types = _value(params, "FORCE_PLATFORM", "TYPE")
     if used <= 0 or types is None or np.size(types) == 0:
@@ -210,11 +211,11 @@ def _plates(params: Any, n_analog: int, to_mm: float, name: str) -> list[dict[st
     plates = []
     for i in range(min(int(used), len(types))):
         where = f"C3D file {name}: FORCE_PLATFORM plate {i + 1}"
-        if ch.ndim != 2 or ch.shape[1] <= i:
-            raise InputError(f"{where}: no CHANNEL column for it (CHANNEL is {list(ch.shape)}).")
-        chans = [int(c) - 1 for c in ch[:, i]]
+        chans = [int(c) - 1 for c in ch[:, i]] if ch.ndim == 2 and ch.shape[1] > i else []
         plate: dict[str, Any] = {"type": int(types[i]), "channels": chans, "cal_matrix": None,
-                                 "corners": None, "origin": np.zeros(3), "cop_poly": None}
+                                 "corners": None, "origin": np.zeros(3), "cop_poly": None, "error": ""}
+        if not chans:
+            plate["error"] = f"{where}: no CHANNEL column for it (CHANNEL is {list(ch.shape)})."
         if corners.ndim == 3 and corners.shape[:2] == (3, 4) and corners.shape[2] > i:
             plate["corners"] = corners[:, :, i].T * to_mm
         if origin.ndim == 2 and origin.shape[0] == 3 and origin.shape[1] > i:
@@ -225,9 +226,9 @@ def _plates(params: Any, n_analog: int, to_mm: float, name: str) -> list[dict[st
             plate["cal_matrix"] = cal
         if poly.size >= 12 * (i + 1):
             plate["cop_poly"] = np.asarray(poly, float).reshape(-1, order="F")[12 * i:12 * (i + 1)]
-        if any(c < 0 or c >= n_analog for c in chans if c != -1):
-            raise InputError(f"{where}: CHANNEL {[c + 1 for c in chans]} names analog channels "
-                             f"outside the {n_analog} stored.")
+        if any(c >= n_analog or c < -1 for c in chans):  # kept, so the markers still read
+            plate["error"] = (f"{where}: CHANNEL {[c + 1 for c in chans]} names analog channels "
+                              f"outside the {n_analog} stored.")
         plates.append(plate)
     return plates
 

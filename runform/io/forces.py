@@ -49,6 +49,8 @@ def _raw(data: C3DData, plate: int) -> tuple[dict[str, Any], np.ndarray]:
     if not 0 <= plate < len(data.force_plates):
         raise InputError(f"{src} has {len(data.force_plates)} force plate(s); plate {plate + 1} does not exist.")
     fp = data.force_plates[plate]
+    if fp.get("error"):
+        raise InputError(fp["error"])
     need = N_CHANNELS.get(fp["type"])
     if need is None:
         raise InputError(f"{src}: FORCE_PLATFORM plate {plate + 1} is type {fp['type']}; "
@@ -201,8 +203,8 @@ def plate_contacts(data: C3DData, threshold_n: float = 20.0, min_contact_s: floa
 
     rows = []
     for k, fp in enumerate(data.force_plates):
-        if fp["type"] not in N_CHANNELS:
-            continue
+        if fp["type"] not in N_CHANNELS or fp.get("error"):
+            continue  # cannot give contacts; plate_forces says why
         f = plate_forces(data, k)
         t = f["time_s"].to_numpy()
         ev = force_events(t, f["fz_vertical"].to_numpy(), threshold_n, min_contact_s=min_contact_s)
