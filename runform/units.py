@@ -48,8 +48,11 @@ def speed_words(mps: float, unit: str | None = None) -> str:
     return ms
 
 
-def parse_speed(text: str | float | int | None, *, flag: str = "--speed") -> Speed | None:
-    """A Speed from what the runner typed; None for nothing; InputError saying how to write it otherwise."""
+def parse_speed(text: str | float | int | None, *, flag: str = "--speed", explicit_mps: bool = False) -> Speed | None:
+    """A Speed from what the runner typed; None for nothing; InputError saying how to write it otherwise.
+
+    explicit_mps: the caller's field is named in m/s (speed_mps), so a bare number is not second-guessed.
+    """
     if text is None:
         return None
     if isinstance(text, (int, float)) and not isinstance(text, bool):
@@ -73,9 +76,10 @@ def parse_speed(text: str | float | int | None, *, flag: str = "--speed") -> Spe
     value = float(m.group(1).replace(",", "."))
     unit = _UNIT_NAMES.get(m.group(2) or "", None)
     if unit is None:  # a bare number: metres per second, unless it is clearly something else
-        if value > BARE_MAX_MPS:
+        if value > BARE_MAX_MPS and not explicit_mps:
             raise InputError(
-                f"{flag} {raw}: a number without a unit is read as m/s, and {value:g} m/s is a sprint.",
+                f"{flag} {raw}: a number without a unit is read as m/s, and {value:g} m/s would be "
+                f"{value * KMH:.0f} km/h, sprint speed.",
                 hint=f"Add the unit: {raw}km/h is {value / KMH:.2f} m/s, {raw}mph is {value / MPH:.2f} m/s "
                      f"(or give a pace such as 4:30/km).")
         unit = "m/s"

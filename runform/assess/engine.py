@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..schema import MetricSummary, ReferenceRange, Runner
+from ..units import speed_words
 from .ranges import PersonalRange, metric_name, metric_view, personal_range
 from .wording import fmt, fmt_range, fmt_u
 
@@ -146,7 +147,10 @@ def _runner_leaf(leaf: dict[str, Any], ctx: Context) -> Leaf:
     if value is None:
         return Leaf(None, None, missing=f"{words}: not given (add {flag})")
     bound = float(leaf["at_least"])
-    return Leaf(value >= bound, None, value, f"{words} {fmt(value, unit)} (at least {fmt(bound, unit)})")
+    shown = fmt(value, unit)
+    if key == "speed_mps" and ctx.runner.speed_unit not in (None, "m/s"):
+        shown = f"{speed_words(value, ctx.runner.speed_unit)}, {shown}"
+    return Leaf(value >= bound, None, value, f"{words} {shown} (at least {fmt(bound, unit)})")
 
 
 def _baseline_leaf(leaf: dict[str, Any], s: MetricSummary, ctx: Context) -> Leaf:

@@ -134,9 +134,6 @@ def _practice(i: int, f: Finding, spec: FindingSpec, allow_load: bool) -> dict[s
         "cue": f.cue,
         "drill": f.drill,
         "weeks": [{"weeks": p.weeks, "do": p.do, "kind": p.kind} for p in steps],
-        "cadence_pct": spec.cadence_pct,
-        "evidence": spec.evidence,
-        "opinion": f.opinion,
     }
     held = [p.do for p in spec.plan if p not in steps]
     if held:
@@ -153,7 +150,7 @@ def build_plan(findings: list[Finding], kb: KnowledgeBase, *, pains: list[str] |
     if state == "flagged" and priorities:
         signs = [kb.sign(s) for s in screen or []]
         signs = [w for w in signs if w is not None]
-        plan.append({"type": "see_clinician", "signs": [w.id for w in signs],
+        plan.append({"type": "see_clinician",
                      "text": SEE_CLINICIAN.format(signs="; ".join(w.ask.rstrip("?").lower() for w in signs),
                                                   why="; ".join(w.why for w in signs))})
         priorities = []
@@ -179,9 +176,9 @@ def build_plan(findings: list[Finding], kb: KnowledgeBase, *, pains: list[str] |
     return plan
 
 
-def cadence_total(plan: list[dict[str, Any]]) -> float:
+def cadence_total(plan: list[dict[str, Any]], kb: KnowledgeBase) -> float:
     """The most the plan raises cadence in all, in %."""
-    return sum(p.get("cadence_pct", 0.0) for p in plan if p.get("type") == "practice")
+    return sum(kb.finding(p["finding_id"]).cadence_pct for p in plan if p.get("type") == "practice")
 
 
 def attach_plan(analysis: Analysis, kb: KnowledgeBase) -> None:

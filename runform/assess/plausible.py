@@ -15,7 +15,7 @@ import yaml
 
 from ..schema import MetricSummary
 from .kb import HERE
-from .wording import fmt, fmt_range
+from .wording import fmt_range
 
 
 @lru_cache(maxsize=1)
@@ -49,11 +49,13 @@ def check_limits(summary: dict[str, MetricSummary], speed_mps: float | None) -> 
         lo, hi = b
         why = limits()[mid]["why"]
         if _outside(s.value, lo, hi):
-            text = (f"{s.name or mid} of {fmt(s.value, s.unit)} is outside what a runner can show "
-                    f"({fmt_range(lo, hi, s.unit)}: {why}); left out as a measurement or unit error")
+            shown = f"{s.value:.0f}" if abs(s.value) >= 100 else f"{s.value:.3g}"
+            reason = (f"{shown} {s.unit} is outside what a runner can show ({fmt_range(lo, hi, s.unit)}), "
+                      "so it is a measurement or unit error")
             summary[mid] = s.model_copy(update={"status": "not_measured", "value": None, "left": None, "right": None,
-                                                "asymmetry": None, "reason": text})
-            notes.append(text[0].upper() + text[1:] + ".")
+                                                "asymmetry": None, "reason": reason})
+            name = s.name or mid
+            notes.append(f"{name[0].upper() + name[1:]} left out: {reason} ({why}).")
         elif _outside(s.left, lo, hi) or _outside(s.right, lo, hi):
             summary[mid] = s.model_copy(update={"left": None, "right": None, "asymmetry": None})
             notes.append(f"{(s.name or mid)[0].upper() + (s.name or mid)[1:]}: one side's value is outside what a "
