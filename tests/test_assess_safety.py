@@ -316,7 +316,7 @@ def test_cli_speed_12_refused_and_12kmh_analysed(tmp_path):
 # ---------------------------------------------------------------- citations and docs/evidence.md
 
 def _table_rows(text: str, heading: str) -> list[list[str]]:
-    part = text.split(heading, 1)[1].split("\n## ", 1)[0]
+    part = re.split(r"(?m)^## \d+\. " + heading + r"\n", text)[1].split("\n## ", 1)[0]
     rows = [[c.strip() for c in line.strip().strip("|").split("|")] for line in part.splitlines()
             if line.startswith("|")]
     return rows[2:]  # header and separator
@@ -328,12 +328,12 @@ def test_every_citation_exists_and_every_source_names_its_population():
         assert f.citations and all(c in kb.references for c in f.citations), f.id
     doc = (ROOT / "docs" / "evidence.md").read_text(encoding="utf-8")
     assert "../shared" not in doc
-    sources = {r[0].strip("`"): r for r in _table_rows(doc, "## Sources")}
+    sources = {r[0].strip("`"): r for r in _table_rows(doc, "Sources")}
     assert set(sources) == set(kb.references)
     for key, row in sources.items():
         population = row[2]
         assert len(population) > 10 and re.search(r"\d|runners|patients|people|sprinters", population), key
-    findings = {r[0].strip("`"): r for r in _table_rows(doc, "## Findings")}
+    findings = {r[0].strip("`"): r for r in _table_rows(doc, "Findings")}
     assert set(findings) == {f.id for f in kb.findings}
     for f in kb.findings:
         row = findings[f.id]
