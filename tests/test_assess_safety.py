@@ -340,3 +340,21 @@ def test_every_citation_exists_and_every_source_names_its_population():
         assert all(c in row[2] for c in f.citations) or row[2] == "-", f.id
         assert row[5].startswith(f.evidence), f.id
         assert row[3] and row[4], f.id  # population and effect named
+
+
+def test_new_texts_follow_the_wording_rules():
+    """No diagnosis, no promise, every number with a unit: screen questions, plan notes, limit notes."""
+    from runform.assess.wording import check_text
+
+    kb = load_kb()
+    texts = [w.ask for ws in kb.screen.values() for w in ws] + [w.why for ws in kb.screen.values() for w in ws]
+    for pain, case in PAIN_CASES.items():
+        case = dict(case)
+        speed = case.pop("speed", 3.0)
+        for screen in (None, "none", kb.screen[pain][0].id):
+            a = run(runner_summary(**case), pain=[pain], speed=speed, screen=screen)
+            texts += [p.get("text", "") + p.get("why", "") for p in a.plan]
+            texts += [h for p in practice(a) for h in p.get("held_back", [])]
+    texts += run(runner_summary(vertical_oscillation_cm=67.0)).notes
+    for t in texts:
+        assert check_text(t) == [], t

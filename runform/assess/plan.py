@@ -34,8 +34,12 @@ SAFETY = ("Change one thing at a time. If pain gets worse during or after a run,
 HELD = ("Strength and hopping steps are left out until the warning-sign questions for {pains} are answered "
         "(on the terminal, --screen none or --screen ID,ID, or the web form): hopping or heavy loading "
         "on a sore area that needs examining could make it worse.")
-SEE_CLINICIAN = ("You reported {signs}. Please have the pain examined by a physiotherapist or doctor before "
+SEE_CLINICIAN = ("You answered yes to: {signs}. Please have the pain examined by a physiotherapist or doctor before "
                  "running drills or strength work; the findings above are information for that visit. Why: {why}.")
+DIM_WORDS = {"cadence": "step rate", "lean": "trunk lean", "foot_ahead": "where the foot lands",
+             "knee_bend_ic": "knee bend at landing", "knee_bend_stance": "knee bend in stance", "heel_lift": "heel lift",
+             "hip_extension": "push-off", "hips_level": "hip level", "knee_track": "knee line", "step_width": "step width",
+             "rotation": "trunk rotation", "bounce": "bounce"}
 GOAL_WORDS = {"speed": "running faster", "economy": "running economy", "injury-history": "an earlier injury"}
 
 
@@ -95,7 +99,7 @@ def compose(specs: list[FindingSpec], pains: list[str], kb: KnowledgeBase) -> tu
             win, reason = _winner(other, spec, dims[0], pains, kb)
             lose = spec if win is other else other
             left.append({"finding_id": lose.id, "title": lose.title,
-                         "why": (f"its cue would work against '{win.title.lower()}' ({dims[0].replace('_', ' ')}); "
+                         "why": (f"its cue would work against '{win.title.lower()}' ({DIM_WORDS[dims[0]]}); "
                                  f"we kept that one because {reason}")})
             if lose is spec:
                 dropped = True
@@ -138,6 +142,7 @@ def _practice(i: int, f: Finding, spec: FindingSpec, allow_load: bool) -> dict[s
     held = [p.do for p in spec.plan if p not in steps]
     if held:
         item["held_back"] = held
+        item["drill"] = steps[0].do if steps else "Form practice only until the warning-sign questions are answered."
     return item
 
 
@@ -151,7 +156,7 @@ def build_plan(findings: list[Finding], kb: KnowledgeBase, *, pains: list[str] |
         signs = [kb.sign(s) for s in screen or []]
         signs = [w for w in signs if w is not None]
         plan.append({"type": "see_clinician",
-                     "text": SEE_CLINICIAN.format(signs="; ".join(w.ask.rstrip("?").lower() for w in signs),
+                     "text": SEE_CLINICIAN.format(signs=" ".join(f"'{w.ask}'" for w in signs),
                                                   why="; ".join(w.why for w in signs))})
         priorities = []
     specs = {f.id: kb.finding(f.id) for f in priorities}
