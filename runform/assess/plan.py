@@ -167,8 +167,12 @@ def build_plan(findings: list[Finding], kb: KnowledgeBase, *, pains: list[str] |
     for x in left:
         plan.append({"type": "left_out", **x})
     practice = [p for p in plan if p["type"] == "practice"]
-    if practice and state == "open" and any("held_back" in p for p in practice):
-        plan.append({"type": "held_back", "text": HELD.format(pains=", ".join(kb.symptoms[p].label for p in pains))})
+    if practice and state == "open":
+        held = any("held_back" in p for p in practice)
+        asks = " ".join(f"'{w.ask}'" for w in kb.signs_for(pains))
+        text = HELD.format(pains=", ".join(kb.symptoms[p].label for p in pains)) + " " if held else ""
+        plan.append({"type": "held_back", "text": text + f"Before you start: if the answer to any of these is yes, "
+                                                          f"have the pain examined first. {asks}"})
     if practice and goal and not pains:
         plan.insert(0, {"type": "goal", "goal": goal,
                         "text": (f"You asked for a plan for {GOAL_WORDS.get(goal, goal)}. Without pain, changing form "
