@@ -282,7 +282,8 @@ def test_keypoint_times_in_milliseconds_give_no_cadence_finding():
     a = analyze(kps, report=False)
     assert a.summary["cadence"].status == "not_measured"
     assert "low_cadence" not in {f.id for f in a.findings}
-    assert any(n.startswith("Cadence left out") for n in a.notes)
+    note = next(n for n in a.notes if n.startswith("Cadence left out"))
+    assert "look like milliseconds" in note
 
 
 # ---------------------------------------------------------------- units
@@ -360,3 +361,16 @@ def test_new_texts_follow_the_wording_rules():
     texts += run(runner_summary(vertical_oscillation_cm=67.0)).notes
     for t in texts:
         assert check_text(t) == [], t
+
+
+def test_every_metric_a_finding_reads_has_physical_limits():
+    from runform.assess.kb import metric_ids
+    from runform.assess.plausible import limits
+
+    kb = load_kb()
+    used = {m for f in kb.findings for m in metric_ids(f)} - {"foot_strike_pattern"}
+    assert used <= set(limits()), used - set(limits())
+    for mid, spec in limits().items():
+        assert spec["low"] < spec["high"] and spec["why"], mid
+        if mid in kb.ranges and kb.ranges[mid].model == "fixed":  # the typical band sits inside the limits
+            assert spec["low"] <= kb.ranges[mid].low and kb.ranges[mid].high <= spec["high"], mid

@@ -55,7 +55,9 @@ def check_limits(summary: dict[str, MetricSummary], speed_mps: float | None) -> 
             summary[mid] = s.model_copy(update={"status": "not_measured", "value": None, "left": None, "right": None,
                                                 "asymmetry": None, "reason": reason})
             name = s.name or mid
-            notes.append(f"{name[0].upper() + name[1:]} left out: {reason} ({why}).")
+            hint = next((h for f, h in limits()[mid].get("unit_hints", {}).items()
+                         if lo <= s.value * float(f) <= hi), None)
+            notes.append(f"{name[0].upper() + name[1:]} left out: {reason} ({why})." + (f" Likely cause: {hint}." if hint else ""))
         elif _outside(s.left, lo, hi) or _outside(s.right, lo, hi):
             summary[mid] = s.model_copy(update={"left": None, "right": None, "asymmetry": None})
             notes.append(f"{(s.name or mid)[0].upper() + (s.name or mid)[1:]}: one side's value is outside what a "
