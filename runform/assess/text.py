@@ -166,8 +166,8 @@ def render_findings_text(analysis: Analysis) -> str:
         lines += [("No priorities: the details linked to what you reported rest on measurements too uncertain "
                   "to call a priority. Read them as pointers and check them on a clearer video."), ""]
     elif not main:
-        lines += [("No priorities: nothing is far out of range and nothing links to a reported symptom. "
-                  "The details below are descriptions, not faults."), ""]
+        lines += [("No priorities: nothing links to a reported pain" + (" or to your goal" if a.runner.goal else "")
+                   + ". The details below are descriptions, not faults."), ""]
     n = 0
     for f in main:
         n += 1
