@@ -374,3 +374,23 @@ def test_every_metric_a_finding_reads_has_physical_limits():
         assert spec["low"] < spec["high"] and spec["why"], mid
         if mid in kb.ranges and kb.ranges[mid].model == "fixed":  # the typical band sits inside the limits
             assert spec["low"] <= kb.ranges[mid].low and kb.ranges[mid].high <= spec["high"], mid
+
+
+def test_cli_shin_pain_hops_only_after_screen(tmp_path, pelvic_drop_runner):
+    """The same through the command line: no terminal, so nothing is asked and the hops wait."""
+    from test_cli import cli
+
+    from runform.io import save_keypoints
+
+    src = save_keypoints(pelvic_drop_runner, tmp_path / "rear.parquet")
+    plans = {}
+    for name, extra in (("open", []), ("none", ["--screen", "none"])):
+        r = cli("analyze", src, "--out", tmp_path / name, "--pain", "shin", *extra, "--no-report", "--no-video")
+        assert r.returncode == 0, r.stderr
+        plans[name] = Analysis.load(tmp_path / name / "analysis.json")
+        if name == "open":
+            assert "Held back until the warning-sign questions are answered" in r.stdout
+    assert not [w for w in steps(plans["open"]) if HOP.search(w["do"])]
+    assert [w for w in steps(plans["none"]) if HOP.search(w["do"])]
+    bad = cli("analyze", src, "--out", tmp_path / "bad", "--pain", "shin", "--screen", "back-leg-numb", "--no-report")
+    assert bad.returncode == 2 and "shin-spot-tender" in bad.stderr and not (tmp_path / "bad").exists()
