@@ -394,3 +394,11 @@ def test_cli_shin_pain_hops_only_after_screen(tmp_path, pelvic_drop_runner):
     assert [w for w in steps(plans["none"]) if HOP.search(w["do"])]
     bad = cli("analyze", src, "--out", tmp_path / "bad", "--pain", "shin", "--screen", "back-leg-numb", "--no-report")
     assert bad.returncode == 2 and "shin-spot-tender" in bad.stderr and not (tmp_path / "bad").exists()
+
+
+def test_a_plan_resting_only_on_opinion_says_so():
+    a = run(runner_summary(trunk_lean_stance=17.0, hip_ankle_offset_ms=0.27), pain=["hip-flexor"], screen="none")
+    assert [p["finding_id"] for p in practice(a)] == ["over_lean"]
+    assert any(p["type"] == "opinion" and "coaching or expert opinion" in p["text"] for p in a.plan)
+    b = run(runner_summary(cadence=150.0), pain=["knee"], screen="none")
+    assert not any(p["type"] == "opinion" for p in b.plan)

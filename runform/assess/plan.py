@@ -40,6 +40,8 @@ DIM_WORDS = {"cadence": "step rate", "lean": "trunk lean", "foot_ahead": "where 
              "knee_bend_ic": "knee bend at landing", "knee_bend_stance": "knee bend in stance", "heel_lift": "heel lift",
              "hip_extension": "push-off", "hips_level": "hip level", "knee_track": "knee line", "step_width": "step width",
              "rotation": "trunk rotation", "bounce": "bounce"}
+OPINION_ONLY = ("Every item in this plan rests on coaching or expert opinion, not on a study: try it for a few "
+                "weeks, and if nothing changes, a physiotherapist can look further.")
 GOAL_WORDS = {"speed": "running faster", "economy": "running economy", "injury-history": "an earlier injury"}
 
 
@@ -177,6 +179,8 @@ def build_plan(findings: list[Finding], kb: KnowledgeBase, *, pains: list[str] |
         plan.insert(0, {"type": "goal", "goal": goal,
                         "text": (f"You asked for a plan for {GOAL_WORDS.get(goal, goal)}. Without pain, changing form "
                                  "is optional: this plan uses only findings backed by research.")})
+    if practice and not any(kb.finding(p["finding_id"]).research_backed for p in practice):
+        plan.append({"type": "opinion", "text": OPINION_ONLY})
     if practice:
         plan.append({"type": "safety", "text": SAFETY})
     if findings or plan:

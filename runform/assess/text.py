@@ -80,7 +80,7 @@ def _plan_lines(a: Analysis) -> list[str]:
             if item.get("held_back"):
                 lines.append("- Held back until the warning-sign questions are answered: " + " ".join(item["held_back"]))
             lines.append("")
-        elif kind in ("see_clinician", "goal", "held_back"):
+        elif kind in ("see_clinician", "goal", "held_back", "opinion"):
             lines += [("**See a clinician first.** " if kind == "see_clinician" else "") + item["text"], ""]
         elif kind == "left_out":
             lines += [f"Not in the plan: {item['title'].lower()}: {item['why']}.", ""]
