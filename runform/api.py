@@ -253,15 +253,23 @@ def analyze(inputs: str | Path | KeypointSeries | Iterable[str | Path | Keypoint
             treadmill: bool | None = None, view: str | None = None, sex: str | None = None,
             name: str | None = None, pain: Sequence[str] = (), feels: Sequence[str] = (),
             baseline: str | Path | Analysis | None = None, person=None,
-            progress: ProgressFn | None = None, report: bool = True, annotated_video: bool = True) -> Analysis:
+            progress: ProgressFn | None = None, report: bool = True, annotated_video: bool = True,
+            speed: str | None = None, goal: str | None = None, screen: str | Sequence[str] | None = None) -> Analysis:
     """Analyse one clip (or a side + a rear clip of the same run) and, with `out_dir`, write the results.
 
     Writes ``analysis.json``, ``steps.csv``, ``keypoints.parquet`` and (``report=True``) ``report.html``.
+    ``speed``: the speed as a person writes it ("12km/h", "4:30/km", "7.5mph", "3.3"; runform.units),
+    instead of ``speed_mps``. ``goal`` and ``screen``: see runform.assess.assess.
     """
     progress = progress or _noop
-    from .assess import resolve_symptoms
+    from .assess import resolve_goal, resolve_screen, resolve_symptoms
+    from .units import parse_speed
 
     resolve_symptoms([*pain, *feels])  # an unknown symptom fails now, not after the pose model ran
+    resolve_goal(goal)
+    resolve_screen(screen, pain)
+    parsed = parse_speed(speed) if speed is not None else parse_speed(speed_mps, flag="speed_mps", explicit_mps=True)
+    speed_mps, speed_unit = (parsed.mps, parsed.unit) if parsed else (None, None)
     srcs = [inputs] if isinstance(inputs, (str, Path, KeypointSeries)) else list(inputs)
     if not srcs:
         raise InputError("No input given: pass a video, a keypoint file (CSV/Parquet/TRC) or a C3D file.")
@@ -277,7 +285,8 @@ def analyze(inputs: str | Path | KeypointSeries | Iterable[str | Path | Keypoint
 
     analysis = Analysis(
         runform_version=__version__,
-        runner=Runner(name=name, height_cm=height_cm, speed_mps=speed_mps, sex=sex, pain=list(pain), feels=list(feels)),
+        runner=Runner(name=name, height_cm=height_cm, speed_mps=speed_mps, speed_unit=speed_unit, sex=sex,
+                      pain=list(pain), feels=list(feels)),
         inputs=[v.info for v in views],
         quality=[v.quality for v in views],
         events=[e.model_copy(update={"view": v.view}) for v in views for e in v.events.to_events()],
@@ -289,7 +298,7 @@ def analyze(inputs: str | Path | KeypointSeries | Iterable[str | Path | Keypoint
     progress("assess", 0.0)
     from .assess import assess
 
-    assess(analysis, pain=pain, feels=feels, baseline=base)
+    assess(analysis, pain=pain, feels=feels, baseline=base, goal=goal, screen=screen)
     progress("assess", 1.0)
 
     if out_dir is not None:

@@ -112,9 +112,12 @@ class Runner(BaseModel):
     name: str | None = None
     height_cm: float | None = None
     speed_mps: float | None = None
+    speed_unit: str | None = None  # the unit the runner gave the speed in (runform.units), for the report
     sex: Literal["female", "male"] | None = None
     pain: list[str] = Field(default_factory=list)
     feels: list[str] = Field(default_factory=list)
+    goal: str | None = None  # a pain-free runner's reason to want a plan (speed, economy, injury-history)
+    screen: list[str] | None = None  # warning signs reported (empty: none; None: not asked / not answered)
 
 
 class Analysis(BaseModel):

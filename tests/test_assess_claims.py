@@ -47,9 +47,10 @@ def runner_summary(rear: bool = False, **over) -> dict[str, MetricSummary]:
     return {k: (v if isinstance(v, MetricSummary) else metric(k, v)) for k, v in vals.items() if v is not None}
 
 
-def run(summary, *, speed=3.0, height=None, pain=(), feels=(), baseline=None, sex=None) -> Analysis:
+def run(summary, *, speed=3.0, height=None, pain=(), feels=(), baseline=None, sex=None, goal=None,
+        screen=None) -> Analysis:
     a = Analysis(runner=Runner(speed_mps=speed, height_cm=height, sex=sex), summary=summary)
-    assess(a, pain=pain, feels=feels, baseline=baseline)
+    assess(a, pain=pain, feels=feels, baseline=baseline, goal=goal, screen=screen)
     return a
 
 
@@ -167,7 +168,9 @@ def test_claim_over_lean_heavy_dragging_legs_and_hip_flexors():
     for feel in ("heavy-legs", "legs-drag"):
         a = run(s, feels=[feel])
         f = get(a, "over_lean")
-        assert f.severity == "priority" and f.matches_reported == [feel]
+        # ranked first, but how running feels is no pain: information, no plan (Souza 2016)
+        assert a.findings[0] is f and f.severity == "worth_a_look" and f.matches_reported == [feel]
+        assert not [p for p in a.plan if p["type"] == "practice"]
         assert {"forward_lean_high", "hip_ahead_of_ankle"}.isdisjoint(ids(a))  # superseded
         assert f.opinion and "coaching opinion" in f.explanation
     assert get(run(s, pain=["hip-flexor"]), "over_lean").severity == "priority"
@@ -186,8 +189,14 @@ def test_claim_over_lean_and_hamstrings_only_at_speed():
     unknown = run(s, speed=None, pain=["hamstring"])
     assert unknown.unmatched_symptoms == ["hamstring"]
     assert any("--speed" in n and "Hamstring" in n for n in unknown.notes)
-    # overstriding at sprint speed counts too
-    assert "hamstring_fast" in ids(run(runner_summary(overstride=0.55), speed=7.0))
+    # a long reach at sprint speed is not the sprint-lean evidence: it shows as overstride, whose link to
+    # the hamstrings is marked coaching opinion
+    reach = run(runner_summary(overstride=0.55), speed=7.0, pain=["hamstring"])
+    assert "hamstring_fast" not in ids(reach)
+    o = get(reach, "overstride")
+    assert o.matches_reported == ["hamstring"] and o.opinion and "coaching opinion" in o.explanation
+    # a lean inside the typical range does not fire at 4.5 m/s any more (the evidence is from sprinting)
+    assert "hamstring_fast" not in ids(run(runner_summary(trunk_lean_stance=11.0), speed=4.5, pain=["hamstring"]))
 
 
 def test_claim_under_lean_and_sore_quads():
@@ -202,12 +211,12 @@ def test_claim_under_lean_and_sore_quads():
 
 
 def test_claim_lean_and_knee_stress():
-    s = runner_summary(trunk_lean_stance=1.5)
+    s = runner_summary(trunk_lean_stance=0.5)
     with_pain = run(s, pain=["knee"])
     f = get(with_pain, "upright_trunk")
     assert f.severity == "priority" and "3.0 deg" in f.why and "you reported" in f.why
     assert "teng2014" in f.citations
-    assert "upright_trunk" not in ids(run(s))  # 1.5 deg is inside the population range: describe only
+    assert "upright_trunk" not in ids(run(s))  # 0.5 deg is inside the population range: describe only
 
 
 def test_claim_forefoot_without_lean():
@@ -237,7 +246,7 @@ def test_claim_overstride_straight_knee_low_back():
     # heel striking alone is not overstriding
     assert run(runner_summary(foot_strike_pattern="rearfoot"), pain=["low-back"]).findings == []
     # a straight knee with low back pain, no reach
-    knee = metric("knee_flexion_ic", 5.0, 1.0)  # above the population low (4.3 deg), below 7 deg
+    knee = metric("knee_flexion_ic", 4.4, 1.0)  # above the population low (4.3 deg), below 7 deg
     assert "straight_knee_ic" not in ids(run(runner_summary(knee_flexion_ic=knee)))
     k = run(runner_summary(knee_flexion_ic=knee), pain=["low-back"])
     assert get(k, "straight_knee_ic").severity == "priority"
@@ -258,20 +267,20 @@ def test_claim_trunk_and_pelvis_rotation():
 # ---------------------------------------------------------------- section 6 symptoms
 
 def test_symptom_front_of_knee_low_cadence():
-    s = runner_summary(cadence=163.0)
+    s = runner_summary(cadence=160.0)  # below mean - 1 sd (162 steps/min at 3.0 m/s) by more than the error
     a = run(s, pain=["knee"])
     assert get(a, "low_cadence").severity == "priority"
     assert "low_cadence" not in ids(run(s))  # inside the pace-matched range without symptoms
 
 
 def test_symptom_outside_of_knee_narrow_step():
-    a = run(runner_summary(rear=True, crossover=40.0, step_width=0.015), pain=["itb"])
+    a = run(runner_summary(rear=True, crossover=40.0, step_width=0.01), pain=["itb"])
     f = get(a, "narrow_step")
     assert f.severity == "priority" and f.matches_reported == ["knee-outside"]
 
 
 def test_symptom_shin_pelvic_drop_and_stiff_knee():
-    a = run(runner_summary(rear=True, pelvic_drop=9.5, knee_flexion_stance_peak=32.0), pain=["shin"])
+    a = run(runner_summary(rear=True, pelvic_drop=9.5, knee_flexion_stance_peak=31.0), pain=["shin"])
     assert {"pelvic_drop", "low_stance_knee_flexion"} <= ids(a, "priority")
     asym = run(runner_summary(rear=True, pelvic_drop=metric("pelvic_drop", 4.0, 0.5, asymmetry=4.5)))
     assert "left-right difference in pelvic drop" in get(asym, "pelvic_drop").why.lower()
@@ -376,11 +385,13 @@ def test_nan_or_infinite_numbers_are_not_checks():
         assert any(words in n and "cadence" in n for n in a.notes)
 
 
-def test_no_priority_without_symptoms_unless_far_out():
+def test_no_priority_without_pain_or_goal_even_far_out():
+    """Pain-free: findings are information; far out of range is no reason to change form (Souza 2016)."""
     a = run(runner_summary(cadence=150.0, trunk_lean_stance=16.0))
     assert ids(a) == {"low_cadence", "forward_lean_high"} and not ids(a, "priority")
     far = run(runner_summary(cadence=135.0))
-    assert get(far, "low_cadence").severity == "priority"
+    assert get(far, "low_cadence").severity == "worth_a_look" and far.plan[-1]["type"] == "film_again"
+    assert not [p for p in far.plan if p["type"] == "practice"]
 
 
 def test_at_most_three_priorities():

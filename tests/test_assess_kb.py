@@ -124,7 +124,10 @@ def test_every_entry_has_cue_drill_with_dosing_and_plan(kb):
     for f in kb.findings:
         assert f.cue.strip() and f.drill.strip(), f.id
         assert re.search(r"\d", f.drill), f"{f.id}: drill without dosing"
-        assert [p.weeks for p in f.plan] == ["1-2", "3-4", "5-6"], f.id
+        # doses that progress: form practice in every fortnight, in order; strength steps sit beside them
+        assert [p.weeks for p in f.plan if p.kind == "form"] == ["1-2", "3-4", "5-6"], f.id
+        assert [p.weeks for p in f.plan] == sorted(p.weeks for p in f.plan), f.id
+        assert len({p.do for p in f.plan}) == len(f.plan), f"{f.id}: a step repeats instead of progressing"
 
 
 def test_docs_describe_how_to_add_a_finding():

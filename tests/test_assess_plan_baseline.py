@@ -19,8 +19,15 @@ def test_plan_for_priorities_with_progression_and_film_again():
     a = run(runner_summary(cadence=150.0, overstride=0.42, shank_angle_ic=11.0, knee_flexion_ic=4.0), pain=["knee"])
     practice = [p for p in a.plan if p["type"] == "practice"]
     priorities = [f.id for f in a.findings if f.severity == "priority"]
-    assert [p["finding_id"] for p in practice] == priorities and len(practice) >= 2
-    assert practice[0]["focus"] == "now" and practice[1]["focus"] == "next"
+    # two cadence raises never stack: the overstride cluster's quick-step drill folds into the cadence plan
+    assert [p["finding_id"] for p in practice] == ["low_cadence"] and "overstride_cluster" in priorities
+    folded = next(p for p in a.plan if p["type"] == "left_out")
+    assert folded["finding_id"] == "overstride_cluster" and folded["folded_into"] == "low_cadence"
+    assert practice[0]["focus"] == "now"
+    two = run(runner_summary(rear=True, cadence=150.0, pelvic_drop=10.0), pain=["knee"], screen="none")
+    practice = [p for p in two.plan if p["type"] == "practice"]
+    assert [p["finding_id"] for p in practice] == ["low_cadence", "pelvic_drop"]
+    assert practice[1]["focus"] == "next" and "week 7" in practice[1]["start"]
     cadence = next(p for p in practice if p["finding_id"] == "low_cadence")
     assert [w["weeks"] for w in cadence["weeks"]] == ["1-2", "3-4", "5-6"]
     assert "+5 %" in cadence["weeks"][0]["do"] and "2-3" in cadence["weeks"][0]["do"]

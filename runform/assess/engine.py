@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..schema import MetricSummary, ReferenceRange, Runner
+from ..units import speed_words
 from .ranges import PersonalRange, metric_name, metric_view, personal_range
 from .wording import fmt, fmt_range, fmt_u
 
@@ -37,6 +38,7 @@ class Leaf:
     text: str = ""  # why it fired (numbers + units), or why it is fine
     missing: str | None = None  # why it could not be checked
     margin: float | None = None  # distance beyond the bound / uncertainty
+    excess: float | None = None  # distance beyond bound + uncertainty, in units of max(uncertainty, metric floor)
     u: float | None = None  # uncertainty the comparison used
     foot: str | None = None  # the side further out of range (for the report's key frame)
     far: bool = False
@@ -96,13 +98,17 @@ def _numeric_leaf(leaf: dict[str, Any], s: MetricSummary, ctx: Context) -> Leaf:
     dist = (bound - value) if direction == "below" else (value - bound)
     fired = dist > u
     margin = dist / u if u > 0 else (math.inf if dist > 0 else -math.inf)
+    # confidence needs a margin beyond the uncertainty, judged against at least the metric's typical
+    # uncertainty: a tiny uncertainty from a long clip must not turn 1 step/min into "high confidence"
+    floor = max(u, pr.default_uncertainty if pr else 0.0)
+    excess = (dist - u) / floor if floor > 0 else (math.inf if dist > u else -math.inf)
     far = bool(pr and fld == "value" and raw in ("low", "high") and dist - u > pr.far)
     where = _bound_words(raw, pr, unit)
     text = (f"{name} {fmt(value, unit)} is {fmt(abs(dist), unit)} {direction} {where} "
             f"(measurement uncertainty ±{fmt_u(u, unit)}{model_note})")
     if not fired:
         text = f"{name} {fmt(value, unit)}: not beyond {where} by more than ±{fmt_u(u, unit)}"
-    return Leaf(fired, mid, value, text, margin=margin, far=far, range=pr.range if pr else None,
+    return Leaf(fired, mid, value, text, margin=margin, excess=excess, far=far, range=pr.range if pr else None,
                 u=u if fld == "value" else None, foot=_worse_side(s, direction))
 
 
@@ -141,7 +147,10 @@ def _runner_leaf(leaf: dict[str, Any], ctx: Context) -> Leaf:
     if value is None:
         return Leaf(None, None, missing=f"{words}: not given (add {flag})")
     bound = float(leaf["at_least"])
-    return Leaf(value >= bound, None, value, f"{words} {fmt(value, unit)} (at least {fmt(bound, unit)})")
+    shown = fmt(value, unit)
+    if key == "speed_mps" and ctx.runner.speed_unit not in (None, "m/s"):
+        shown = f"{speed_words(value, ctx.runner.speed_unit)}, {shown}"
+    return Leaf(value >= bound, None, value, f"{words} {shown} (at least {fmt(bound, unit)})")
 
 
 def _baseline_leaf(leaf: dict[str, Any], s: MetricSummary, ctx: Context) -> Leaf:
@@ -212,6 +221,13 @@ def evaluate(node: dict[str, Any], ctx: Context) -> Outcome:
         return known[0] if known else Outcome(None, [l for p in parts for l in p.leaves])
     leaf = eval_leaf(node, ctx)
     return Outcome(leaf.state, [leaf])
+
+
+def confidence_margin(out: Outcome) -> float:
+    """How far a fired outcome lies beyond its uncertainty (smallest excess over the leaves; inf if none)."""
+    vals = [l.excess if l.excess is not None else l.margin - 1.0 for l in out.leaves
+            if l.excess is not None or l.margin is not None]
+    return min(vals) if vals else math.inf
 
 
 def combined_margin(out: Outcome) -> float:

@@ -53,7 +53,7 @@ becomes the one priority and gets a six-week plan; the stance knee bend is linke
 too, but its measurement is too uncertain to be a priority and the link is expert opinion, which
 the text says. Low cadence, an upright trunk, a straight knee at landing and overstriding were
 checked with the closer thresholds used when knee pain is reported and did not fire (cadence
-{cad:.0f} steps/min against 166 steps/min, trunk lean {lean:.1f} deg against 3 deg, knee bend at
+{cad:.0f} steps/min against 162 steps/min, trunk lean {lean:.1f} deg against 3 deg, knee bend at
 landing {kic:.1f} deg against 7 deg, shin angle {sh:.1f} deg against 7 deg: none beyond its
 threshold by more than its uncertainty). Hip drop and hip adduction, also on the list for knee pain, need a rear-view
 video: the "could not check" section says so.

@@ -65,9 +65,17 @@ class SymptomLink(BaseModel):
     opinion: bool = False
 
 
+GOALS = ("speed", "economy", "injury-history")
+CHANGES = ("cadence", "lean", "foot_ahead", "knee_bend_ic", "knee_bend_stance", "heel_lift", "hip_extension",
+           "hips_level", "knee_track", "step_width", "rotation", "bounce")
+DIRECTIONS = ("+", "-", "hold")
+RESEARCH = ("P", "R", "L")
+
+
 class PlanStep(BaseModel):
     weeks: str
     do: str
+    kind: Literal["form", "load", "plyometric"] = "form"  # load/plyometric wait for the warning-sign screen
 
 
 class FindingSpec(BaseModel):
@@ -82,6 +90,9 @@ class FindingSpec(BaseModel):
     symptoms: list[SymptomLink] = Field(default_factory=list)
     supersedes: list[str] = Field(default_factory=list)
     max_confidence: Literal["low", "moderate", "high"] = "high"
+    goals: list[str] = Field(default_factory=list)
+    changes: dict[str, str] = Field(default_factory=dict)
+    cadence_pct: float = 0.0
     explanation: str
     cue: str
     drill: str
@@ -89,6 +100,11 @@ class FindingSpec(BaseModel):
 
     def texts(self) -> list[str]:
         return [self.title, self.explanation, self.cue, self.drill] + [p.do for p in self.plan]
+
+    @property
+    def research_backed(self) -> bool:
+        """A study backs the claim itself (not expert opinion or our inference)."""
+        return self.evidence in RESEARCH and not self.opinion
 
 
 class SymptomSpec(BaseModel):
@@ -100,11 +116,31 @@ class SymptomSpec(BaseModel):
     note: str
 
 
+class WarningSign(BaseModel):
+    id: str
+    ask: str
+    why: str
+
+
 class KnowledgeBase(BaseModel):
     findings: list[FindingSpec]
     ranges: dict[str, RangeSpec]
     references: dict[str, dict[str, str]]
     symptoms: dict[str, SymptomSpec]
+    screen: dict[str, list[WarningSign]] = Field(default_factory=dict)
+    plan_rules: dict[str, Any] = Field(default_factory=dict)
+
+    def signs_for(self, pains: list[str]) -> list[WarningSign]:
+        """The warning signs to ask about for these reported pains (general ones first), no repeats."""
+        out: list[WarningSign] = []
+        if not pains:
+            return out
+        for key in ["general", *pains]:
+            out += [w for w in self.screen.get(key, []) if w.id not in {o.id for o in out}]
+        return out
+
+    def sign(self, sid: str) -> WarningSign | None:
+        return next((w for ws in self.screen.values() for w in ws if w.id == sid), None)
 
     def finding(self, fid: str) -> FindingSpec:
         for f in self.findings:
@@ -152,8 +188,10 @@ def _read(name: str) -> Any:
 def load_kb() -> KnowledgeBase:
     ranges = {k: RangeSpec(**v) for k, v in _read("ranges.yaml").items()}
     symptoms = {k: SymptomSpec(id=k, **v) for k, v in _read("symptoms.yaml").items()}
+    screen = {k: [WarningSign(**w) for w in v] for k, v in _read("screen.yaml").items()}
     kb = KnowledgeBase(findings=[FindingSpec(**f) for f in _read("findings.yaml")], ranges=ranges,
-                       references=_read("references.yaml"), symptoms=symptoms)
+                       references=_read("references.yaml"), symptoms=symptoms, screen=screen,
+                       plan_rules=_read("plan_rules.yaml"))
     problems = validate(kb)
     if problems:
         raise KnowledgeBaseError("knowledge base: " + "; ".join(problems))
@@ -203,6 +241,8 @@ def validate(kb: KnowledgeBase) -> list[str]:
         for node in [f.when] + ([f.when_reported] if f.when_reported else []):
             for leaf in condition_leaves(node):
                 problems += _leaf_problems(f.id, leaf, kb)
+        problems += _plan_problems(f, kb)
+    problems += _screen_problems(kb) + _rule_problems(kb)
     for sid, s in kb.symptoms.items():
         linked = {f.id for f in kb.findings if any(l.id == sid for l in f.symptoms)}
         if set(s.check_first) != linked:
@@ -211,3 +251,48 @@ def validate(kb: KnowledgeBase) -> list[str]:
         if spec.source != "[inf]" and spec.source not in kb.references:
             problems.append(f"range {key}: unknown source {spec.source}")
     return problems
+
+
+def _plan_problems(f: FindingSpec, kb: KnowledgeBase) -> list[str]:
+    out = [f"{f.id}: unknown goal {g}" for g in f.goals if g not in GOALS]
+    if f.goals and not f.research_backed:
+        out.append(f"{f.id}: goals need research evidence (P, R or L, not opinion)")
+    out += [f"{f.id}: unknown change {k}" for k in f.changes if k not in CHANGES]
+    out += [f"{f.id}: change {k} has direction {v!r}" for k, v in f.changes.items() if v not in DIRECTIONS]
+    cap = float(kb.plan_rules.get("max_cadence_pct", 10))
+    if f.changes.get("cadence") == "+" and not 0 < f.cadence_pct <= cap:
+        out.append(f"{f.id}: raises cadence, so cadence_pct must be in (0, {cap:g}]")
+    if f.changes.get("cadence") != "+" and f.cadence_pct:
+        out.append(f"{f.id}: cadence_pct without a cadence change")
+    if f.plan and not any(p.kind == "form" for p in f.plan) and f.severity != "info":
+        out.append(f"{f.id}: a plan needs at least one form step (loading steps can be held back)")
+    return out
+
+
+def _screen_problems(kb: KnowledgeBase) -> list[str]:
+    out = [f"screen: {k} is not a pain in symptoms.yaml" for k in kb.screen
+           if k != "general" and (k not in kb.symptoms or kb.symptoms[k].kind != "pain")]
+    out += [f"screen: pain {sid} has no warning signs" for sid, s in kb.symptoms.items()
+            if s.kind == "pain" and not kb.screen.get(sid)]
+    ids = [w.id for ws in kb.screen.values() for w in ws]
+    out += [f"screen: duplicate sign id {i}" for i in sorted({i for i in ids if ids.count(i) > 1})]
+    out += [f"screen: sign id {i} clashes with a reserved word" for i in ids if i in ("none", "all")]
+    return out
+
+
+def _rule_problems(kb: KnowledgeBase) -> list[str]:
+    rules = kb.plan_rules
+    out = []
+    for rule in rules.get("implies", []):
+        out += [f"plan_rules: implies unknown change {k}" for k in {**rule["if"], **rule["then"]} if k not in CHANGES]
+    for dim, rule in rules.get("prefer", {}).items():
+        if dim not in CHANGES:
+            out.append(f"plan_rules: prefer for unknown change {dim}")
+        out += [f"plan_rules: prefer {dim} for unknown pain {p}" for p in rule.get("for_pain", {}) if p not in kb.symptoms]
+    for rule in rules.get("avoid", []):
+        if rule["pain"] not in kb.symptoms:
+            out.append(f"plan_rules: avoid for unknown pain {rule['pain']}")
+    sources = [r.get("source") for r in rules.get("implies", []) + list(rules.get("prefer", {}).values())
+               + rules.get("avoid", [])]
+    out += [f"plan_rules: unknown source {c}" for c in sources if c and c not in kb.references]
+    return out

@@ -11,13 +11,16 @@ import math
 from dataclasses import dataclass
 
 from ..schema import Finding
-from .engine import Context, Outcome, combined_margin, evaluate
+from .engine import Context, Outcome, combined_margin, confidence_margin, evaluate
 from .kb import FindingSpec, KnowledgeBase, metric_ids
 
 MAX_PRIORITIES = 3
 LEVEL_WEIGHT = {"P": 1.0, "R": 0.8, "L": 0.6, "E": 0.3, "[inf]": 0.1}
 MIN_STEPS = 14  # 7 steps per side (Dingenen 2018) before a finding earns more than low-moderate confidence
 _CONF = ["low", "moderate", "high"]
+# Confidence from how far a value lies beyond bound + uncertainty, in units of the uncertainty (never
+# less than the metric's typical uncertainty): moderate from half a unit, high from two.
+MODERATE_EXCESS, HIGH_EXCESS = 0.5, 2.0
 
 
 @dataclass
@@ -38,8 +41,8 @@ class Unchecked:
 
 
 def _confidence(spec: FindingSpec, out: Outcome, ctx: Context) -> str:
-    margin = combined_margin(out)
-    level = 2 if margin >= 3 else 1 if margin >= 1.5 else 0
+    excess = confidence_margin(out)
+    level = 2 if excess >= HIGH_EXCESS else 1 if excess >= MODERATE_EXCESS else 0
     ns = [ctx.summary[l.metric].n for l in out.leaves if l.metric in ctx.summary and ctx.summary[l.metric].n]
     if ns and min(ns) < MIN_STEPS:
         level -= 1
@@ -114,7 +117,23 @@ def _order_key(kb: KnowledgeBase):
     return key
 
 
-def rank(fired: list[Fired], ctx: Context, kb: KnowledgeBase, reported: list[str]) -> list[Finding]:
+def plan_candidate(f: Fired, kb: KnowledgeBase, goal: str | None) -> bool:
+    """May this finding go into the practice plan? (docs/knowledge-base.md, "Who gets a plan")
+
+    Pain reported: the findings linked to that pain. A pain-free runner gets a plan only on asking
+    for one (a goal), and then only from research-backed findings that serve that goal (Souza 2016:
+    changing an uninjured runner's form is not evidence-based). A value far out of range alone, or a
+    link to how running feels, is information, not a reason to change form.
+    """
+    if f.finding is None or f.finding.confidence == "low":
+        return False
+    if any(kb.symptoms[s].kind == "pain" for s in f.matched):
+        return True
+    return bool(goal) and f.spec.research_backed and goal in f.spec.goals
+
+
+def rank(fired: list[Fired], ctx: Context, kb: KnowledgeBase, reported: list[str],
+         goal: str | None = None) -> list[Finding]:
     """Drop superseded entries, assign severities (<= 3 priorities) and build Findings in order."""
     ids = {f.spec.id for f in fired}
     gone = {s for f in fired for s in f.spec.supersedes if s in ids}
@@ -123,10 +142,7 @@ def rank(fired: list[Fired], ctx: Context, kb: KnowledgeBase, reported: list[str
     out: list[Finding] = []
     for f in fired:
         f.finding = build_finding(f, ctx, kb, "worth_a_look")
-        # a priority needs a link to a reported symptom (or a value far out of range) and a
-        # measurement we trust at least moderately
-        candidate = (bool(f.matched) or f.far) and f.finding.confidence != "low"
-        if candidate and n_priority < MAX_PRIORITIES:
+        if plan_candidate(f, kb, goal) and n_priority < MAX_PRIORITIES:
             f.finding.severity, n_priority = "priority", n_priority + 1
         elif f.spec.severity == "info" and not f.matched:
             f.finding.severity = "info"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ..schema import Analysis, Finding
+from ..units import speed_words
 from .kb import LEVEL_WORDS, load_kb
 from .ranges import metric_name
 from .wording import fmt, fmt_range, fmt_u
@@ -17,7 +18,7 @@ def _measured(f: Finding, a: Analysis) -> list[str]:
     out = []
     for mid, value in f.values.items():
         if mid == "speed_mps":
-            out.append(f"running speed {fmt(value, 'm/s')}")
+            out.append(f"running speed {speed_words(value, a.runner.speed_unit)}")
             continue
         s = a.summary.get(mid)
         if isinstance(value, str) or value is None:
@@ -64,19 +65,39 @@ def _year(text: str) -> str:
     return m.group(0) if m else ""
 
 
+KIND_WORDS = {"load": "strength", "plyometric": "hopping"}
+
+
 def _plan_lines(a: Analysis) -> list[str]:
     lines = []
     for item in a.plan:
-        if item.get("type") == "practice":
+        kind = item.get("type")
+        if kind == "practice":
             lines.append(f"**{item['title']}**. Start {item['start']}. Cue: {item['cue']} Drill: {item['drill']}")
             for w in item.get("weeks", []):
-                lines.append(f"- Weeks {w['weeks']}: {w['do']}")
+                tag = KIND_WORDS.get(w.get("kind", "form"))
+                lines.append(f"- Weeks {w['weeks']}{f' ({tag})' if tag else ''}: {w['do']}")
+            if item.get("held_back"):
+                lines.append("- Held back until the warning-sign questions are answered: " + " ".join(item["held_back"]))
             lines.append("")
+        elif kind in ("see_clinician", "goal", "held_back", "opinion"):
+            lines += [("**See a clinician first.** " if kind == "see_clinician" else "") + item["text"], ""]
+        elif kind == "left_out":
+            lines += [f"Not in the plan: {item['title'].lower()}: {item['why']}.", ""]
         elif item.get("type") == "safety":
             lines += [item["text"], ""]
         elif item.get("type") == "film_again":
             lines += [f"**Film again:** {item['how']}", ""]
     return lines
+
+
+def _no_plan_lines(a: Analysis) -> list[str]:
+    """Why a pain-free runner gets no drills (Souza 2016), and how to ask for a plan."""
+    if a.runner.pain or a.runner.goal or any(p.get("type") == "practice" for p in a.plan) or not a.findings:
+        return []
+    return [("No practice plan: you reported no pain, and changing the form of a runner without pain has no "
+             "research behind it, so the findings above are information. If you want a plan anyway, say what "
+             "for (--goal speed, economy or injury-history); it will use only findings backed by research."), ""]
 
 
 def _within_range(a: Analysis) -> list[str]:
@@ -119,7 +140,9 @@ def _context_lines(a: Analysis) -> list[str]:
     lines = []
     if a.runner.speed_mps is None:
         lines.append("No running speed given: ranges that depend on pace are shown for a reference pace; "
-                     "add --speed (m/s) for a pace-matched comparison.")
+                     "add --speed (for example 3.3, 12km/h, 7.5mph or 4:30/km) for a pace-matched comparison.")
+    else:
+        lines.append(f"Running speed: {speed_words(a.runner.speed_mps, a.runner.speed_unit)}.")
     if a.runner.height_cm is None:
         lines.append("No height given: distances are in leg lengths (L); add --height (cm) for centimetres.")
     return lines
@@ -143,8 +166,8 @@ def render_findings_text(analysis: Analysis) -> str:
         lines += [("No priorities: the details linked to what you reported rest on measurements too uncertain "
                   "to call a priority. Read them as pointers and check them on a clearer video."), ""]
     elif not main:
-        lines += [("No priorities: nothing is far out of range and nothing links to a reported symptom. "
-                  "The details below are descriptions, not faults."), ""]
+        lines += [("No priorities: nothing links to a reported pain" + (" or to your goal" if a.runner.goal else "")
+                   + ". The details below are descriptions, not faults."), ""]
     n = 0
     for f in main:
         n += 1
@@ -161,7 +184,7 @@ def render_findings_text(analysis: Analysis) -> str:
         lines += ["## What we could not link or check", ""]
         lines += [f"- {note}" for note in a.notes] + [""]
     if a.plan:
-        lines += ["## Practice plan", ""] + _plan_lines(a)
+        lines += ["## Practice plan", ""] + _no_plan_lines(a) + _plan_lines(a)
     if a.baseline:
         lines += ["## Compared with your earlier video", ""] + _baseline_lines(a.baseline) + [""]
     return "\n".join(lines).rstrip() + "\n"

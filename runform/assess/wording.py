@@ -23,7 +23,7 @@ _UNIT_SHOWN = {"L": "L", "deg": "deg", "%": "%"}
 
 # Words that may follow a number in our texts (units and counted things).
 UNITS = [
-    "steps/min", "deg", "%", "ms", "cm", "m/s", "mm", "m", "km", "L", "leg lengths?", "s", "min", "minutes?",
+    "steps/min", "deg", "%", "ms", "cm", "m/s", "mph", "mm", "m", "km", "L", "leg lengths?", "s", "min", "minutes?",
     "seconds?", "reps?", "sets?", "runs?", "times?", "x", "×", "per side", "per leg", "per week", "steps?",
     "weeks?", "days?", "easy runs?", "measures?", "findings?", "videos?", "fps", "strides?", "hops?", "runners?", "sprinters?", "spreads?", "step", "ratio",
 ]

@@ -25,6 +25,32 @@ def _parse_point(point: str | None) -> tuple[float, float] | None:
     return x, y
 
 
+def _speed(value: str | None) -> str | None:
+    """Option callback: the speed as people write it (runform.units); a bad one fails before the pose model."""
+    from ..errors import InputError
+    from ..units import parse_speed
+
+    try:
+        parse_speed(value)
+    except InputError as e:
+        raise typer.BadParameter(str(e).removeprefix(f"--speed {value}").lstrip(": ") or str(e))
+    return value
+
+
+def _ask_screen(pain: list[str], screen: str | None) -> str | None:
+    """The warning-sign questions for the reported pain, asked on a terminal when --screen is not given."""
+    import sys
+
+    from ..assess import warning_signs
+
+    signs = warning_signs(pain)
+    if screen is not None or not signs or not sys.stdin.isatty():
+        return screen
+    typer.echo("Before any drills: a few questions about the pain (answer y or n).")
+    yes = [w.id for w in signs if typer.confirm(w.ask, default=False)]
+    return ",".join(yes) if yes else "none"
+
+
 def _range(what: str, unit: str, lo: float, hi: float):
     """Option callback: a height or speed out of range fails before the pose model runs, not after."""
     def check(value: float | None) -> float | None:
@@ -41,8 +67,9 @@ def analyze(
     out: Annotated[Path, typer.Option("--out", "-o", help="Folder for analysis.json, steps.csv, keypoints and report.html.")] = Path("runform-out"),
     height: Annotated[Optional[float], typer.Option("--height", callback=_range("runner's height", "cm", 100, 230),
                                                           help="Runner height in cm (enables cm and step length).")] = None,
-    speed: Annotated[Optional[float], typer.Option("--speed", callback=_range("running speed", "m/s", 0.5, 12),
-                                                         help="Running speed in m/s (treadmill setting).")] = None,
+    speed: Annotated[Optional[str], typer.Option("--speed", callback=_speed,
+                                                       help="Running speed: 3.3 (m/s), 12km/h, 7.5mph or a pace "
+                                                            "4:30/km (treadmill setting).")] = None,
     treadmill: Annotated[Optional[bool], typer.Option("--treadmill/--overground", help="Override the automatic detection.")] = None,
     view: Annotated[str, typer.Option("--view", help="auto, side, rear or front.")] = "auto",
     sex: Annotated[Optional[str], typer.Option("--sex", help="female or male (personalises some ranges).")] = None,
@@ -50,6 +77,11 @@ def analyze(
     pain: Annotated[Optional[list[str]], typer.Option("--pain", help="Where it hurts, comma-separated: knee, knee-outside, shin, "
                                                                      "achilles, plantar-fascia, hamstring, hip-flexor, low-back, quads.")] = None,
     feels: Annotated[Optional[list[str]], typer.Option("--feels", help="How running feels: heavy-legs, legs-drag.")] = None,
+    goal: Annotated[Optional[str], typer.Option("--goal", help="Without pain: ask for a practice plan for speed, "
+                                                                "economy or injury-history.")] = None,
+    screen: Annotated[Optional[str], typer.Option("--screen", help="Warning signs for the reported pain: none, or "
+                                                                   "their ids comma-separated (asked on a terminal "
+                                                                   "when not given).")] = None,
     baseline: Annotated[Optional[Path], typer.Option("--baseline", help="An earlier analysis.json (or its folder) to compare with.")] = None,
     person: Annotated[Optional[int], typer.Option("--person", min=0, help="Choose the runner by index when several people are in view.")] = None,
     point: Annotated[Optional[str], typer.Option("--point", help="Choose the runner by a point X,Y inside them in the first frame.")] = None,
@@ -66,8 +98,19 @@ def analyze(
     if person is not None and point is not None:
         raise typer.BadParameter("use either --person or --point, not both")
     chosen = _parse_point(point) if point else person
+    from ..assess import resolve_goal, resolve_screen, resolve_symptoms
+    from ..errors import InputError
+
+    try:
+        resolve_symptoms(_split(pain) + _split(feels))
+        resolve_goal(goal)
+        resolve_screen(screen, _split(pain))
+    except InputError as e:
+        raise typer.BadParameter(str(e))
+    screen = _ask_screen(_split(pain), screen)
     with stage_progress() as progress:
-        analysis = run_analysis(inputs if len(inputs) > 1 else inputs[0], out_dir=out, height_cm=height, speed_mps=speed,
+        analysis = run_analysis(inputs if len(inputs) > 1 else inputs[0], out_dir=out, height_cm=height, speed=speed,
+                                goal=goal, screen=screen,
                                 treadmill=treadmill, view=None if view == "auto" else view, sex=sex, name=name,
                                 pain=_split(pain), feels=_split(feels), baseline=baseline, person=chosen,
                                 progress=progress, report=report, annotated_video=video)

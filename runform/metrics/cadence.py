@@ -1,6 +1,6 @@
 """Cadence [steps/min] = 60 / (time from one IC to the next IC of the other foot).
 
-evidence.md §4 "cadence": steps per minute from IC times; typical 171 +- 8 (uninjured men).
+evidence.md §4 "cadence": steps per minute from IC times; about 170 at 3.0 m/s (least energy cost, 14 runners).
 Uncertainty: each step time has two IC times, each +- sigma_t (frame period / sqrt(12)); those
 errors average over steps (``event_error='random'``). The summary is 60 / (robust mean step time),
 not a median: a median of frame-quantised step times snaps to one of two whole-frame values, and

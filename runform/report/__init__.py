@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from .. import __version__
+from ..units import speed_words
 from ..keypoints import KeypointSeries
 from ..schema import Analysis
 from . import context as cx
@@ -342,6 +343,7 @@ def build_context(analysis: Analysis, out_dir: Path, *, kps: KeypointSeries | No
         "a": analysis, "synthetic": cx.is_synthetic(analysis, kps), "findings": findings,
         "metrics": cx.metric_rows(analysis, ranges), "quality": quality,
         "plan": cx.plan_items(analysis.plan),
+        "speed": speed_words(analysis.runner.speed_mps, analysis.runner.speed_unit) if analysis.runner.speed_mps else None,
         "unmeasured": [r for r in cx.metric_rows(analysis, ranges) if r["status"] != "ok"],
         "confidence_plot": None, "baseline": None, "view": analysis_view(analysis), "clips": [],
     }

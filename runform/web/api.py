@@ -44,6 +44,12 @@ _UPLOAD_SCHEMA = {
                 "height_cm": {"type": "number", "minimum": 100, "maximum": 230},
                 "speed_mps": {"type": "number", "minimum": 1, "maximum": 12},
                 "speed_kmh": {"type": "number", "minimum": 3.6, "maximum": 43},
+                "speed": {"type": "string", "description": "speed as written: 3.3 (m/s), 12km/h, 7.5mph, 4:30/km; "
+                                                           "a bare number above 8 is refused (add a unit)"},
+                "goal": {"type": "string", "enum": ["", "speed", "economy", "injury-history"],
+                         "description": "without pain: ask for a practice plan for this goal"},
+                "screen": {"type": "array", "items": {"type": "string"},
+                           "description": "warning signs for the reported pain: 'none', or the sign ids that apply"},
                 "treadmill": {"type": "string", "enum": ["auto", "treadmill", "overground"]},
                 "view": {"type": "string", "enum": ["auto", "side", "rear", "front"]},
                 "sex": {"type": "string", "enum": ["", "female", "male"]},
@@ -171,6 +177,10 @@ def parse_params(up) -> dict[str, Any]:
     kmh = _number(up, "speed_kmh", 3.6, 43)
     if speed is None and kmh is not None:
         speed = round(kmh / 3.6, 3)
+    extra = _assess_params(up)
+    if speed is None and extra.get("speed_text"):
+        speed = extra["speed_mps"]
+    extra.pop("speed_mps", None)
     treadmill = {"": None, "auto": None, "treadmill": True, "true": True, "overground": False,
                  "false": False}.get((up.get("treadmill") or "").lower(), "bad")
     if treadmill == "bad":
@@ -185,7 +195,29 @@ def parse_params(up) -> dict[str, Any]:
     return {"height_cm": _number(up, "height_cm", 100, 230), "speed_mps": speed, "treadmill": treadmill,
             "view": None if view == "auto" else view, "sex": sex, "person": person, "point": point,
             "pain": _choices(up, "pain", PAIN_SITES), "feels": _choices(up, "feels", FEELINGS),
-            "baseline_previous": (up.get("baseline") or "").lower() in ("previous", "1", "on", "true")}
+            "baseline_previous": (up.get("baseline") or "").lower() in ("previous", "1", "on", "true"), **extra}
+
+
+def _assess_params(up) -> dict[str, Any]:
+    """Free-text speed (runform.units, the CLI's parser), goal and warning-sign answers; only those given."""
+    from ..assess import resolve_goal, resolve_screen
+    from ..units import parse_speed
+
+    out: dict[str, Any] = {}
+    try:
+        parsed = parse_speed(up.get("speed"), flag="speed")
+        if parsed:
+            out.update(speed_text=up.get("speed").strip(), speed_mps=parsed.mps, speed_unit=parsed.unit)
+        goal = resolve_goal(up.get("goal"))
+        answers = [v for raw in up.fields.get("screen", []) for v in raw.split(",") if v.strip()]
+        screen = resolve_screen(answers or None, _choices(up, "pain", PAIN_SITES))
+    except InputError as e:
+        raise ValueError(str(e)) from None
+    if goal:
+        out["goal"] = goal
+    if screen is not None:
+        out["screen"] = screen
+    return out
 
 
 @router.post("/analyses", status_code=202, openapi_extra=_UPLOAD_SCHEMA,

@@ -102,7 +102,19 @@ def upload_page(request: Request):
     svc = _svc(request)
     return _page(request, "upload.html", runners=svc.store.list_runners(),
                  recent=[status_view(svc, r) for r in svc.store.list_analyses(limit=8)],
-                 pain_sites=PAIN_SITES, feelings=FEELINGS, max_upload_mb=svc.settings.max_upload_mb)
+                 pain_sites=PAIN_SITES, feelings=FEELINGS, max_upload_mb=svc.settings.max_upload_mb,
+                 warning_signs=_warning_signs())
+
+
+def _warning_signs() -> dict[str, list]:
+    """Per pain chip, the warning-sign questions the form asks (the CLI asks the same, screen.yaml)."""
+    from ..assess import load_kb
+
+    kb = load_kb()
+    out = {"general": kb.screen.get("general", [])}
+    for p in PAIN_SITES:
+        out[p] = kb.screen.get(kb.resolve_symptom(p) or p, [])
+    return out
 
 
 def ordered_metrics(analysis: Analysis) -> list:

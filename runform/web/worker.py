@@ -90,7 +90,10 @@ def person_choice(params: dict[str, Any]) -> int | tuple[float, float] | None:
 def _params_to_kwargs(params: dict[str, Any]) -> dict[str, Any]:
     return {"sex": params.get("sex"), "height_cm": params.get("height_cm"), "speed_mps": params.get("speed_mps"),
             "treadmill": params.get("treadmill"), "view": params.get("view"), "person": person_choice(params),
-            "pain": tuple(params.get("pain") or ()), "feels": tuple(params.get("feels") or ())}
+            "pain": tuple(params.get("pain") or ()), "feels": tuple(params.get("feels") or ()),
+            # given only when set, so an analyze() without these keywords still runs
+            **({"speed": params["speed_text"], "speed_mps": None} if params.get("speed_text") else {}),
+            **{k: params[k] for k in ("goal", "screen") if params.get(k) is not None}}
 
 
 def summarize(analysis) -> dict[str, Any]:

@@ -22,9 +22,32 @@ function errorFromResponse(status, text) {
   return { title: "The upload failed", message: "HTTP " + status };
 }
 
+function initScreen(form) {
+  // show the warning-sign questions of the ticked pains only; untick the others so they are not sent
+  const box = document.getElementById("screen");
+  if (!box) return;
+  function update() {
+    const pains = new Set([...form.querySelectorAll('input[name="pain"]:checked')].map((i) => i.value));
+    box.hidden = pains.size === 0;
+    box.querySelectorAll(".screen-group").forEach((g) => {
+      g.hidden = !pains.has(g.dataset.pain);
+      if (g.hidden) g.querySelectorAll("input").forEach((i) => { i.checked = false; });
+    });
+    if (box.hidden) box.querySelectorAll("input").forEach((i) => { i.checked = false; });
+  }
+  form.querySelectorAll('input[name="pain"]').forEach((i) => i.addEventListener("change", update));
+  const none = document.getElementById("screen-none");
+  box.addEventListener("change", (e) => {
+    if (e.target === none && none.checked) box.querySelectorAll('input[name="screen"]').forEach((i) => { if (i !== none) i.checked = false; });
+    else if (e.target.name === "screen" && e.target !== none && e.target.checked) none.checked = false;
+  });
+  update();
+}
+
 function initUpload() {
   const form = document.getElementById("upload-form");
   if (!form) return;
+  initScreen(form);
   const maxBytes = Number(form.dataset.maxBytes);
   const drop = document.getElementById("dropzone");
   const chosenLabel = document.getElementById("chosen");
