@@ -113,11 +113,16 @@ def analyse(kp: Path) -> dict:
     return row
 
 
-def downstream(kp_dir: Path, backends: list[str]) -> list[dict]:
+def downstream(kp_dir: Path, backends: list[str], cached_only: bool = False) -> list[dict]:
     rows = []
     for video in sorted(VIDEO_ROOT.glob("*/*.mp4")):
         for b in backends:
             row = {"clip": clip_name(video), "backend": short(b)}
+            stem = kp_dir / f"{clip_name(video)}_{short(b)}"
+            if cached_only and not (stem.with_suffix(".parquet").exists() or stem.with_suffix(".log").exists()):
+                row["outcome"] = "not measured (no cached keypoints)"
+                rows.append(row)
+                continue
             try:
                 kp = keypoints(video, b, kp_dir)
             except PoseRefused as e:  # a refusal at the pose stage is a result too

@@ -120,11 +120,12 @@ def main() -> None:
     ap.add_argument("--downstream", type=Path, default=None, metavar="KP_DIR",
                     help="analyse every clip under ../shared/data/video with each backend instead (keypoints "
                          "cached in KP_DIR as CLIP_BACKEND.parquet; pose runs only where missing)")
+    ap.add_argument("--cached-only", action="store_true", help="with --downstream: skip clips without cached keypoints")
     a = ap.parse_args()
     if a.downstream:
         from bench_downstream import downstream, downstream_report  # noqa: E402 - sibling script
 
-        rows = downstream(a.downstream, a.backends)
+        rows = downstream(a.downstream, a.backends, cached_only=a.cached_only)
         if a.json:
             a.json.write_text(json.dumps(rows, indent=1, default=str))
         print(downstream_report(rows, a.backends))

@@ -46,7 +46,7 @@ def extract_keypoints(path: str | Path, *, backend: str | None = None,
                       progress: ProgressFn | None = None, fast: bool = False) -> KeypointSeries:
     """Video -> the runner's raw keypoints (one person, chosen automatically unless `person` says).
 
-    `fast`: BlazePose full instead of the default heavy (about 1.5x less CPU, worse far leg)."""
+    `fast`: BlazePose full instead of the default heavy (about 3x less CPU per frame, worse far leg)."""
     from .pose import DEFAULT_BACKEND, FAST_BACKEND
     from .pose import extract_keypoints as _extract
 

@@ -55,8 +55,8 @@ def analyze(
     point: Annotated[Optional[str], typer.Option("--point", help="Choose the runner by a point X,Y inside them in the first frame.")] = None,
     report: Annotated[bool, typer.Option("--report/--no-report", help="Write report.html.")] = True,
     video: Annotated[bool, typer.Option("--video/--no-video", help="Write the annotated video.")] = True,
-    fast: Annotated[bool, typer.Option("--fast", help="Pose with BlazePose full instead of heavy: about 1.5x "
-                                                      "faster, less exact far leg (previews, batch).")] = False,
+    fast: Annotated[bool, typer.Option("--fast", help="Pose with BlazePose full instead of heavy: about 3x "
+                                                      "less CPU, less exact far leg (previews, batch).")] = False,
 ) -> None:
     """Measure running form and say what is worth a look."""
     from ..api import analyze as run_analysis

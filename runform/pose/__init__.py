@@ -21,7 +21,7 @@ BACKENDS = ("blazepose_full", "blazepose_lite", "blazepose_heavy", "rtmpose")
 _ALIASES = {"blazepose": "blazepose_full", "full": "blazepose_full", "lite": "blazepose_lite",
             "heavy": "blazepose_heavy", "rtmpose_halpe26": "rtmpose"}
 
-#: The default backend (best far-leg agreement) and the one `--fast` picks (about 1.5x less CPU).
+#: The default backend (best far-leg agreement) and the one `--fast` picks (about 3x less CPU per frame).
 DEFAULT_BACKEND = "blazepose_heavy"
 FAST_BACKEND = "blazepose_full"
 
