@@ -255,14 +255,13 @@ def _merge(views: Sequence[ViewAnalysis]) -> dict[str, MetricSummary]:
 def analyze(inputs: str | Path | KeypointSeries | Iterable[str | Path | KeypointSeries], *,
             out_dir: str | Path | None = None, height_cm: float | None = None, speed_mps: float | None = None,
             treadmill: bool | None = None, view: str | None = None, sex: str | None = None,
+            fast: bool = False,  # pose with BlazePose full instead of heavy (previews, batch)
             name: str | None = None, pain: Sequence[str] = (), feels: Sequence[str] = (),
             baseline: str | Path | Analysis | None = None, person=None,
-            progress: ProgressFn | None = None, report: bool = True, annotated_video: bool = True,
-            fast: bool = False) -> Analysis:
+            progress: ProgressFn | None = None, report: bool = True, annotated_video: bool = True) -> Analysis:
     """Analyse one clip (or a side + a rear clip of the same run) and, with `out_dir`, write the results.
 
     Writes ``analysis.json``, ``steps.csv``, ``keypoints.parquet`` and (``report=True``) ``report.html``.
-    `fast`: pose with BlazePose full instead of heavy (previews, batch).
     """
     progress = progress or _noop
     from .assess import resolve_symptoms
