@@ -41,12 +41,16 @@ def is_video(path: str | Path) -> bool:
     return Path(path).suffix.lower() in VIDEO_SUFFIXES
 
 
-def extract_keypoints(path: str | Path, *, backend: str = "blazepose_full",
+def extract_keypoints(path: str | Path, *, backend: str | None = None,
                       person: int | tuple[float, float] | None = None,
-                      progress: ProgressFn | None = None) -> KeypointSeries:
-    """Video -> the runner's raw keypoints (one person, chosen automatically unless `person` says)."""
+                      progress: ProgressFn | None = None, fast: bool = False) -> KeypointSeries:
+    """Video -> the runner's raw keypoints (one person, chosen automatically unless `person` says).
+
+    `fast`: BlazePose full instead of the default heavy (about 3x less CPU per frame, worse far leg)."""
+    from .pose import DEFAULT_BACKEND, FAST_BACKEND
     from .pose import extract_keypoints as _extract
 
+    backend = backend or (FAST_BACKEND if fast else DEFAULT_BACKEND)
     return _extract(path, backend=backend, person=person, progress=progress or _noop)
 
 
@@ -115,14 +119,14 @@ def _quality(kps_raw: KeypointSeries, clean_report, view_result) -> Quality:
     )
 
 
-def _load_input(src, *, person, progress: ProgressFn) -> KeypointSeries:
+def _load_input(src, *, person, progress: ProgressFn, fast: bool = False) -> KeypointSeries:
     if isinstance(src, KeypointSeries):
         return src
     path = Path(src)
     if not path.exists():
         raise InputError(f"{path}: no such file.")
     if is_video(path):
-        return extract_keypoints(path, person=person, progress=progress)
+        return extract_keypoints(path, person=person, progress=progress, fast=fast)
     return load_keypoints(path)
 
 
@@ -183,12 +187,12 @@ def _explain_not_running(kps: KeypointSeries, name: str) -> None:
 
 def analyze_view(src, *, treadmill: bool | None = None, view: str | None = None,
                  height_cm: float | None = None, speed_mps: float | None = None,
-                 person=None, progress: ProgressFn = _noop) -> ViewAnalysis:
+                 person=None, progress: ProgressFn = _noop, fast: bool = False) -> ViewAnalysis:
     """One input -> cleaned keypoints, events and metrics for the view it was filmed from."""
     from .clean import clean_keypoints
     from .view import detect_view
 
-    raw = _load_input(src, person=person, progress=progress)
+    raw = _load_input(src, person=person, progress=progress, fast=fast)
     _check_series(raw, src)
     progress("clean", 0.0)
     kps, report = clean_keypoints(raw)
@@ -251,6 +255,7 @@ def _merge(views: Sequence[ViewAnalysis]) -> dict[str, MetricSummary]:
 def analyze(inputs: str | Path | KeypointSeries | Iterable[str | Path | KeypointSeries], *,
             out_dir: str | Path | None = None, height_cm: float | None = None, speed_mps: float | None = None,
             treadmill: bool | None = None, view: str | None = None, sex: str | None = None,
+            fast: bool = False,  # pose with BlazePose full instead of heavy (previews, batch)
             name: str | None = None, pain: Sequence[str] = (), feels: Sequence[str] = (),
             baseline: str | Path | Analysis | None = None, person=None,
             progress: ProgressFn | None = None, report: bool = True, annotated_video: bool = True,
@@ -277,7 +282,7 @@ def analyze(inputs: str | Path | KeypointSeries | Iterable[str | Path | Keypoint
         raise InputError(f"{out_dir} is a file, not a folder; give a folder for the results (--out).")
     base = _load_baseline(baseline) if isinstance(baseline, (str, Path)) else baseline  # fails before the pose model
     views = [analyze_view(s, treadmill=treadmill, view=view if len(srcs) == 1 else None, height_cm=height_cm,
-                          speed_mps=speed_mps, person=person, progress=progress) for s in srcs]
+                          speed_mps=speed_mps, person=person, progress=progress, fast=fast) for s in srcs]
     kinds = ["side" if v.view == "side" else "rear/front" for v in views]
     if len(set(kinds)) < len(kinds):  # the merge would silently keep only the first of each kind
         raise InputError(f"{len(views)} inputs seen as {' + '.join(v.view for v in views)} views; give one side-view "

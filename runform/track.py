@@ -200,7 +200,9 @@ def _classify(r: dict) -> tuple[str, str]:
     if np.isfinite(ds):
         cues.append(f"both feet down {100 * ds:.0f}% of the time")
     detail = f"stride {f:.2f} Hz" + "".join(f", {c}" for c in cues)
-    slow_motion = f < RUN_MIN_STRIDE_HZ and np.isfinite(b) and b > SLOW_MOTION_BOUNCE
+    # ... unless both feet are clearly down together for long: no runner does that at any playback speed
+    slow_motion = (f < RUN_MIN_STRIDE_HZ and np.isfinite(b) and b > SLOW_MOTION_BOUNCE
+                   and not (np.isfinite(ds) and ds > MAX_DOUBLE_SUPPORT))
     if f >= NEVER_WALK_STRIDE_HZ or slow_motion:
         walking = False
     elif np.isfinite(b) and (b < WALK_BOUNCE or b > RUN_BOUNCE):

@@ -29,6 +29,7 @@ def test_models_list_and_verify_on_empty_cache(tmp_path):
     assert "pose_landmark_full" in r.stdout and "missing" in r.stdout
     r = cli("models", "verify", env=env, check_rc=1)
     assert "pip download" in r.stderr and "mediapipe==0.10.21" in r.stderr
+    assert "npm pack @mediapipe/pose@0.5.1675469404" in r.stderr and "package/pose_landmark_heavy.tflite" in r.stderr
 
 
 def test_models_fetch_from_bad_wheel_is_one_line_error(tmp_path):
@@ -54,9 +55,11 @@ def test_pose_on_non_video_is_one_line_error(tmp_path):
 def test_pose_writes_keypoints_without_progress_bar_when_piped(tmp_path):
     video = shared_path("video", "overground_jog_short", "video.mp4")
     out = tmp_path / "kps.csv"
-    r = cli("pose", video, "--out", out, check_rc=0)
+    r = cli("pose", video, "--out", out, "--fast", check_rc=0)  # --fast: BlazePose full
     assert "frames" in r.stdout and "backend blazepose_full" in r.stdout
     assert "━" not in r.stderr and "%" not in r.stderr  # stderr is a pipe: no progress bar
+    r2 = cli("pose", video, "--out", out, "--fast", "--backend", "heavy", check_rc=2)
+    assert "either --fast or --backend" in r2.stderr
     from runform.io import load_keypoints
 
     kps = load_keypoints(out)

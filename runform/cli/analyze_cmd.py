@@ -87,6 +87,8 @@ def analyze(
     point: Annotated[Optional[str], typer.Option("--point", help="Choose the runner by a point X,Y inside them in the first frame.")] = None,
     report: Annotated[bool, typer.Option("--report/--no-report", help="Write report.html.")] = True,
     video: Annotated[bool, typer.Option("--video/--no-video", help="Write the annotated video.")] = True,
+    fast: Annotated[bool, typer.Option("--fast", help="Pose with BlazePose full instead of heavy: about 3x "
+                                                      "less CPU, less exact far leg (previews, batch).")] = False,
 ) -> None:
     """Measure running form and say what is worth a look."""
     from ..api import analyze as run_analysis
@@ -113,7 +115,7 @@ def analyze(
                                 goal=goal, screen=screen,
                                 treadmill=treadmill, view=None if view == "auto" else view, sex=sex, name=name,
                                 pain=_split(pain), feels=_split(feels), baseline=baseline, person=chosen,
-                                progress=progress, report=report, annotated_video=video)
+                                progress=progress, report=report, annotated_video=video, fast=fast)
     from ..assess.text import render_findings_text
 
     typer.echo(render_findings_text(analysis))

@@ -24,7 +24,7 @@ def _table(only_problems: bool = False) -> int:
             bad += 1
         if only_problems and st.state == "ok":
             continue
-        tag = "required" if need else "optional"
+        tag = "default" if need else "optional"
         typer.echo(f"  {st.spec.name:20s} {st.state:22s} {tag:8s} {st.spec.filename}  {st.detail}")
     return bad
 
@@ -39,11 +39,15 @@ def list_models() -> None:
 def fetch(
     wheel: Annotated[Optional[Path], typer.Option("--wheel", help="Use a mediapipe-0.10.21 wheel you downloaded "
                                                                   "instead of fetching it.")] = None,
+    tarball: Annotated[Optional[Path], typer.Option("--tarball", help="Use a @mediapipe/pose 0.5.1675469404 npm "
+                                                                      "tarball you downloaded instead of fetching it.")] = None,
+    force: Annotated[bool, typer.Option("--force", help="Download again even when the cached files are intact.")] = False,
 ) -> None:
-    """Download the default BlazePose models (from the mediapipe 0.10.21 wheel on PyPI) and verify them."""
+    """Download the default BlazePose models (detector and full from the mediapipe wheel, heavy and lite
+    from the @mediapipe/pose npm package), verify their sha256 and cache them. Intact files are kept."""
     from .. import models
 
-    for p in models.fetch(wheel=wheel):
+    for p in models.fetch(wheel=wheel, tarball=tarball, force=force):
         typer.echo(f"ok  {p}")
 
 

