@@ -218,10 +218,14 @@ def analyze_view(src, *, treadmill: bool | None = None, view: str | None = None,
         from .events import detect_events
         from .metrics import compute_metrics
 
+        from .plausibility import gated_metrics
+
         ev = detect_events(kps, treadmill=treadmill)
         progress("events", 1.0)
         progress("metrics", 0.0)
-        res = compute_metrics(kps, ev, height_cm=height_cm, speed_mps=speed_mps)
+        ev, res, gate = gated_metrics(kps, ev, compute=compute_metrics, height_cm=height_cm, speed_mps=speed_mps)
+        quality.steps_detected, quality.steps_valid, quality.steps_excluded = gate.detected, gate.valid, gate.excluded
+        quality.exclusions = dict(gate.reasons)
     else:
         from .frontal import compute_frontal, detect_frontal_events
 

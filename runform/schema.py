@@ -48,6 +48,11 @@ class Quality(BaseModel):
     filter_cutoff_hz: float | None = None
     person_selection: str | None = None  # how the runner was chosen
     warnings: list[str] = Field(default_factory=list)
+    # plausibility gate (runform.plausibility): stances detected, kept, and why the others went
+    steps_detected: int | None = None
+    steps_valid: int | None = None
+    steps_excluded: int | None = None
+    exclusions: dict[str, int] = Field(default_factory=dict)
 
 
 class Event(BaseModel):
