@@ -238,6 +238,9 @@ def analyze_view(src, *, treadmill: bool | None = None, view: str | None = None,
     quality.warnings.extend(getattr(ev, "warnings", []))
     quality.warnings.extend(w for w in getattr(res, "warnings", []) if w not in quality.warnings)
     out.events, out.steps, out.summary = ev, res.steps, dict(res.summary)
+    from .confidence import fill_quality
+
+    fill_quality(quality, raw, kps)
     progress("metrics", 1.0)
     return out
 
@@ -294,6 +297,9 @@ def analyze(inputs: str | Path | KeypointSeries | Iterable[str | Path | Keypoint
     from .assess import assess
 
     assess(analysis, pain=pain, feels=feels, baseline=base)
+    from .confidence import cap_findings
+
+    cap_findings(analysis)
     progress("assess", 1.0)
 
     if out_dir is not None:

@@ -11,8 +11,11 @@ Limits (with margin; values outside them are errors, not unusual runners):
 * contact >= 60 ms (elite sprint contacts are ~80-90 ms) and duty factor <= 65 % (running is
   < 50 %; a slow jog at 30 fps reads up to ~55 %);
 * flight >= -20 ms (running has a flight; less than -20 ms is both feet down = a wrong event);
-* each step time within 0.6-1.6 x the median of its neighbours' (steady gait; a sprint start
-  accelerates far less than that from one step to the next);
+* each step time at least 0.6 x the median of its neighbours' (steady gait; a sprint start
+  accelerates far less than that from one step to the next); a step longer than 1.6 x is a
+  missed contact, not an impossible one: both contacts stay and the step between them is not
+  measured (runform.metrics leaves its cadence and flight empty);
+* one foot twice in a row within 1.5 step periods: one of the two contacts is extra;
 * at initial contact the foot is near the ground (<= 0.25 leg lengths above the lowest ankle
   level around it) and not behind the hip by more than 0.15 leg lengths (that is a push-off
   posture, not a landing);
@@ -78,7 +81,9 @@ def _alternation(st: pd.DataFrame, T: float, rep: GateReport) -> pd.DataFrame:
     while True:
         st = st.sort_values("ic_time")
         foot, ic, idx = st.foot.to_numpy(), st.ic_time.to_numpy(float), st.index.to_numpy()
-        same = [k for k in range(len(st) - 1) if foot[k] == foot[k + 1]]
+        # one foot twice within 1.5 step periods: one contact is extra; further apart, the other
+        # foot's contact was only missed (both are kept; the step between them is not measured)
+        same = [k for k in range(len(st) - 1) if foot[k] == foot[k + 1] and ic[k + 1] - ic[k] < 1.5 * T]
         if not same:
             return st
         k = same[0]
@@ -97,7 +102,8 @@ def _timing(st: pd.DataFrame, T: float, fps: float, rep: GateReport) -> pd.DataF
     """Step time, contact, duty factor and flight against physiology and the neighbours."""
     st = st.sort_values("ic_time")
     ic, to = st.ic_time.to_numpy(float), st.to_time.to_numpy(float)
-    step = np.append(np.diff(ic), np.nan)  # alternation holds here
+    foot = st.foot.to_numpy()
+    step = np.append(np.where(foot[1:] != foot[:-1], np.diff(ic), np.nan), np.nan)  # IC to the other foot's IC
     bad: dict = {}
     for k, i in enumerate(st.index):
         ct = to[k] - ic[k]
@@ -114,7 +120,7 @@ def _timing(st: pd.DataFrame, T: float, fps: float, rep: GateReport) -> pd.DataF
         if cad > MAX_CADENCE:
             bad.setdefault(i, ("impossible cadence", f"{1000 * step[k]:.0f} ms step = {cad:.0f} steps/min "
                                                      f"> {MAX_CADENCE:.0f}"))
-        elif not NEIGHBOUR_RATIO[0] <= step[k] / local <= NEIGHBOUR_RATIO[1]:
+        elif step[k] / local < NEIGHBOUR_RATIO[0]:  # longer than NEIGHBOUR_RATIO[1]: a missed contact
             bad.setdefault(i, ("step time off its neighbours", f"{1000 * step[k]:.0f} ms vs "
                                                                f"{1000 * local:.0f} ms around it"))
         elif flight < MIN_FLIGHT_S:
@@ -163,12 +169,12 @@ def gate_events(kps, ev) -> tuple[object, GateReport]:
     st = ev.stances.copy()
     rep = GateReport(detected=len(st))
     T = _step_period(st)
+    # posture first: it names the wrong contact itself, where timing only sees a wrong pair
+    st = _posture(kps, st, int(ev.direction), leg_length(kps), rep)
     if len(st) >= 4 and np.isfinite(T) and T > 0:
         st = _alternation(st, T, rep)
         st = _timing(st, T, ev.fps, rep)
         st = _alternation(st, T, rep)  # a dropped step can leave two of one foot together
-    st = _posture(kps, st, int(ev.direction), leg_length(kps), rep)
-    st = _alternation(st, T, rep) if len(st) >= 4 and np.isfinite(T) and T > 0 else st
     return dataclasses.replace(ev, stances=st.sort_values("ic_time").reset_index(drop=True)), rep
 
 

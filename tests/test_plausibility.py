@@ -122,3 +122,28 @@ def test_treadmill_video_no_impossible_valid_step(tmp_path):
     assert (csv.status == "excluded").sum() == a.quality[0].steps_excluded
     v = csv[csv.status == "valid"]
     assert v.cadence.max() <= MAX_CADENCE and v.flight_time.min() >= 1000 * MIN_FLIGHT_S
+
+
+def test_mostly_repaired_clip_never_yields_a_high_confidence_finding():
+    """The same runner with a low heel lift (swing knee 55 deg): clean keypoints give a
+    high-confidence priority; with 80 % of the samples lost (cleaning fills more than half of the
+    leg keypoints) the verdict is "not usable" and no finding is above low or a priority."""
+    import runform
+
+    def run(dropout):
+        kps, _ = synth_runner(fps=60, duration_s=12, knee_flexion_swing_peak=55, noise=1.0, dropout=dropout, seed=1)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return runform.analyze(kps, report=False)
+
+    good = run(0.0)
+    assert good.quality[0].verdict == "reliable"
+    assert any(f.id == "low_heel_lift" and f.confidence == "high" for f in good.findings)
+    bad = run(0.8)
+    q = bad.quality[0]
+    assert q.repaired_share > 0.5 and q.verdict == "not usable"
+    assert any("replace" in r and "%" in r for r in q.verdict_reasons)
+    assert bad.findings and all(f.confidence == "low" and f.severity != "priority" for f in bad.findings)
+    some = run(0.3)  # a quarter repaired: use with care, capped at moderate
+    assert some.quality[0].verdict == "use with care"
+    assert all(f.confidence != "high" for f in some.findings)
