@@ -183,13 +183,16 @@ def _explain_not_running(kps: KeypointSeries, name: str) -> None:
 
 def analyze_view(src, *, treadmill: bool | None = None, view: str | None = None,
                  height_cm: float | None = None, speed_mps: float | None = None,
-                 person=None, progress: ProgressFn = _noop) -> ViewAnalysis:
+                 person=None, capture_fps: float | None = None, progress: ProgressFn = _noop) -> ViewAnalysis:
     """One input -> cleaned keypoints, events and metrics for the view it was filmed from."""
     from .clean import clean_keypoints
     from .view import detect_view
 
     raw = _load_input(src, person=person, progress=progress)
     _check_series(raw, src)
+    from .slowmo import to_real_time
+
+    raw = to_real_time(raw, src, capture_fps, name=str(src) if isinstance(src, (str, Path)) else raw.source or "input")
     progress("clean", 0.0)
     kps, report = clean_keypoints(raw)
     vr = detect_view(kps)
@@ -259,7 +262,7 @@ def analyze(inputs: str | Path | KeypointSeries | Iterable[str | Path | Keypoint
             out_dir: str | Path | None = None, height_cm: float | None = None, speed_mps: float | None = None,
             treadmill: bool | None = None, view: str | None = None, sex: str | None = None,
             name: str | None = None, pain: Sequence[str] = (), feels: Sequence[str] = (),
-            baseline: str | Path | Analysis | None = None, person=None,
+            baseline: str | Path | Analysis | None = None, person=None, capture_fps: float | None = None,
             progress: ProgressFn | None = None, report: bool = True, annotated_video: bool = True) -> Analysis:
     """Analyse one clip (or a side + a rear clip of the same run) and, with `out_dir`, write the results.
 
@@ -276,7 +279,8 @@ def analyze(inputs: str | Path | KeypointSeries | Iterable[str | Path | Keypoint
         raise InputError(f"{out_dir} is a file, not a folder; give a folder for the results (--out).")
     base = _load_baseline(baseline) if isinstance(baseline, (str, Path)) else baseline  # fails before the pose model
     views = [analyze_view(s, treadmill=treadmill, view=view if len(srcs) == 1 else None, height_cm=height_cm,
-                          speed_mps=speed_mps, person=person, progress=progress) for s in srcs]
+                          speed_mps=speed_mps, person=person, capture_fps=capture_fps, progress=progress)
+             for s in srcs]
     kinds = ["side" if v.view == "side" else "rear/front" for v in views]
     if len(set(kinds)) < len(kinds):  # the merge would silently keep only the first of each kind
         raise InputError(f"{len(views)} inputs seen as {' + '.join(v.view for v in views)} views; give one side-view "

@@ -194,7 +194,7 @@ def _check_enough(ev, rep: GateReport) -> None:
     if min(n.values()) < MIN_VALID_PER_SIDE:
         why = ", ".join(f"{c} {r}" for r, c in sorted(rep.reasons.items(), key=lambda x: -x[1]))
         raise TooShortError(
-            f"after excluding {rep.excluded} of {rep.detected} detected steps as physically impossible "
+            f"after excluding {len(rep.excluded_rows)} of {rep.detected} detected steps as physically impossible "
             f"({why or 'none'}), only {n['left']} left / {n['right']} right valid steps remain; "
             f"need at least {MIN_VALID_PER_SIDE} per side.",
             hint="Film at least 5 s of steady running with both legs in view.")
@@ -220,6 +220,7 @@ def gated_metrics(kps, ev, *, compute, **kw):
         res = compute(kps, ev, **kw)
     rep.valid, rep.excluded = len(ev.stances), rep.detected - len(ev.stances)
     _not_measured_when_few(res, rep)
+    _coarse_images(res, kps.meta.get("distinct_fps"))
     if rep.excluded:
         why = ", ".join(f"{c} {r}" for r, c in sorted(rep.reasons.items(), key=lambda x: -x[1]))
         res.warnings.append(f"{rep.excluded} of {rep.detected} detected steps excluded as physically implausible "
@@ -251,3 +252,17 @@ def _not_measured_when_few(res, rep: GateReport) -> None:
                 asymmetry=None, category=None,
                 reason=f"only {n['left']} left / {n['right']} right valid steps (need {MIN_VALID_PER_SIDE} per side"
                        f"; {rep.excluded} of {rep.detected} steps excluded as implausible)"))
+
+
+def _coarse_images(res, distinct_fps: float | None) -> None:
+    """Held frames (edited slow motion): a metric needing more distinct images per second is unreliable."""
+    from .metrics.registry import REGISTRY
+
+    if not distinct_fps:
+        return
+    for mid, s in res.summary.items():
+        m = REGISTRY.get(mid)
+        if s.status == "ok" and m is not None and m.min_fps and distinct_fps < m.min_fps - 1:
+            res.summary[mid] = s.model_copy(update=dict(status="unreliable", reason=(
+                f"needs >= {m.min_fps:.0f} fps; only {distinct_fps:.0f} distinct images per real second "
+                f"(held frames), one every {1000 / distinct_fps:.0f} ms")))

@@ -90,7 +90,8 @@ def person_choice(params: dict[str, Any]) -> int | tuple[float, float] | None:
 def _params_to_kwargs(params: dict[str, Any]) -> dict[str, Any]:
     return {"sex": params.get("sex"), "height_cm": params.get("height_cm"), "speed_mps": params.get("speed_mps"),
             "treadmill": params.get("treadmill"), "view": params.get("view"), "person": person_choice(params),
-            "pain": tuple(params.get("pain") or ()), "feels": tuple(params.get("feels") or ())}
+            "pain": tuple(params.get("pain") or ()), "feels": tuple(params.get("feels") or ())} \
+        | ({"capture_fps": params["capture_fps"]} if params.get("capture_fps") else {})
 
 
 def summarize(analysis) -> dict[str, Any]:
