@@ -14,7 +14,7 @@ from typing import Callable, Iterable, Sequence
 import numpy as np
 
 from . import __version__
-from .errors import InputError, NoPersonError, NotRunningError, TooShortError, ViewError
+from .errors import InputError, MultiplePeopleError, NoPersonError, NotRunningError, TooShortError, ViewError
 from .keypoints import KeypointSeries
 from .schema import Analysis, InputInfo, MetricSummary, Quality, Runner
 
@@ -122,7 +122,14 @@ def _load_input(src, *, person, progress: ProgressFn) -> KeypointSeries:
     if not path.exists():
         raise InputError(f"{path}: no such file.")
     if is_video(path):
-        return extract_keypoints(path, person=person, progress=progress)
+        from .footage import refuse_cuts, with_shots
+
+        try:
+            kps = extract_keypoints(path, person=person, progress=progress)
+        except (NoPersonError, NotRunningError, MultiplePeopleError) as e:
+            raise with_shots(e, path) from None
+        refuse_cuts(path)  # steps are never stitched across a cut
+        return kps
     return load_keypoints(path)
 
 
