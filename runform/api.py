@@ -14,7 +14,7 @@ from typing import Callable, Iterable, Sequence
 import numpy as np
 
 from . import __version__
-from .errors import InputError, NoPersonError, NotRunningError, TooShortError, ViewError
+from .errors import InputError, MultiplePeopleError, NoPersonError, NotRunningError, TooShortError, ViewError
 from .keypoints import KeypointSeries
 from .schema import Analysis, InputInfo, MetricSummary, Quality, Runner
 
@@ -126,7 +126,14 @@ def _load_input(src, *, person, progress: ProgressFn, fast: bool = False) -> Key
     if not path.exists():
         raise InputError(f"{path}: no such file.")
     if is_video(path):
-        return extract_keypoints(path, person=person, progress=progress, fast=fast)
+        from .footage import refuse_cuts, with_shots
+
+        try:
+            kps = extract_keypoints(path, person=person, progress=progress, fast=fast)
+        except (NoPersonError, NotRunningError, MultiplePeopleError) as e:
+            raise with_shots(e, path) from None
+        refuse_cuts(path)  # steps are never stitched across a cut
+        return kps
     return load_keypoints(path)
 
 
@@ -187,13 +194,17 @@ def _explain_not_running(kps: KeypointSeries, name: str) -> None:
 
 def analyze_view(src, *, treadmill: bool | None = None, view: str | None = None,
                  height_cm: float | None = None, speed_mps: float | None = None,
-                 person=None, progress: ProgressFn = _noop, fast: bool = False) -> ViewAnalysis:
+                 person=None, capture_fps: float | None = None, progress: ProgressFn = _noop,
+                 fast: bool = False) -> ViewAnalysis:
     """One input -> cleaned keypoints, events and metrics for the view it was filmed from."""
     from .clean import clean_keypoints
     from .view import detect_view
 
     raw = _load_input(src, person=person, progress=progress, fast=fast)
     _check_series(raw, src)
+    from .slowmo import to_real_time
+
+    raw = to_real_time(raw, src, capture_fps, name=str(src) if isinstance(src, (str, Path)) else raw.source or "input")
     progress("clean", 0.0)
     kps, report = clean_keypoints(raw)
     vr = detect_view(kps)
@@ -222,10 +233,14 @@ def analyze_view(src, *, treadmill: bool | None = None, view: str | None = None,
         from .events import detect_events
         from .metrics import compute_metrics
 
+        from .plausibility import gated_metrics
+
         ev = detect_events(kps, treadmill=treadmill)
         progress("events", 1.0)
         progress("metrics", 0.0)
-        res = compute_metrics(kps, ev, height_cm=height_cm, speed_mps=speed_mps)
+        ev, res, gate = gated_metrics(kps, ev, compute=compute_metrics, height_cm=height_cm, speed_mps=speed_mps)
+        quality.steps_detected, quality.steps_valid, quality.steps_excluded = gate.detected, gate.valid, gate.excluded
+        quality.exclusions = dict(gate.reasons)
     else:
         from .frontal import compute_frontal, detect_frontal_events
 
@@ -238,6 +253,9 @@ def analyze_view(src, *, treadmill: bool | None = None, view: str | None = None,
     quality.warnings.extend(getattr(ev, "warnings", []))
     quality.warnings.extend(w for w in getattr(res, "warnings", []) if w not in quality.warnings)
     out.events, out.steps, out.summary = ev, res.steps, dict(res.summary)
+    from .confidence import fill_quality
+
+    fill_quality(quality, raw, kps)
     progress("metrics", 1.0)
     return out
 
@@ -257,7 +275,7 @@ def analyze(inputs: str | Path | KeypointSeries | Iterable[str | Path | Keypoint
             treadmill: bool | None = None, view: str | None = None, sex: str | None = None,
             fast: bool = False,  # pose with BlazePose full instead of heavy (previews, batch)
             name: str | None = None, pain: Sequence[str] = (), feels: Sequence[str] = (),
-            baseline: str | Path | Analysis | None = None, person=None,
+            baseline: str | Path | Analysis | None = None, person=None, capture_fps: float | None = None,
             progress: ProgressFn | None = None, report: bool = True, annotated_video: bool = True,
             speed: str | None = None, goal: str | None = None, screen: str | Sequence[str] | None = None) -> Analysis:
     """Analyse one clip (or a side + a rear clip of the same run) and, with `out_dir`, write the results.
@@ -282,7 +300,8 @@ def analyze(inputs: str | Path | KeypointSeries | Iterable[str | Path | Keypoint
         raise InputError(f"{out_dir} is a file, not a folder; give a folder for the results (--out).")
     base = _load_baseline(baseline) if isinstance(baseline, (str, Path)) else baseline  # fails before the pose model
     views = [analyze_view(s, treadmill=treadmill, view=view if len(srcs) == 1 else None, height_cm=height_cm,
-                          speed_mps=speed_mps, person=person, progress=progress, fast=fast) for s in srcs]
+                          speed_mps=speed_mps, person=person, capture_fps=capture_fps, progress=progress, fast=fast)
+             for s in srcs]
     kinds = ["side" if v.view == "side" else "rear/front" for v in views]
     if len(set(kinds)) < len(kinds):  # the merge would silently keep only the first of each kind
         raise InputError(f"{len(views)} inputs seen as {' + '.join(v.view for v in views)} views; give one side-view "
@@ -304,6 +323,9 @@ def analyze(inputs: str | Path | KeypointSeries | Iterable[str | Path | Keypoint
     from .assess import assess
 
     assess(analysis, pain=pain, feels=feels, baseline=base, goal=goal, screen=screen)
+    from .confidence import cap_findings
+
+    cap_findings(analysis)
     progress("assess", 1.0)
 
     if out_dir is not None:

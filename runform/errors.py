@@ -37,6 +37,10 @@ class TooShortError(RunformError):
     """Too few strides per side to measure anything trustworthy."""
 
 
+class SlowMotionError(RunformError):
+    """The clip looks slowed and no capture rate was given: its times are not real seconds."""
+
+
 class LowFrameRateError(RunformError):
     """The frame rate is too low for the requested metric."""
 

@@ -48,6 +48,16 @@ class Quality(BaseModel):
     filter_cutoff_hz: float | None = None
     person_selection: str | None = None  # how the runner was chosen
     warnings: list[str] = Field(default_factory=list)
+    # plausibility gate (runform.plausibility): stances detected, kept, and why the others went
+    steps_detected: int | None = None
+    steps_valid: int | None = None
+    steps_excluded: int | None = None
+    exclusions: dict[str, int] = Field(default_factory=dict)
+    # data-quality verdict (runform.confidence): findings never claim more than it allows
+    repaired_share: float | None = None  # leg keypoint samples missing/unsure in raw or replaced by cleaning
+    leg_confidence: dict[str, float] = Field(default_factory=dict)  # mean raw confidence per leg
+    verdict: Literal["reliable", "use with care", "not usable"] | None = None
+    verdict_reasons: list[str] = Field(default_factory=list)
 
 
 class Event(BaseModel):

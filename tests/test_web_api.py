@@ -51,9 +51,10 @@ class FakePipeline:
         self.cadence = 170.0
 
     def __call__(self, inputs, *, out_dir, height_cm=None, speed_mps=None, treadmill=None, view=None, sex=None,
-                 name=None, pain=(), feels=(), baseline=None, person=None, progress=None, report=True):
+                 name=None, pain=(), feels=(), baseline=None, person=None, progress=None, report=True, capture_fps=None):
         self.calls.append(dict(inputs=inputs, out_dir=out_dir, height_cm=height_cm, speed_mps=speed_mps,
-                               treadmill=treadmill, view=view, name=name, pain=pain, feels=feels, baseline=baseline))
+                               treadmill=treadmill, view=view, name=name, pain=pain, feels=feels, baseline=baseline,
+                               capture_fps=capture_fps))
         progress("pose", 0.0)
         self.started.set()
         if self.gate is not None:
@@ -477,3 +478,12 @@ def test_runform_serve_starts_on_loopback_and_refuses_foreign_hosts(tmp_path):
         out, _ = proc.communicate(timeout=20)
     assert proc.returncode == 0, out
     assert f"http://127.0.0.1:{port}/" in out
+
+
+def test_slow_motion_capture_rate_from_the_form(client, clip, pipeline):
+    """The upload form's "Filmed at" field reaches analyze() as capture_fps; a bad value is refused."""
+    assert 'name="capture_fps"' in client.get("/").text
+    aid = upload(client, clip, capture_fps="240").json()["id"]
+    assert wait_status(client, aid)["status"] == "done"
+    assert pipeline.calls[-1]["capture_fps"] == 240.0
+    assert upload(client, clip, capture_fps="0").status_code == 422

@@ -85,6 +85,9 @@ def analyze(
     baseline: Annotated[Optional[Path], typer.Option("--baseline", help="An earlier analysis.json (or its folder) to compare with.")] = None,
     person: Annotated[Optional[int], typer.Option("--person", min=0, help="Choose the runner by index when several people are in view.")] = None,
     point: Annotated[Optional[str], typer.Option("--point", help="Choose the runner by a point X,Y inside them in the first frame.")] = None,
+    capture_fps: Annotated[Optional[float], typer.Option("--capture-fps", min=1.0, max=10000.0,
+                                                         help="Frames per real second when filmed (slow motion: e.g. "
+                                                              "120 or 240); all times become real seconds.")] = None,
     report: Annotated[bool, typer.Option("--report/--no-report", help="Write report.html.")] = True,
     video: Annotated[bool, typer.Option("--video/--no-video", help="Write the annotated video.")] = True,
     fast: Annotated[bool, typer.Option("--fast", help="Pose with BlazePose full instead of heavy: about 3x "
@@ -115,6 +118,7 @@ def analyze(
                                 goal=goal, screen=screen,
                                 treadmill=treadmill, view=None if view == "auto" else view, sex=sex, name=name,
                                 pain=_split(pain), feels=_split(feels), baseline=baseline, person=chosen,
+                                capture_fps=capture_fps,
                                 progress=progress, report=report, annotated_video=video, fast=fast)
     from ..assess.text import render_findings_text
 

@@ -31,6 +31,9 @@ def pose(
                                                                    "(landmark .tflite or RTMPose .onnx).")] = None,
     person: Annotated[Optional[int], typer.Option("--person", help="Choose the runner by index when several people are in view.")] = None,
     point: Annotated[Optional[str], typer.Option("--point", help="Choose the runner by a point X,Y inside them in the first frame.")] = None,
+    capture_fps: Annotated[Optional[float], typer.Option("--capture-fps", min=1.0, max=10000.0,
+                                                         help="Frames per real second when filmed (slow motion); "
+                                                              "time stamps are written in real seconds.")] = None,
     threads: Annotated[Optional[int], typer.Option("--threads", min=1, max=16,
                                                    help="Inference threads per model (default 2).")] = None,
 ) -> None:
@@ -50,6 +53,10 @@ def pose(
     with stage_progress() as progress:
         kps = extract_keypoints(video, backend=backend, person=chosen, progress=progress, model_path=model,
                                 num_threads=threads)
+    if capture_fps:
+        from ..slowmo import apply_capture_fps
+
+        kps = apply_capture_fps(kps, capture_fps)
     out.parent.mkdir(parents=True, exist_ok=True)
     path = save_keypoints(kps, out)
     m = kps.meta

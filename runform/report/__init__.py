@@ -199,7 +199,9 @@ def _video_pass(clip: Clip, analysis: Analysis, pics: list[Picture], out_dir: Pa
     info = analysis.inputs[clip.index] if clip.index < len(analysis.inputs) else None
     fps = info.fps if info is not None else kps.frame_rate
     try:
+        slow = float(kps.meta.get("slow_factor") or 1.0)  # slow motion: keypoint times are real seconds
         for idx, t, bgr in iter_video(clip.video):
+            t = t / slow
             if idx in wanted:
                 for p in wanted[idx]:
                     p.spec.row = _row(kps, t, idx)

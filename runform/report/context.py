@@ -242,6 +242,12 @@ def quality_facts(analysis: Analysis) -> list[dict[str, Any]]:
                                   + (f", low-pass {q.filter_cutoff_hz:.1f} Hz" if q.filter_cutoff_hz else "")))
         if q.person_selection:
             facts.append(("Runner chosen", q.person_selection))
+        if q.steps_detected is not None:
+            ex = ", ".join(f"{n} {r}" for r, n in q.exclusions.items())
+            facts.append(("Steps", f"{q.steps_valid} valid of {q.steps_detected} detected"
+                                   + (f"; excluded as implausible: {ex}" if ex else "")))
+        if q.verdict:
+            facts.append(("Numbers are", q.verdict + (f" ({'; '.join(q.verdict_reasons)})" if q.verdict_reasons else "")))
         out.append({"source": q.source, "facts": facts, "warnings": q.warnings,
                     "confidence": q.keypoint_confidence})
     return out

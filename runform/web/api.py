@@ -50,6 +50,8 @@ _UPLOAD_SCHEMA = {
                          "description": "without pain: ask for a practice plan for this goal"},
                 "screen": {"type": "array", "items": {"type": "string"},
                            "description": "warning signs for the reported pain: 'none', or the sign ids that apply"},
+                "capture_fps": {"type": "number", "minimum": 1, "maximum": 10000,
+                                "description": "slow motion: frames per real second when filmed (e.g. 120, 240)"},
                 "treadmill": {"type": "string", "enum": ["auto", "treadmill", "overground"]},
                 "view": {"type": "string", "enum": ["auto", "side", "rear", "front"]},
                 "sex": {"type": "string", "enum": ["", "female", "male"]},
@@ -194,6 +196,7 @@ def parse_params(up) -> dict[str, Any]:
     person, point = parse_person(up.get("person"), up.get("point"))
     return {"height_cm": _number(up, "height_cm", 100, 230), "speed_mps": speed, "treadmill": treadmill,
             "view": None if view == "auto" else view, "sex": sex, "person": person, "point": point,
+            "capture_fps": _number(up, "capture_fps", 1, 10000),
             "pain": _choices(up, "pain", PAIN_SITES), "feels": _choices(up, "feels", FEELINGS),
             "baseline_previous": (up.get("baseline") or "").lower() in ("previous", "1", "on", "true"), **extra}
 

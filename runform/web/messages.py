@@ -29,6 +29,8 @@ _MESSAGES: dict[str, tuple[str, str]] = {
                         "Film at running pace."),
     "TooShortError": ("The clip is too short",
                       "Film at least 10 seconds of steady running, so each leg makes 3 or more strides."),
+    "SlowMotionError": ("This looks like slow motion",
+                        "Give the frame rate it was filmed at (\"Filmed at\", e.g. 120 or 240) and upload it again."),
     "LowFrameRateError": ("The frame rate is too low",
                           "Film at 60 frames per second or more (slow-motion mode works well)."),
     "ViewError": ("The camera angle does not suit the analysis",

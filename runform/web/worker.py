@@ -93,7 +93,8 @@ def _params_to_kwargs(params: dict[str, Any]) -> dict[str, Any]:
             "pain": tuple(params.get("pain") or ()), "feels": tuple(params.get("feels") or ()),
             # given only when set, so an analyze() without these keywords still runs
             **({"speed": params["speed_text"], "speed_mps": None} if params.get("speed_text") else {}),
-            **{k: params[k] for k in ("goal", "screen") if params.get(k) is not None}}
+            **{k: params[k] for k in ("goal", "screen") if params.get(k) is not None},
+            **({"capture_fps": params["capture_fps"]} if params.get("capture_fps") else {})}
 
 
 def summarize(analysis) -> dict[str, Any]:
