@@ -46,8 +46,9 @@ def extract_keypoints(path: str | Path, *, backend: str = "blazepose_full",
                       progress: ProgressFn | None = None) -> KeypointSeries:
     """Video -> the runner's raw keypoints (one person, chosen automatically unless `person` says)."""
     from .pose import extract_keypoints as _extract
+    from .posecache import cached_extract  # same clip + pose settings: no second model run
 
-    return _extract(path, backend=backend, person=person, progress=progress or _noop)
+    return cached_extract(path, backend=backend, person=person, progress=progress or _noop, extract=_extract)
 
 
 def load_keypoints(path: str | Path, **kw) -> KeypointSeries:
