@@ -280,3 +280,24 @@ def test_batch_over_real_clips(shared, tmp_path):
         assert r.returncode == 0, r.stderr
         local, ray_df = (comparable(pd.read_csv(p / "summary.csv")) for p in (out, tmp_path / "ray"))
         pd.testing.assert_frame_equal(local, ray_df)
+
+
+def test_overview_who_changed_and_who_is_outside(tmp_path):
+    """Change flagged only beyond 2 combined standard uncertainties; empty cells never print as 'nan'."""
+    from runform.batch import overview, summary
+
+    rows = [{"input": f"{r}/{s}/c.mp4", "runner": r, "session": s, "status": "ok", "folder": f"{r}_{s}",
+             "cadence [steps/min]": v, "cadence ± [steps/min]": u, "outside_range": out}
+            for r, s, v, u, out in [("ann", "s1", 166.0, 0.7, None), ("ann", "s2", 182.0, 0.8, "cadence"),
+                                    ("ben", "s1", 170.0, 2.0, None), ("ben", "s2", 173.0, 2.0, None)]]
+    rows.append({"input": "x.mp4", "status": "refused", "folder": "x", "error": "x.mp4 is not a readable video"})
+    df = summary.frame(rows)
+    summary.write(df, tmp_path)
+    df = pd.read_csv(tmp_path / "summary.csv")  # as a later run reads it back: NaN in empty cells
+    ch = {c["runner"]: c for c in overview.changes(df, overview.metric_columns(df))}
+    assert ch["ann"]["changed"] and ch["ann"]["change"] == "+16.00 ± 1.06"
+    assert not ch["ben"]["changed"]  # +3 with u = 2.83: within 2u
+    html = overview.write(df, tmp_path, engine="local").read_text()
+    assert "nan" not in html.replace("nanos", "")
+    assert "<li><b>ann/s2/c.mp4</b> (ann, s2): cadence</li>" in html
+    assert "x.mp4 is not a readable video" in html and "182.0 ± 0.8" in html

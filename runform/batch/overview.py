@@ -37,10 +37,19 @@ def _num(v) -> float | None:
     return x if math.isfinite(x) else None
 
 
+def _txt(v) -> str | None:
+    """Cell text; pandas' NaN for an empty cell is no text."""
+    if v is None or (isinstance(v, float) and not math.isfinite(v)):
+        return None
+    return str(v)
+
+
 def _fmt(v: float | None, u: float | None) -> str:
     if v is None:
         return "–"
     digits = 0 if abs(v) >= 100 else 1 if abs(v) >= 10 else 2
+    if u:  # enough decimals for the uncertainty's first digit to show
+        digits = max(digits, min(3, -math.floor(math.log10(abs(u)))))
     return f"{v:.{digits}f}" + (f" ± {u:.{digits}f}" if u is not None else "")
 
 
@@ -60,8 +69,8 @@ def changes(df: pd.DataFrame, metrics: list[tuple[str, str]]) -> list[dict[str, 
             ua, ub = _num(a.get(f"{mid} ± [{unit}]")) or 0.0, _num(b.get(f"{mid} ± [{unit}]")) or 0.0
             u = math.hypot(ua, ub)
             d = vb - va
-            out.append({"runner": runner, "metric": mid, "unit": unit, "from": a["session"] or a["input"],
-                        "to": b["session"] or b["input"], "before": _fmt(va, ua), "after": _fmt(vb, ub),
+            out.append({"runner": runner, "metric": mid, "unit": unit, "from": _txt(a["session"]) or a["input"],
+                        "to": _txt(b["session"]) or b["input"], "before": _fmt(va, ua), "after": _fmt(vb, ub),
                         "change": f"{d:+.2f} ± {u:.2f}", "changed": u > 0 and abs(d) > CHANGE_K * u})
     return out
 
@@ -124,13 +133,13 @@ def write(df: pd.DataFrame, out: Path, *, engine: str) -> Path:
     shown = metrics[:6]
     rows = []
     for _, r in df.iterrows():
-        outside = set(str(r.get("outside_range") or "").replace(" ", "").split(",")) - {""}
+        outside = set((_txt(r.get("outside_range")) or "").replace(" ", "").split(",")) - {""}
         cells = [{"text": _fmt(_num(r.get(f"{m} [{u}]")), _num(r.get(f"{m} ± [{u}]"))), "out": m in outside}
                  for m, u in shown]
         report = out / str(r["folder"]) / "report.html"
-        rows.append({"input": r["input"], "runner": r.get("runner"), "session": r.get("session"),
-                     "status": r["status"], "error": r.get("error"), "cells": cells,
-                     "findings": r.get("findings"), "outside": sorted(outside),
+        rows.append({"input": r["input"], "runner": _txt(r.get("runner")), "session": _txt(r.get("session")),
+                     "status": r["status"], "error": _txt(r.get("error")), "cells": cells,
+                     "findings": _txt(r.get("findings")), "outside": sorted(outside),
                      "link": f"{r['folder']}/report.html" if report.exists() else None})
     counts = df["status"].value_counts().to_dict()
     html = render_html("batch_overview.html.j2", rows=rows, shown=shown, changes=changes(df, metrics),
