@@ -103,6 +103,19 @@ def test_out_folder_of_someone_else_is_refused(tmp_path):
     assert (theirs / "thesis.docx").read_text() == "mine"
 
 
+def test_cli_help_and_bad_input_are_one_line(tmp_path):
+    r = cli("batch", "--help")
+    assert r.returncode == 0 and "--engine" in r.stdout and "manifest" in r.stdout
+    r = cli("batch", tmp_path / "missing", "--out", tmp_path / "o")
+    assert r.returncode == 2 and r.stderr.count("\n") == 1 and "no such file or folder" in r.stderr
+    (tmp_path / "m.csv").write_text("path,height\na.mp4,1000\n")
+    r = cli("batch", tmp_path / "m.csv", "--out", tmp_path / "o", "--engine", "spark")
+    assert r.returncode == 2 and "--engine must be local or ray" in r.stderr
+    r = cli("batch", tmp_path / "m.csv", "--out", tmp_path / "o")
+    assert r.returncode == 2 and "row 1: height 1000 cm is implausible" in r.stderr and "Traceback" not in r.stderr
+    assert not (tmp_path / "o").exists()  # nothing written before the inputs are valid
+
+
 # -- a synthetic batch through the CLI, then resumed ----------------------------------------------
 
 @pytest.fixture(scope="module")

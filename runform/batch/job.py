@@ -139,9 +139,11 @@ def _row(job: Job, analysis=None, *, error: BaseException | None = None) -> dict
     row.update({"kind": info.kind, "view": "+".join(q.view for q in analysis.quality), "fps": info.fps,
                 "duration_s": info.duration_s, "n_steps": len(analysis.steps),
                 "unreliable": ", ".join(k for k, m in analysis.summary.items() if m.status == "unreliable") or None,
-                "findings": "; ".join(f"{f.title} ({f.severity})" for f in analysis.findings) or None,
+                "findings": "; ".join(f"{f.title} ({f.severity.replace('_', ' ')})" for f in analysis.findings)
+                or None,
                 "outside_range": ", ".join(dict.fromkeys(
-                    mid for f in analysis.findings if f.severity != "info" for mid in f.metric_ids)) or None})
+                    mid for f in analysis.findings if f.severity != "info" for mid in f.metric_ids
+                    if mid in analysis.summary and analysis.summary[mid].status == "ok")) or None})
     row.update(metric_columns(analysis))
     return row
 
