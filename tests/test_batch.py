@@ -212,6 +212,23 @@ def test_a_dying_worker_gets_its_clip_retried_once_then_reported(tmp_path):
     assert {r["input"]: r["status"] for r in again.rows}["crash.parquet"] == "ok"
 
 
+@pytest.mark.skipif(not ray_available(), reason="Ray not installed (pip install \"runform[cluster]\")")
+def test_ray_retries_a_dead_actor_once_then_reports(tmp_path, monkeypatch):
+    root = tmp_path / "in"
+    root.mkdir()
+    for i, name in enumerate(("crash.parquet", "flaky.parquet")):
+        kps, _ = synth_runner(fps=60, duration_s=8.0, noise=1.0, cadence=170.0, seed=i)
+        save_keypoints(kps, root / name)
+    here = str(Path(__file__).parent)  # Ray's workers import crashy_analyze from this module
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join([here, str(ROOT), os.environ.get("PYTHONPATH", "")]))
+    res = run_batch(root, tmp_path / "out", engine="ray", workers=2,
+                    settings=Settings(report=False, analyze="test_batch:crashy_analyze"))
+    rows = {r["input"]: r for r in res.rows}
+    assert rows["crash.parquet"]["status"] == "error" and rows["crash.parquet"]["error_type"] == "WorkerDied"
+    assert rows["flaky.parquet"]["status"] == "ok"  # died once, retried by Ray on a restarted actor
+    assert abs(rows["flaky.parquet"]["cadence [steps/min]"] - 170.0) < 1.5
+
+
 def test_interrupt_keeps_finished_analyses_and_resumes(tmp_path):
     root = tmp_path / "in"
     root.mkdir()

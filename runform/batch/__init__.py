@@ -9,9 +9,10 @@ The summary and overview are rewritten at the end of every run, also after Ctrl-
 
 from __future__ import annotations
 
+import os
 import shutil
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Callable
 
@@ -103,9 +104,11 @@ def run_batch(inputs: str | Path, out: str | Path, *, engine: str = "local", wor
                          hint="Give a folder of clips or a manifest (CSV/YAML with a 'path' column).")
     _claim(out)
     settings = settings or Settings()
+    if settings.pose_cache_dir is None and os.environ.get("RUNFORM_POSE_CACHE_DIR"):  # workers elsewhere too
+        settings = replace(settings, pose_cache_dir=os.environ["RUNFORM_POSE_CACHE_DIR"])
     if settings.threads is None:
         n = workers or cores()
-        settings = Settings(**{**settings.__dict__, "threads": max(1, cores() // max(1, n))})
+        settings = replace(settings, threads=max(1, cores() // max(1, n)))
     keys = {j.slug: job_key(j, settings) for j in jobs}
     rows: dict[str, dict[str, Any]] = {}
     todo = []
