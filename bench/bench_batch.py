@@ -6,7 +6,7 @@ Inputs (made in a temp folder, nothing committed): synthetic keypoint files (8 s
 short clips cut from the shared treadmill video (3 s each, re-encoded), so a run takes minutes.
 Each configuration analyses the same inputs into a fresh folder with a fresh pose cache (so every
 clip runs the model), with per-input reports as `runform batch` writes them by default:
-local pool with 1 and 2 workers, Ray with 1 and 2 actors. The machine is shared: the load average
+local pool and Ray with 1 worker, then both with 2 (interleaved). The machine is shared: the load average
 is printed with each result; compare ratios within one run, not absolute numbers across runs.
 Not a test: run by hand.
 """
@@ -125,7 +125,7 @@ def run_config(inputs: Path, engine: str, workers: int, tmp: Path) -> dict:
     n = len(res.rows)
     return {"engine": engine, "workers": workers, "inputs": n, "ok": sum(r["status"] == "ok" for r in res.rows),
             "wall_s": round(wall, 1), "clips_per_min": round(60 * n / wall, 2),
-            "cpu_s_per_input": round(sum(r.get("elapsed_s") or 0 for r in res.rows) / n, 1),
+            "worker_s_per_input": round(sum(r.get("elapsed_s") or 0 for r in res.rows) / n, 1),
             "load_before": round(l0, 1), "load_after": round(load(), 1)}
 
 
@@ -168,8 +168,8 @@ def main() -> None:
         for engine in engines:
             result["startup"].append(startup(engine, tmp))
             print(result["startup"][-1], flush=True)
-        for engine in engines:
-            for w in (1, 2):
+        for w in (1, 2):  # interleaved, so both engines see about the same load
+            for engine in engines:
                 r = run_config(inputs, engine, w, tmp)
                 result["runs"].append(r)
                 print(r, flush=True)

@@ -3,8 +3,8 @@
 The pose model is by far the slowest stage. A re-analysis of the same clip with other options
 (height, pain, new advice rules), from the CLI, `runform batch` or the web app, all go through
 `runform.api.extract_keypoints`, which asks here first. The key is the sha256 of the clip's bytes
-plus the backend, the sha256 of its model files, the person choice and the runform version, so a
-changed clip, model or tracker never returns stale keypoints. Entries are Parquet files (meta
+plus the backend, the sha256 of its model files, the person choice, the runform version and the
+pose code itself, so a changed clip, model or tracker never returns stale keypoints. Entries are Parquet files (meta
 included) written atomically, so workers and the web app can share the folder.
 
 Also holds the pose models a long-lived worker loaded once (`preload`), so a batch worker does not
@@ -82,6 +82,22 @@ def model_id(backend: str) -> str | None:
     return hashlib.sha256("/".join(parts).encode()).hexdigest()
 
 
+def code_id() -> str:
+    """sha256 of the code that turns a clip into keypoints (decoder, backends, tracker): an edited
+    tracker must not get the poses of the old one, even at the same version number."""
+    global _code_id
+    if _code_id is None:
+        here = Path(__file__).parent
+        h = hashlib.sha256()
+        for f in sorted([here / "video.py", here / "keypoints.py", *(here / "pose").glob("*.py")]):
+            h.update(f.name.encode() + f.read_bytes())
+        _code_id = h.hexdigest()
+    return _code_id
+
+
+_code_id: str | None = None
+
+
 def pose_key(path: str | Path, *, backend: str, person=None) -> str | None:
     """Cache key of one clip's pose; None when it cannot be keyed (model file not cached yet)."""
     from . import __version__
@@ -92,7 +108,7 @@ def pose_key(path: str | Path, *, backend: str, person=None) -> str | None:
     if isinstance(person, tuple):
         person = [round(float(v), 3) for v in person]
     spec = {"format": CACHE_FORMAT, "clip": file_sha256(path), "backend": backend, "model": mid,
-            "person": person, "runform": __version__}
+            "person": person, "runform": __version__, "code": code_id()}
     return hashlib.sha256(json.dumps(spec, sort_keys=True).encode()).hexdigest()
 
 

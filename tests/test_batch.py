@@ -212,15 +212,31 @@ def test_a_dying_worker_gets_its_clip_retried_once_then_reported(tmp_path):
     assert {r["input"]: r["status"] for r in again.rows}["crash.parquet"] == "ok"
 
 
-@pytest.mark.skipif(not ray_available(), reason="Ray not installed (pip install \"runform[cluster]\")")
-def test_ray_retries_a_dead_actor_once_then_reports(tmp_path, monkeypatch):
+@pytest.fixture(scope="module")
+def local_ray():
+    """One local Ray for this module's Ray tests (run_batch joins a running Ray and leaves it running)."""
+    if not ray_available():
+        pytest.skip("Ray not installed (pip install \"runform[cluster]\")")
+    import ray
+
+    old = os.environ.get("PYTHONPATH")
+    # Ray's workers import crashy_analyze from this module
+    os.environ["PYTHONPATH"] = os.pathsep.join([str(Path(__file__).parent), str(ROOT), old or ""])
+    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, object_store_memory=100 * 2**20)
+    yield
+    ray.shutdown()
+    if old is None:
+        os.environ.pop("PYTHONPATH", None)
+    else:
+        os.environ["PYTHONPATH"] = old
+
+
+def test_ray_retries_a_dead_actor_once_then_reports(tmp_path, local_ray):
     root = tmp_path / "in"
     root.mkdir()
     for i, name in enumerate(("crash.parquet", "flaky.parquet")):
         kps, _ = synth_runner(fps=60, duration_s=8.0, noise=1.0, cadence=170.0, seed=i)
         save_keypoints(kps, root / name)
-    here = str(Path(__file__).parent)  # Ray's workers import crashy_analyze from this module
-    monkeypatch.setenv("PYTHONPATH", os.pathsep.join([here, str(ROOT), os.environ.get("PYTHONPATH", "")]))
     res = run_batch(root, tmp_path / "out", engine="ray", workers=2,
                     settings=Settings(report=False, analyze="test_batch:crashy_analyze"))
     rows = {r["input"]: r for r in res.rows}
@@ -256,8 +272,7 @@ def test_interrupt_keeps_finished_analyses_and_resumes(tmp_path):
 
 # -- Ray: the same summary as the local pool ------------------------------------------------------------
 
-@pytest.mark.skipif(not ray_available(), reason="Ray not installed (pip install \"runform[cluster]\")")
-def test_ray_engine_gives_the_same_summary_as_the_local_pool(synth_batch, tmp_path):
+def test_ray_engine_gives_the_same_summary_as_the_local_pool(synth_batch, tmp_path, local_ray):
     root, local_out, _, _ = synth_batch
     local = pd.read_csv(local_out / "summary.csv")
     res = run_batch(root, tmp_path / "ray", engine="ray", workers=2, settings=Settings(report=False))
@@ -284,7 +299,7 @@ def test_batch_over_real_clips(shared, tmp_path):
     kps, _ = synth_runner(fps=60, duration_s=8.0, noise=1.0, cadence=170.0, seed=3)
     save_keypoints(kps, root / "synthetic.parquet")
     (root / "broken.mov").write_bytes(b"this is not a video")
-    env = {"RUNFORM_POSE_CACHE_DIR": str(tmp_path / "poses")}
+    env = {"RUNFORM_POSE_CACHE_DIR": str(tmp_path / "poses"), "RUNFORM_POSE_CACHE": "1"}
     out = tmp_path / "out"
     t0 = time.perf_counter()
     r = cli("batch", root, "--out", out, "--json", env=env)

@@ -14,6 +14,7 @@ from runform.synth import synth_runner
 def fake_pose(tmp_path, monkeypatch):
     """A 'video' whose pose model is a synthetic runner at 172 steps/min; counts the model runs."""
     monkeypatch.setenv("RUNFORM_POSE_CACHE_DIR", str(tmp_path / "poses"))
+    monkeypatch.setenv("RUNFORM_POSE_CACHE", "1")
     monkeypatch.setattr(posecache, "model_id", lambda backend: f"test-model-{backend}")  # no model files needed
     clip = tmp_path / "clip.mp4"
     clip.write_bytes(b"not decoded: the pose model below is replaced" + bytes(range(256)))
@@ -63,6 +64,9 @@ def test_key_follows_content_person_and_model(fake_pose, monkeypatch):
     assert len(runs) == 4
     analyze(clip)
     assert len(runs) == 4
+    monkeypatch.setattr(posecache, "_code_id", "an edited tracker")
+    analyze(clip)
+    assert len(runs) == 5
 
 
 def test_cache_off_and_torn_entry(fake_pose, monkeypatch):

@@ -78,13 +78,17 @@ def run_local(items: Sequence[Item], out: Path, settings: Settings, *, workers: 
                 alone = crashes[job.slug] > 0 or any(crashes[j.slug] for j, _ in inflight.values())
                 if alone and inflight:
                     break
+                try:
+                    fut = pool.submit(run_job, job, key, str(out), settings)
+                except BrokenProcessPool:  # a worker died since the last look: handled below
+                    break
                 pending.popleft()
-                inflight[pool.submit(run_job, job, key, str(out), settings)] = (job, key)
+                inflight[fut] = (job, key)
                 procs.update(getattr(pool, "_processes", None) or {})  # to read exit codes after a crash
                 if alone:
                     break
-            done, _ = wait(list(inflight), return_when=FIRST_COMPLETED)
-            broken = False
+            broken = getattr(pool, "_broken", False) and not inflight
+            done, _ = wait(list(inflight), return_when=FIRST_COMPLETED) if inflight else (set(), set())
             for fut in done:
                 job, key = inflight.pop(fut)
                 try:
@@ -159,7 +163,8 @@ def run_ray(items: Sequence[Item], out: Path, settings: Settings, *, workers: in
         if address:
             ray.init(address=address, **kw)
         else:
-            ray.init(num_cpus=workers, object_store_memory=100 * 2**20, **kw)
+            # "local": always a fresh instance for this batch, never someone's cluster found on the machine
+            ray.init(address="local", num_cpus=workers, object_store_memory=100 * 2**20, **kw)
     actors: list = []
     try:
         Actor = ray.remote(num_cpus=1, max_restarts=-1, max_task_retries=1)(RayWorker)
