@@ -8,6 +8,8 @@ Each configuration analyses the same inputs into a fresh folder with a fresh pos
 clip runs the model), with per-input reports as `runform batch` writes them by default:
 local pool and Ray with 1 worker, then both with 2 (interleaved). The machine is shared: the load average
 is printed with each result; compare ratios within one run, not absolute numbers across runs.
+CPU seconds per input (the workers' own CPU time) do not depend on the load much and give the
+capacity of a dedicated core: 60 / cpu_s clips per minute.
 Not a test: run by hand.
 """
 
@@ -126,6 +128,8 @@ def run_config(inputs: Path, engine: str, workers: int, tmp: Path) -> dict:
     return {"engine": engine, "workers": workers, "inputs": n, "ok": sum(r["status"] == "ok" for r in res.rows),
             "wall_s": round(wall, 1), "clips_per_min": round(60 * n / wall, 2),
             "worker_s_per_input": round(sum(r.get("elapsed_s") or 0 for r in res.rows) / n, 1),
+            # CPU seconds per input (all threads of the worker): what a dedicated core pays, whatever the load
+            "cpu_s_per_input": round(sum(r.get("cpu_s") or 0 for r in res.rows) / n, 1),
             "load_before": round(l0, 1), "load_after": round(load(), 1)}
 
 

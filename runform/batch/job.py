@@ -23,7 +23,7 @@ from .inputs import Job
 MARKER = "batch.json"
 PARTIAL = ".partial-"
 #: Row columns that vary from run to run or engine to engine (left out when comparing summaries).
-RUN_COLUMNS = ("elapsed_s", "attempts", "engine", "worker", "reused")
+RUN_COLUMNS = ("elapsed_s", "cpu_s", "attempts", "engine", "worker", "reused")
 
 
 @dataclass(frozen=True)
@@ -167,7 +167,7 @@ def run_job(job: Job, key: str, out_root: str, settings: Settings) -> dict[str, 
     final = out_root_p / job.slug
     tmp = out_root_p / f"{PARTIAL}{job.slug}-{os.getpid()}"
     shutil.rmtree(tmp, ignore_errors=True)
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     try:
         fn = _resolve(settings.analyze)
         analysis = fn(str(job.path), out_dir=tmp, report=settings.report, annotated_video=settings.video,
@@ -180,6 +180,7 @@ def run_job(job: Job, key: str, out_root: str, settings: Settings) -> dict[str, 
         tmp.mkdir(parents=True, exist_ok=True)
         (tmp / "error.txt").write_text(traceback.format_exc())
     row["elapsed_s"] = round(time.perf_counter() - t0, 3)
+    row["cpu_s"] = round(time.process_time() - c0, 3)  # this worker's CPU time, all threads: the cost per input
     row["worker"] = os.getpid()
     tmp.mkdir(parents=True, exist_ok=True)
     (tmp / MARKER).write_text(json.dumps({"key": key, "job": _job_dict(job), "row": row}, default=str, indent=1))
