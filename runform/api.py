@@ -49,9 +49,10 @@ def extract_keypoints(path: str | Path, *, backend: str | None = None,
     `fast`: BlazePose full instead of the default heavy (about 3x less CPU per frame, worse far leg)."""
     from .pose import DEFAULT_BACKEND, FAST_BACKEND
     from .pose import extract_keypoints as _extract
+    from .posecache import cached_extract  # same clip + pose settings: no second model run
 
     backend = backend or (FAST_BACKEND if fast else DEFAULT_BACKEND)
-    return _extract(path, backend=backend, person=person, progress=progress or _noop)
+    return cached_extract(path, backend=backend, person=person, progress=progress or _noop, extract=_extract)
 
 
 def load_keypoints(path: str | Path, **kw) -> KeypointSeries:

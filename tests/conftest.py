@@ -9,6 +9,9 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED_DATA = Path(os.environ.get("RUNFORM_SHARED_DATA", ROOT.parent / "shared" / "data"))
+# Tests never read or write the user's pose cache (a test's fake pose must not reach real analyses);
+# the pose-cache and batch tests switch it on in a temp folder.
+os.environ.setdefault("RUNFORM_POSE_CACHE", "0")
 
 
 def shared_path(*parts: str) -> Path:

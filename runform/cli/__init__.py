@@ -22,7 +22,7 @@ def _root() -> None:
 
 
 # Sub-command modules: importing one registers its commands on `app`.
-_COMMAND_MODULES = ("pose_cmd", "models_cmd", "analyze_cmd", "report_cmd", "serve_cmd")
+_COMMAND_MODULES = ("pose_cmd", "models_cmd", "analyze_cmd", "report_cmd", "serve_cmd", "batch_cmd")
 
 
 def _register() -> None:
