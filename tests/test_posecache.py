@@ -10,6 +10,16 @@ from runform import analyze, posecache
 from runform.synth import synth_runner
 
 
+def _noise_video(path, *, fps: int, seconds: float) -> None:
+    import cv2
+
+    rng = np.random.default_rng(0)
+    w = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), fps, (64, 64))
+    for _ in range(int(fps * seconds)):
+        w.write(rng.integers(0, 255, (64, 64, 3), dtype=np.uint8))
+    w.release()
+
+
 @pytest.fixture
 def fake_pose(tmp_path, monkeypatch):
     """A 'video' whose pose model is a synthetic runner at 172 steps/min; counts the model runs."""
@@ -17,7 +27,7 @@ def fake_pose(tmp_path, monkeypatch):
     monkeypatch.setenv("RUNFORM_POSE_CACHE", "1")
     monkeypatch.setattr(posecache, "model_id", lambda backend: f"test-model-{backend}")  # no model files needed
     clip = tmp_path / "clip.mp4"
-    clip.write_bytes(b"not decoded: the pose model below is replaced" + bytes(range(256)))
+    _noise_video(clip, fps=60, seconds=8.0)  # decodable (cut and frame-rate checks read it); the pose is faked
     kps, _ = synth_runner(fps=60, duration_s=8.0, noise=1.0, cadence=172.0, seed=5)
     runs = []
 
@@ -72,7 +82,7 @@ def test_key_follows_content_person_and_model(fake_pose, monkeypatch):
 def test_cache_off_and_torn_entry(fake_pose, monkeypatch):
     clip, runs = fake_pose
     analyze(clip)
-    key = posecache.pose_key(clip, backend="blazepose_full")
+    key = posecache.pose_key(clip, backend=runform.pose.DEFAULT_BACKEND)
     entry = posecache._entry(key)
     assert entry.is_file() and entry.parent.parent == posecache.cache_root()
     entry.write_bytes(b"torn")  # a half-written or foreign file is a miss, then replaced
