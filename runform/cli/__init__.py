@@ -42,8 +42,28 @@ def _fail(message: str, code: int) -> None:
     sys.exit(code)
 
 
+def _interrupted_line() -> str:
+    """One line that says what the interrupted run left behind."""
+    from ..outputs import current_output, last_interrupted
+
+    out = current_output() or last_interrupted()
+    if out is None:
+        return "interrupted: no result file was written or changed."
+    return f"interrupted: nothing in {out} was replaced; it keeps its previous results, if any."
+
+
+def _sigterm(signum, frame) -> None:  # a polite kill ends like Ctrl-C: partial files removed
+    raise KeyboardInterrupt
+
+
 def main() -> None:
+    import signal
+
     _register()
+    try:
+        signal.signal(signal.SIGTERM, _sigterm)
+    except ValueError:  # not the main thread (embedded use)
+        pass
     try:
         rv = app(prog_name="runform", standalone_mode=False)  # errors come back to us instead of a rich box
     except RunformError as e:
@@ -56,7 +76,7 @@ def main() -> None:
     except OSError as e:  # permissions, a file where a folder should be, disk full
         _fail(f"{e.filename}: {e.strerror}." if e.filename else str(e), 2)
     except (KeyboardInterrupt, typer.Abort):
-        typer.echo("aborted", err=True)
+        typer.echo(_interrupted_line(), err=True)
         sys.exit(130)
     if isinstance(rv, int) and rv:  # typer.Exit(n) returns n in non-standalone mode
         sys.exit(rv)

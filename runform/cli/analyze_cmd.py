@@ -55,6 +55,8 @@ def analyze(
     point: Annotated[Optional[str], typer.Option("--point", help="Choose the runner by a point X,Y inside them in the first frame.")] = None,
     report: Annotated[bool, typer.Option("--report/--no-report", help="Write report.html.")] = True,
     video: Annotated[bool, typer.Option("--video/--no-video", help="Write the annotated video.")] = True,
+    force: Annotated[bool, typer.Option("--force", help="Replace result files in --out that runform did not write "
+                                                        "(an input is never replaced).")] = False,
 ) -> None:
     """Measure running form and say what is worth a look."""
     from ..api import analyze as run_analysis
@@ -70,7 +72,7 @@ def analyze(
         analysis = run_analysis(inputs if len(inputs) > 1 else inputs[0], out_dir=out, height_cm=height, speed_mps=speed,
                                 treadmill=treadmill, view=None if view == "auto" else view, sex=sex, name=name,
                                 pain=_split(pain), feels=_split(feels), baseline=baseline, person=chosen,
-                                progress=progress, report=report, annotated_video=video)
+                                progress=progress, report=report, annotated_video=video, force=force)
     from ..assess.text import render_findings_text
 
     typer.echo(render_findings_text(analysis))

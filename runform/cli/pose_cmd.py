@@ -31,6 +31,7 @@ def pose(
     point: Annotated[Optional[str], typer.Option("--point", help="Choose the runner by a point X,Y inside them in the first frame.")] = None,
     threads: Annotated[Optional[int], typer.Option("--threads", min=1, max=16,
                                                    help="Inference threads per model (default 2).")] = None,
+    force: Annotated[bool, typer.Option("--force", help="Replace an existing --out file runform did not write.")] = False,
 ) -> None:
     """Extract the runner's 2D keypoints from a video, one row per frame."""
     from ..errors import InputError
@@ -41,6 +42,10 @@ def pose(
         raise InputError(f"--out {out.name}: use a .csv, .parquet or .trc file name.")
     if person is not None and point is not None:
         raise typer.BadParameter("use either --person or --point, not both")
+    from ..io import is_runform_keypoints
+    from ..outputs import check_out_file
+
+    check_out_file(out, [video], force=force, ours=is_runform_keypoints)  # before minutes of pose estimation
     chosen = _parse_point(point) if point else person
     with stage_progress() as progress:
         kps = extract_keypoints(video, backend=backend, person=chosen, progress=progress, model_path=model,

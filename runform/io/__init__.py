@@ -33,6 +33,7 @@ from .mocap import (
     project_keypoints,
 )
 from .reference import load_reference_pose, save_pose_json
+from .table import MAGIC
 from .table import load_table, save_table
 from .trc import load_trc, read_trc, save_trc, write_trc
 
@@ -42,7 +43,7 @@ __all__ = [
     "harrington_hjc", "lab_axes", "load_c3d", "load_forces", "load_fukuchi_markers", "load_keypoints",
     "load_markers", "load_mocap_keypoints", "load_reference_pose", "load_table", "load_trc",
     "markers_from_frame", "markers_to_keypoints", "markers_to_keypoints3d", "project_keypoints",
-    "read_trc", "save_keypoints", "save_pose_json", "save_table", "save_trc", "write_trc",
+    "is_runform_keypoints", "read_trc", "save_keypoints", "save_pose_json", "save_table", "save_trc", "write_trc",
 ]
 
 LOADABLE = (".csv", ".parquet", ".trc", ".c3d", ".txt", ".json")
@@ -102,6 +103,25 @@ def load_keypoints(path: str | Path, plane: str = "sagittal", **kw: Any) -> Keyp
         raise InputError(f"{path.name} is a video, not a keypoint file; analyse it with `runform analyze`.")
     raise InputError(f"unknown keypoint file type {ext or '(no extension)'!r} for {path.name}; "
                      f"supported: {', '.join(LOADABLE)}.")
+
+
+def is_runform_keypoints(path: str | Path) -> bool:
+    """A keypoint file runform wrote (it carries our header), so replacing it loses nothing of the user's."""
+    path = Path(path)
+    try:
+        if path.suffix.lower() == ".parquet":
+            import pyarrow.parquet as pq
+
+            from .table import PARQUET_KEY
+
+            return PARQUET_KEY in (pq.read_schema(path).metadata or {})
+        if path.suffix.lower() == ".json":
+            return isinstance(json.loads(path.read_text(encoding="utf-8")).get("runform"), dict)
+        with open(path, "rb") as fh:
+            head = fh.read(len(MAGIC))
+    except Exception:  # noqa: BLE001 - unreadable: not provably ours
+        return False
+    return head == MAGIC.encode()
 
 
 def save_keypoints(kps: KeypointSeries, path: str | Path) -> Path:

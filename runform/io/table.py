@@ -19,6 +19,7 @@ import pandas as pd
 
 from ..errors import InputError
 from ..keypoints import KEYPOINT_NAMES, KeypointSeries
+from ..outputs import atomic_path
 from ._util import one_line
 
 MAGIC = "# runform-keypoints v1 "
@@ -99,9 +100,10 @@ def save_table(kps: KeypointSeries, path: str | Path) -> Path:
         table = pa.Table.from_pandas(df, preserve_index=False)
         md = dict(table.schema.metadata or {})
         md[PARQUET_KEY] = json.dumps(h).encode()
-        pq.write_table(table.replace_schema_metadata(md), path)
+        with atomic_path(path) as tmp:
+            pq.write_table(table.replace_schema_metadata(md), tmp)
     else:
-        with open(path, "w", encoding="utf-8", newline="") as fh:
+        with atomic_path(path) as tmp, open(tmp, "w", encoding="utf-8", newline="") as fh:
             fh.write(MAGIC + json.dumps(h, separators=(",", ":")) + "\n")
             df.to_csv(fh, index=False, float_format="%.17g")
     return path
