@@ -92,17 +92,24 @@ def load_keypoints(path: str | Path, plane: str = "sagittal", **kw: Any) -> Keyp
     if ext in (".csv", ".parquet"):
         return load_table(path)
     if ext == ".trc" or head.startswith(b"PathFileType"):
-        return load_trc(path, plane=plane, **kw)
+        return _checked(load_trc(path, plane=plane, **kw), path)
     if ext == ".c3d":
         return load_mocap_keypoints(path, plane=plane, **kw)
     if ext == ".json":
-        return _load_json(path)
+        return _checked(_load_json(path), path)
     if ext == ".txt" or head.lower().startswith(b"time\t"):
         return load_mocap_keypoints(path, plane=plane, **kw)
     if ext in VIDEO_EXTS:
         raise InputError(f"{path.name} is a video, not a keypoint file; analyse it with `runform analyze`.")
     raise InputError(f"unknown keypoint file type {ext or '(no extension)'!r} for {path.name}; "
                      f"supported: {', '.join(LOADABLE)}.")
+
+
+def _checked(kps: KeypointSeries, path: Path) -> KeypointSeries:
+    from .table import check_values
+
+    check_values(kps, path.name)
+    return kps
 
 
 def is_runform_keypoints(path: str | Path) -> bool:
