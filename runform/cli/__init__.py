@@ -52,6 +52,17 @@ def _interrupted_line() -> str:
     return f"interrupted: nothing in {out} was replaced; it keeps its previous results, if any."
 
 
+def exit_interrupted() -> None:
+    """Say what Ctrl-C left, then exit 130. os._exit: CPython exits by SIGINT (no code 130) when the
+    interrupt landed in C code of an import, even after we handled it; the run's cleanup is done."""
+    import os
+
+    sys.stderr.write(_interrupted_line() + "\n")
+    sys.stderr.flush()
+    sys.stdout.flush()
+    os._exit(130)
+
+
 def _sigterm(signum, frame) -> None:  # a polite kill ends like Ctrl-C: partial files removed
     raise KeyboardInterrupt
 
@@ -59,12 +70,12 @@ def _sigterm(signum, frame) -> None:  # a polite kill ends like Ctrl-C: partial 
 def main() -> None:
     import signal
 
-    _register()
     try:
         signal.signal(signal.SIGTERM, _sigterm)
     except ValueError:  # not the main thread (embedded use)
         pass
     try:
+        _register()
         rv = app(prog_name="runform", standalone_mode=False)  # errors come back to us instead of a rich box
     except RunformError as e:
         _fail(str(e), e.exit_code)
@@ -76,8 +87,9 @@ def main() -> None:
     except OSError as e:  # permissions, a file where a folder should be, disk full
         _fail(f"{e.filename}: {e.strerror}." if e.filename else str(e), 2)
     except (KeyboardInterrupt, typer.Abort):
-        typer.echo(_interrupted_line(), err=True)
-        sys.exit(130)
+        exit_interrupted()
+    if rv == 130:  # typer turns Ctrl-C into Exit(130) itself
+        exit_interrupted()
     if isinstance(rv, int) and rv:  # typer.Exit(n) returns n in non-standalone mode
         sys.exit(rv)
 
