@@ -22,6 +22,7 @@ _TYPE_SUFFIX = {"video/mp4": ".mp4", "video/quicktime": ".mov", "video/webm": ".
                 "video/x-matroska": ".mkv", "video/x-msvideo": ".avi", "video/x-m4v": ".m4v"}
 MAX_FIELDS = 64
 MAX_FIELD_BYTES = 16 * 1024
+MAX_HEADER_BYTES = 64 * 1024  # a part header holds the file name: long names are shortened, not refused
 
 
 class UploadTooLarge(Exception):
@@ -202,7 +203,10 @@ async def receive_upload(content_type: str, content_length: str | None, body: As
     if content_length and content_length.isdigit() and int(content_length) > len(file_fields) * max_bytes + 1024 * 1024:
         raise UploadTooLarge()
     rec = _Receiver(dest_dir, stem, max_bytes, tuple(file_fields))
-    parser = MultipartParser(boundary, rec.callbacks())
+    try:
+        parser = MultipartParser(boundary, rec.callbacks(), max_header_size=MAX_HEADER_BYTES)
+    except TypeError:  # python-multipart before the header limit existed: no limit to raise
+        parser = MultipartParser(boundary, rec.callbacks())
     try:
         async for chunk in body:
             parser.write(chunk)
