@@ -145,7 +145,10 @@ def run_job(data_dir: str, analysis_id: str, analyze: str | Callable = DEFAULT_A
     except RunformError as e:
         return _failed(store, analysis_id, type(e).__name__, str(e), attempt)
     except Exception as e:  # a bug, not the user's input: keep the traceback beside the results
-        write_text(out / "error.txt", traceback.format_exc())
+        try:
+            write_text(out / "error.txt", traceback.format_exc())
+        except OSError:  # the folder went meanwhile (deleted, or cleared for a retry)
+            pass
         log.exception("analysis %s failed", analysis_id)
         return _failed(store, analysis_id, "InternalError", f"{type(e).__name__}: {e}", attempt)
     if not store.finish(analysis_id, summarize(analysis), attempt):
