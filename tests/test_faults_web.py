@@ -339,6 +339,13 @@ def _wait_up(url: str, proc, timeout: float = 60) -> None:
             time.sleep(0.2)
 
 
+def _ignore_errors(fn) -> None:
+    try:
+        fn()
+    except httpx.HTTPError:
+        pass
+
+
 def _alive(pid: int) -> bool:
     """Running (a zombie waiting for its parent to reap it counts as gone)."""
     try:
@@ -348,7 +355,7 @@ def _alive(pid: int) -> bool:
     return state not in ("Z", "X")
 
 
-def test_kill_9_of_the_server_mid_analysis(tmp_path, clip):
+def test_kill_9_of_the_server_and_of_a_worker(tmp_path, clip):
     if not Path("/proc/self/stat").exists():
         pytest.skip("needs /proc to see processes")
     (tmp_path / "standin.py").write_text(STAND_IN)
@@ -376,6 +383,23 @@ def test_kill_9_of_the_server_mid_analysis(tmp_path, clip):
         workers = [int(x) for x in pids.read_text().split()]
         assert workers and all(_alive(w) for w in workers)
 
+        def slow_body():  # a second upload still arriving when the server dies
+            yield (b'--B\r\nContent-Disposition: form-data; name="video"; filename="big.mp4"\r\n'
+                   b"Content-Type: video/mp4\r\n\r\n")
+            for _ in range(600):
+                yield b"\0" * 65536
+                time.sleep(0.05)
+
+        sender = threading.Thread(target=lambda: _ignore_errors(lambda: httpx.post(
+            base + "/api/analyses", content=slow_body(), timeout=60,
+            headers={"Content-Type": "multipart/form-data; boundary=B"})), daemon=True)
+        sender.start()
+        end = time.monotonic() + 30
+        while not list(data.glob("analyses/*/input/*.part")) and time.monotonic() < end:
+            time.sleep(0.1)
+        partial = list(data.glob("analyses/*/input/*.part"))
+        assert partial, "the second upload never started"
+
         server.kill()  # kill -9: no shutdown code of the server runs
         server.wait(10)
         end = time.monotonic() + 10
@@ -384,6 +408,7 @@ def test_kill_9_of_the_server_mid_analysis(tmp_path, clip):
         assert not any(_alive(w) for w in workers), "a worker outlived the server"
 
         server = start()
+        assert not any(p.exists() for p in partial) and not partial[0].parent.parent.exists()  # swept
         s = httpx.get(f"{base}/api/analyses/{aid}").json()
         assert s["status"] == "failed" and s["error"]["kind"] == "Interrupted", s
         assert "uploaded clip is kept" in s["error"]["hint"]
@@ -398,6 +423,29 @@ def test_kill_9_of_the_server_mid_analysis(tmp_path, clip):
         assert s["status"] == "done", s
         assert httpx.get(f"{base}/api/analyses/{aid}/report/").text == "<h1>stand-in</h1>"
         assert stored.read_bytes() == clip.read_bytes()
+
+        # kill -9 of a worker alone: the analysis fails as crashed, the upload stays, Retry works
+        flag.unlink()
+        with open(clip, "rb") as fh:
+            bid = httpx.post(base + "/api/analyses", files={"video": (clip.name, fh, "video/mp4")}).json()["id"]
+        end = time.monotonic() + 60
+        while httpx.get(f"{base}/api/analyses/{bid}").json()["progress"] <= 0 and time.monotonic() < end:
+            time.sleep(0.2)
+        os.kill(int(pids.read_text().split()[-1]), signal.SIGKILL)
+        end = time.monotonic() + 30
+        while (s := httpx.get(f"{base}/api/analyses/{bid}").json())["status"] != "failed":
+            assert time.monotonic() < end, s
+            time.sleep(0.2)
+        assert s["error"]["kind"] == "Crashed"
+        assert (data / "analyses" / bid / "input" / f"{bid}.mp4").read_bytes() == clip.read_bytes()
+        flag.write_text("go")
+        assert httpx.post(f"{base}/api/analyses/{bid}/retry").status_code == 202
+        end = time.monotonic() + 90
+        while (s := httpx.get(f"{base}/api/analyses/{bid}").json())["status"] not in ("done", "failed"):
+            assert time.monotonic() < end, s
+            time.sleep(0.2)
+        assert s["status"] == "done", s
+        assert httpx.get(f"{base}/api/analyses/{aid}/report/").status_code == 200  # the first is intact
     finally:
         server.send_signal(signal.SIGINT)
         server.wait(20)
