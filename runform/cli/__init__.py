@@ -71,9 +71,17 @@ def main() -> None:
     import signal
 
     try:
-        signal.signal(signal.SIGTERM, _sigterm)
+        old_term = signal.signal(signal.SIGTERM, _sigterm)
     except ValueError:  # not the main thread (embedded use)
-        pass
+        old_term = None
+    try:
+        _main()
+    finally:
+        if old_term is not None:  # leave the caller's process as it was (tests call main() in-process)
+            signal.signal(signal.SIGTERM, old_term)
+
+
+def _main() -> None:
     try:
         _register()
         rv = app(prog_name="runform", standalone_mode=False)  # errors come back to us instead of a rich box
