@@ -5,11 +5,15 @@ from __future__ import annotations
 __version__ = "0.1.0"
 
 from .errors import RunformError  # noqa: E402
-from .keypoints import KEYPOINT_NAMES, KeypointSeries  # noqa: E402
 
 
 def __getattr__(name: str):
-    # Lazy: importing runform must stay cheap (no model runtime, no OpenCV) for the CLI's --help.
+    # Lazy: importing runform must stay cheap (no model runtime, no OpenCV, no pandas) for the CLI's
+    # --help, and so that Ctrl-C during start-up reaches the CLI's own handler.
+    if name in ("KEYPOINT_NAMES", "KeypointSeries"):
+        from . import keypoints
+
+        return getattr(keypoints, name)
     if name in ("analyze", "extract_keypoints", "load_keypoints"):
         from . import api
 

@@ -1,3 +1,11 @@
-from .cli import main
+try:
+    from .cli import main
+except KeyboardInterrupt:  # Ctrl-C while starting up
+    import os
+    import sys
+
+    sys.stderr.write("interrupted: no result file was written or changed.\n")
+    sys.stderr.flush()
+    os._exit(130)
 
 main()

@@ -278,10 +278,13 @@ def analyze(inputs: str | Path | KeypointSeries | Iterable[str | Path | Keypoint
             name: str | None = None, pain: Sequence[str] = (), feels: Sequence[str] = (),
             baseline: str | Path | Analysis | None = None, person=None, capture_fps: float | None = None,
             progress: ProgressFn | None = None, report: bool = True, annotated_video: bool = True,
-            speed: str | None = None, goal: str | None = None, screen: str | Sequence[str] | None = None) -> Analysis:
+            speed: str | None = None, goal: str | None = None, screen: str | Sequence[str] | None = None,
+            force: bool = False) -> Analysis:
     """Analyse one clip (or a side + a rear clip of the same run) and, with `out_dir`, write the results.
 
-    Writes ``analysis.json``, ``steps.csv``, ``keypoints.parquet`` and (``report=True``) ``report.html``.
+    Writes ``analysis.json``, ``steps.csv``, ``keypoints.parquet`` and (``report=True``) ``report.html``,
+    all together when the run completes (see runform.outputs). An `out_dir` holding an input is refused;
+    result files there that runform did not write are replaced only with `force`.
     ``speed``: the speed as a person writes it ("12km/h", "4:30/km", "7.5mph", "3.3"; runform.units),
     instead of ``speed_mps``. ``goal`` and ``screen``: see runform.assess.assess.
     """
@@ -299,6 +302,11 @@ def analyze(inputs: str | Path | KeypointSeries | Iterable[str | Path | Keypoint
         raise InputError("No input given: pass a video, a keypoint file (CSV/Parquet/TRC) or a C3D file.")
     if out_dir is not None and Path(out_dir).exists() and not Path(out_dir).is_dir():
         raise InputError(f"{out_dir} is a file, not a folder; give a folder for the results (--out).")
+    if out_dir is not None:  # before the pose model: never after minutes of work
+        from .outputs import check_out_dir
+
+        check_out_dir(out_dir, [s for s in srcs if isinstance(s, (str, Path))]
+                      + ([baseline] if isinstance(baseline, (str, Path)) else []), force=force)
     base = _load_baseline(baseline) if isinstance(baseline, (str, Path)) else baseline  # fails before the pose model
     views = [analyze_view(s, treadmill=treadmill, view=view if len(srcs) == 1 else None, height_cm=height_cm,
                           speed_mps=speed_mps, person=person, capture_fps=capture_fps, progress=progress, fast=fast)
@@ -364,15 +372,18 @@ def write_outputs(analysis: Analysis, views: Sequence[ViewAnalysis], out: Path, 
 
     from .io import save_keypoints
 
-    out.mkdir(parents=True, exist_ok=True)
-    analysis.save(out / "analysis.json")
-    pd.DataFrame(analysis.steps).to_csv(out / "steps.csv", index=False)
-    for v in views:
-        suffix = "" if len(views) == 1 else f"_{v.view}"
-        save_keypoints(v.kps, out / f"keypoints{suffix}.parquet")
-    if report:
-        progress("report", 0.0)
-        from .report import write_report
+    from .outputs import staged
 
-        write_report(analysis, out, views=[(v.view, v.kps, v.video) for v in views], annotated_video=annotated_video)
-        progress("report", 1.0)
+    with staged(out) as stage:  # files appear in `out` together, once all are complete
+        analysis.save(stage / "analysis.json")
+        pd.DataFrame(analysis.steps).to_csv(stage / "steps.csv", index=False)
+        for v in views:
+            suffix = "" if len(views) == 1 else f"_{v.view}"
+            save_keypoints(v.kps, stage / f"keypoints{suffix}.parquet")
+        if report:
+            progress("report", 0.0)
+            from .report import write_report
+
+            write_report(analysis, stage, views=[(v.view, v.kps, v.video) for v in views],
+                         annotated_video=annotated_video)
+            progress("report", 1.0)

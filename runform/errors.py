@@ -17,6 +17,10 @@ class InputError(RunformError):
     """Unreadable, truncated or non-video file; unknown keypoint format."""
 
 
+class OutputError(RunformError):
+    """The output would replace an input, or a file runform did not write."""
+
+
 class ModelError(RunformError):
     """Model files missing, wrong checksum, or cannot be fetched."""
 

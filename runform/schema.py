@@ -147,9 +147,9 @@ class Analysis(BaseModel):
     notes: list[str] = Field(default_factory=list)  # what could not be measured and why, etc.
 
     def save(self, path) -> None:
-        from pathlib import Path
+        from .outputs import write_text
 
-        Path(path).write_text(self.model_dump_json(indent=2))
+        write_text(path, self.model_dump_json(indent=2))
 
     @classmethod
     def load(cls, path) -> "Analysis":

@@ -92,7 +92,7 @@ def pipeline():
 @pytest.fixture
 def client(tmp_path, pipeline):
     app = create_app(Settings(data_dir=tmp_path / "data", analyze=pipeline, max_upload_mb=1, workers=1))
-    with TestClient(app) as c:
+    with TestClient(app, base_url="http://127.0.0.1") as c:
         yield c
 
 
@@ -196,7 +196,7 @@ def test_size_limit_stops_reading_the_stream_early(tmp_path, clip):
 
     async def go():
         transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://t") as c:
+        async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as c:
             return await c.post("/api/analyses", content=body(),
                                 headers={"Content-Type": f"multipart/form-data; boundary={boundary}"})
 
@@ -287,7 +287,7 @@ def test_uploads_queue_and_all_finish(client, clip, pipeline):
 
 def test_restart_keeps_finished_and_fails_interrupted(tmp_path, clip, pipeline):
     data = tmp_path / "data"
-    with TestClient(create_app(Settings(data_dir=data, analyze=pipeline))) as c:
+    with TestClient(create_app(Settings(data_dir=data, analyze=pipeline)), base_url="http://127.0.0.1") as c:
         done_id = upload(c, clip, runner="R").json()["id"]
         wait_status(c, done_id)
         pipeline.gate = threading.Event()
@@ -307,7 +307,7 @@ def test_restart_keeps_finished_and_fails_interrupted(tmp_path, clip, pipeline):
         db.execute("UPDATE analyses SET status='running' WHERE id=?", (running_id,))
         db.execute("UPDATE analyses SET status='queued', stage='queued' WHERE id=?", (queued_id,))
     pipeline2 = FakePipeline()
-    with TestClient(create_app(Settings(data_dir=data, analyze=pipeline2))) as c:
+    with TestClient(create_app(Settings(data_dir=data, analyze=pipeline2)), base_url="http://127.0.0.1") as c:
         s = c.get(f"/api/analyses/{running_id}").json()
         assert s["status"] == "failed" and s["error"]["message"] == RESTART_REASON
         assert s["error"]["title"] == "The analysis was interrupted"

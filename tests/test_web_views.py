@@ -81,7 +81,7 @@ def pipeline():
 @pytest.fixture
 def client(tmp_path, pipeline):
     app = create_app(Settings(data_dir=tmp_path / "data", analyze=pipeline, max_upload_mb=MAX_MB, workers=1))
-    with TestClient(app) as c:
+    with TestClient(app, base_url="http://127.0.0.1") as c:
         yield c
 
 

@@ -42,9 +42,48 @@ def _fail(message: str, code: int) -> None:
     sys.exit(code)
 
 
+def _interrupted_line() -> str:
+    """One line that says what the interrupted run left behind."""
+    from ..outputs import current_output, last_interrupted
+
+    out = current_output() or last_interrupted()
+    if out is None:
+        return "interrupted: no result file was written or changed."
+    return f"interrupted: nothing in {out} was replaced; it keeps its previous results, if any."
+
+
+def exit_interrupted() -> None:
+    """Say what Ctrl-C left, then exit 130. os._exit: CPython exits by SIGINT (no code 130) when the
+    interrupt landed in C code of an import, even after we handled it; the run's cleanup is done."""
+    import os
+
+    sys.stderr.write(_interrupted_line() + "\n")
+    sys.stderr.flush()
+    sys.stdout.flush()
+    os._exit(130)
+
+
+def _sigterm(signum, frame) -> None:  # a polite kill ends like Ctrl-C: partial files removed
+    raise KeyboardInterrupt
+
+
 def main() -> None:
-    _register()
+    import signal
+
     try:
+        old_term = signal.signal(signal.SIGTERM, _sigterm)
+    except ValueError:  # not the main thread (embedded use)
+        old_term = None
+    try:
+        _main()
+    finally:
+        if old_term is not None:  # leave the caller's process as it was (tests call main() in-process)
+            signal.signal(signal.SIGTERM, old_term)
+
+
+def _main() -> None:
+    try:
+        _register()
         rv = app(prog_name="runform", standalone_mode=False)  # errors come back to us instead of a rich box
     except RunformError as e:
         _fail(str(e), e.exit_code)
@@ -56,8 +95,9 @@ def main() -> None:
     except OSError as e:  # permissions, a file where a folder should be, disk full
         _fail(f"{e.filename}: {e.strerror}." if e.filename else str(e), 2)
     except (KeyboardInterrupt, typer.Abort):
-        typer.echo("aborted", err=True)
-        sys.exit(130)
+        exit_interrupted()
+    if rv == 130:  # typer turns Ctrl-C into Exit(130) itself
+        exit_interrupted()
     if isinstance(rv, int) and rv:  # typer.Exit(n) returns n in non-standalone mode
         sys.exit(rv)
 

@@ -92,6 +92,8 @@ def analyze(
     video: Annotated[bool, typer.Option("--video/--no-video", help="Write the annotated video.")] = True,
     fast: Annotated[bool, typer.Option("--fast", help="Pose with BlazePose full instead of heavy: about 3x "
                                                       "less CPU, less exact far leg (previews, batch).")] = False,
+    force: Annotated[bool, typer.Option("--force", help="Replace result files in --out that runform did not write "
+                                                        "(an input is never replaced).")] = False,
 ) -> None:
     """Measure running form and say what is worth a look."""
     from ..api import analyze as run_analysis
@@ -119,7 +121,7 @@ def analyze(
                                 treadmill=treadmill, view=None if view == "auto" else view, sex=sex, name=name,
                                 pain=_split(pain), feels=_split(feels), baseline=baseline, person=chosen,
                                 capture_fps=capture_fps,
-                                progress=progress, report=report, annotated_video=video, fast=fast)
+                                progress=progress, report=report, annotated_video=video, fast=fast, force=force)
     from ..assess.text import render_findings_text
 
     typer.echo(render_findings_text(analysis))

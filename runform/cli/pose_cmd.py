@@ -36,6 +36,7 @@ def pose(
                                                               "time stamps are written in real seconds.")] = None,
     threads: Annotated[Optional[int], typer.Option("--threads", min=1, max=16,
                                                    help="Inference threads per model (default 2).")] = None,
+    force: Annotated[bool, typer.Option("--force", help="Replace an existing --out file runform did not write.")] = False,
 ) -> None:
     """Extract the runner's 2D keypoints from a video, one row per frame."""
     from ..errors import InputError
@@ -49,6 +50,10 @@ def pose(
     if fast and backend is not None:
         raise typer.BadParameter("use either --fast or --backend, not both")
     backend = backend or (FAST_BACKEND if fast else DEFAULT_BACKEND)
+    from ..io import is_runform_keypoints
+    from ..outputs import check_out_file
+
+    check_out_file(out, [video], force=force, ours=is_runform_keypoints)  # before minutes of pose estimation
     chosen = _parse_point(point) if point else person
     with stage_progress() as progress:
         kps = extract_keypoints(video, backend=backend, person=chosen, progress=progress, model_path=model,

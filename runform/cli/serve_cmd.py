@@ -30,6 +30,9 @@ def serve(
     max_upload_mb: Annotated[float, typer.Option("--max-upload-mb", min=1, help="Largest clip accepted, in MB.")] = 500,
     workers: Annotated[int, typer.Option("--workers", min=1, max=16, help="Analyses run at the same time; "
                                                                          "more are queued.")] = 1,
+    allowed_host: Annotated[Optional[list[str]], typer.Option(
+        "--allowed-host", help="A name this app may be reached by besides this computer's own (e.g. a LAN name "
+                               "such as coach-laptop.local); repeat for several. IP addresses need none.")] = None,
 ) -> None:
     """Start the web app: upload clips, follow progress, read reports, compare a runner's sessions."""
     try:
@@ -41,13 +44,25 @@ def serve(
 
         raise InputError(f"the web app needs its extra: pip install 'runform[web]' ({e.name} missing).") from e
 
+    import secrets
+    import socket
+
     loopback = _is_loopback(host)
-    allowed = tuple(sorted({"127.0.0.1", "localhost", "[::1]", "::1", host})) if loopback else None
-    settings = Settings(data_dir=data_dir, max_upload_mb=max_upload_mb, workers=workers, allowed_hosts=allowed)
+    names = [*(allowed_host or ())]
+    if not loopback:  # this computer's own names, as LAN clients may type them
+        me = socket.gethostname().lower()
+        names += [me, f"{me}.local"]
+        if host not in ("0.0.0.0", "::"):
+            names.append(host)
+    token = None if loopback else secrets.token_urlsafe(24)
+    settings = Settings(data_dir=data_dir, max_upload_mb=max_upload_mb, workers=workers,
+                        allowed_hosts=tuple(n.strip().lower() for n in names if n.strip()),
+                        any_ip=not loopback, token=token)
     web = create_app(settings)
-    typer.echo(f"runform web app: http://{'127.0.0.1' if host == '0.0.0.0' else host}:{port}/  "
+    shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
+    typer.echo(f"runform web app: http://{shown}:{port}/{'?token=' + token if token else ''}  "
                f"(data in {web.state.service.store.data_dir})")
     if not loopback:
-        typer.echo("warning: listening beyond this computer; anyone who can reach it can upload and read results.",
-                   err=True)
+        typer.echo("note: listening beyond this computer. Only people given the address above (with its token) "
+                   "can use the app; anyone on the network can see the traffic (no HTTPS).", err=True)
     uvicorn.run(web, host=host, port=port, log_level="warning")

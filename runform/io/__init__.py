@@ -33,6 +33,7 @@ from .mocap import (
     project_keypoints,
 )
 from .reference import load_reference_pose, save_pose_json
+from .table import MAGIC
 from .table import load_table, save_table
 from .trc import load_trc, read_trc, save_trc, write_trc
 
@@ -42,7 +43,7 @@ __all__ = [
     "harrington_hjc", "lab_axes", "load_c3d", "load_forces", "load_fukuchi_markers", "load_keypoints",
     "load_markers", "load_mocap_keypoints", "load_reference_pose", "load_table", "load_trc",
     "markers_from_frame", "markers_to_keypoints", "markers_to_keypoints3d", "project_keypoints",
-    "read_trc", "save_keypoints", "save_pose_json", "save_table", "save_trc", "write_trc",
+    "is_runform_keypoints", "read_trc", "save_keypoints", "save_pose_json", "save_table", "save_trc", "write_trc",
 ]
 
 LOADABLE = (".csv", ".parquet", ".trc", ".c3d", ".txt", ".json")
@@ -91,17 +92,43 @@ def load_keypoints(path: str | Path, plane: str = "sagittal", **kw: Any) -> Keyp
     if ext in (".csv", ".parquet"):
         return load_table(path)
     if ext == ".trc" or head.startswith(b"PathFileType"):
-        return load_trc(path, plane=plane, **kw)
+        return _checked(load_trc(path, plane=plane, **kw), path)
     if ext == ".c3d":
         return load_mocap_keypoints(path, plane=plane, **kw)
     if ext == ".json":
-        return _load_json(path)
+        return _checked(_load_json(path), path)
     if ext == ".txt" or head.lower().startswith(b"time\t"):
         return load_mocap_keypoints(path, plane=plane, **kw)
     if ext in VIDEO_EXTS:
         raise InputError(f"{path.name} is a video, not a keypoint file; analyse it with `runform analyze`.")
     raise InputError(f"unknown keypoint file type {ext or '(no extension)'!r} for {path.name}; "
                      f"supported: {', '.join(LOADABLE)}.")
+
+
+def _checked(kps: KeypointSeries, path: Path) -> KeypointSeries:
+    from .table import check_values
+
+    check_values(kps, path.name)
+    return kps
+
+
+def is_runform_keypoints(path: str | Path) -> bool:
+    """A keypoint file runform wrote (it carries our header), so replacing it loses nothing of the user's."""
+    path = Path(path)
+    try:
+        if path.suffix.lower() == ".parquet":
+            import pyarrow.parquet as pq
+
+            from .table import PARQUET_KEY
+
+            return PARQUET_KEY in (pq.read_schema(path).metadata or {})
+        if path.suffix.lower() == ".json":
+            return isinstance(json.loads(path.read_text(encoding="utf-8")).get("runform"), dict)
+        with open(path, "rb") as fh:
+            head = fh.read(len(MAGIC))
+    except Exception:  # noqa: BLE001 - unreadable: not provably ours
+        return False
+    return head == MAGIC.encode()
 
 
 def save_keypoints(kps: KeypointSeries, path: str | Path) -> Path:

@@ -11,6 +11,7 @@ import numpy as np
 
 from ..errors import InputError
 from ..keypoints import KEYPOINT_NAMES, KeypointSeries
+from ..outputs import write_text
 from ._util import one_line
 
 SCHEMA = "gaitlab.pose/v1"
@@ -92,7 +93,7 @@ def save_pose_json(kps: KeypointSeries, path: str | Path) -> Path:
     d = {"schema": SCHEMA, "source": kps.meta.get("backend", "runform"), "fps": _num(kps.fps),
          "width": kps.width, "height": kps.height, "keypoint_names": list(kps.names),
          "timestamps": [float(v) for v in kps.t], "frames": frames, "runform": _header(kps)}
-    path.write_text(json.dumps(d, separators=(",", ":")), encoding="utf-8")
+    write_text(path, json.dumps(d, separators=(",", ":")))
     return path
 
 

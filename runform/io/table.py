@@ -19,6 +19,7 @@ import pandas as pd
 
 from ..errors import InputError
 from ..keypoints import KEYPOINT_NAMES, KeypointSeries
+from ..outputs import atomic_path
 from ._util import one_line
 
 MAGIC = "# runform-keypoints v1 "
@@ -99,9 +100,10 @@ def save_table(kps: KeypointSeries, path: str | Path) -> Path:
         table = pa.Table.from_pandas(df, preserve_index=False)
         md = dict(table.schema.metadata or {})
         md[PARQUET_KEY] = json.dumps(h).encode()
-        pq.write_table(table.replace_schema_metadata(md), path)
+        with atomic_path(path) as tmp:
+            pq.write_table(table.replace_schema_metadata(md), tmp)
     else:
-        with open(path, "w", encoding="utf-8", newline="") as fh:
+        with atomic_path(path) as tmp, open(tmp, "w", encoding="utf-8", newline="") as fh:
             fh.write(MAGIC + json.dumps(h, separators=(",", ":")) + "\n")
             df.to_csv(fh, index=False, float_format="%.17g")
     return path
@@ -131,6 +133,51 @@ def load_table(path: str | Path) -> KeypointSeries:
     if df.empty:
         raise InputError(f"{path.name} holds no frames.")
     try:
-        return _from_header(df, h, path)
+        kps = _from_header(df, h, path)
     except (KeyError, ValueError) as e:
         raise InputError(f"{path.name}: not a runform keypoint table ({one_line(e)}).") from e
+    check_values(kps, path.name)
+    return kps
+
+
+#: No camera or mocap coordinate (px or mm) comes near this; larger values are corrupt or another unit.
+MAX_COORD = 1e6
+#: Frame steps (s) a video or marker system produces: 2000 Hz down to 1 Hz.
+DT_RANGE_S = (0.0005, 1.0)
+
+
+def check_values(kps: KeypointSeries, name: str) -> None:
+    """Refuse numbers no stage can use, with the place and the value: infinite or absurd coordinates,
+    and time stamps in another unit than seconds (milliseconds are recognised and named)."""
+    t = np.asarray(kps.t, float)
+    bad_t = np.flatnonzero(np.isinf(t) | (np.abs(np.nan_to_num(t)) > 1e7))
+    if len(bad_t):
+        i = int(bad_t[0])
+        raise InputError(f"{name}: time stamp {t[i]:g} at frame {i} is not a time in seconds.",
+                         hint="Give time_s in seconds from the start of the clip.")
+    xy = np.asarray(kps.xy, float)
+    with np.errstate(invalid="ignore"):
+        bad = np.isinf(xy) | (np.abs(np.nan_to_num(xy, nan=0.0)) > MAX_COORD)
+    if bad.any():
+        f, k, a = (int(v[0]) for v in np.nonzero(bad))
+        raise InputError(f"{name}: {kps.names[k]}_{'xy'[a]} = {xy[f, k, a]:g} at frame {f} is not a plausible "
+                         f"coordinate (more than {MAX_COORD:g} px or mm).",
+                         hint="Fix or blank (leave empty) that value; missing keypoints are allowed.")
+    conf = np.asarray(kps.conf, float)
+    if np.isinf(conf).any():
+        raise InputError(f"{name}: a confidence value is infinite; confidences are between 0 and 1.")
+    steps = np.diff(t[np.isfinite(t)])
+    steps = steps[steps > 0]
+    if len(steps) < 2:
+        return
+    dt = float(np.median(steps))
+    lo, hi = DT_RANGE_S
+    if dt <= hi:
+        return
+    if lo <= dt / 1000 <= hi:
+        raise InputError(f"{name}: time_s looks like milliseconds: frames are {dt:g} apart, which would be "
+                         f"{1 / dt:.3g} frames per second in seconds but {1000 / dt:.3g} in milliseconds.",
+                         hint="Convert the time column to seconds (divide by 1000).")
+    raise InputError(f"{name}: frames are {dt:g} s apart ({1 / dt:.3g} frames per second); no camera or marker "
+                     "system films running that slowly, so time_s is not in seconds.",
+                     hint="Give time_s in seconds from the start of the clip.")

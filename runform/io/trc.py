@@ -16,6 +16,7 @@ import pandas as pd
 
 from ..errors import InputError
 from ..keypoints import KEYPOINT_NAMES, KeypointSeries
+from ..outputs import write_text
 from ._util import one_line
 
 _TO_MM = {"mm": 1.0, "cm": 10.0, "m": 1000.0, "meters": 1000.0, "millimeters": 1.0}
@@ -95,7 +96,7 @@ def write_trc(path: str | Path, markers: dict[str, np.ndarray], rate: float, tim
                            + [np.asarray(markers[m], float) for m in names])
     buf = io.StringIO()
     np.savetxt(buf, data, delimiter="\t", fmt=["%d", "%.17g"] + ["%.17g"] * (3 * len(names)))
-    path.write_text("\n".join(head) + "\n" + buf.getvalue().replace("nan", "NaN"), encoding="utf-8")
+    write_text(path, "\n".join(head) + "\n" + buf.getvalue().replace("nan", "NaN"))
     return path
 
 

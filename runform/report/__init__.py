@@ -21,6 +21,7 @@ import pandas as pd
 from .. import __version__
 from ..units import speed_words
 from ..keypoints import KeypointSeries
+from ..outputs import atomic_path, write_text
 from ..schema import Analysis
 from . import context as cx
 from . import frames as fr
@@ -219,9 +220,12 @@ def _video_pass(clip: Clip, analysis: Analysis, pics: list[Picture], out_dir: Pa
             if annotated:
                 small = cv2.resize(bgr, writer.size, interpolation=cv2.INTER_LINEAR) if scale != 1.0 else bgr
                 writer.write(live.draw(small, idx, _row(kps, t, idx), t, scale))
-    finally:
+    except BaseException:
         if writer is not None:
-            writer.close()
+            writer.abandon()
+        raise
+    if writer is not None:
+        writer.close()
     return out_path if writer is not None else None
 
 
@@ -326,7 +330,8 @@ def _clip_context(analysis: Analysis, clip: Clip, out_dir: Path, annotated: bool
         img = fr.strip([p.img for p in ps if p.img is not None], max_n=MAX_CONTACTS)
         if img is None:
             continue
-        cv2.imwrite(str(out_dir / contacts_name(clip.index, clip.view, foot)), img)
+        with atomic_path(out_dir / contacts_name(clip.index, clip.view, foot)) as tmp:
+            cv2.imwrite(str(tmp), img)
         out["contacts"][foot] = fr.jpeg_data_uri(_fit_width(img, 1400), quality=75)
     return out
 
@@ -409,6 +414,4 @@ def write_report(analysis: Analysis, out_dir: str | Path, *, kps: KeypointSeries
     out.mkdir(parents=True, exist_ok=True)
     ctx = build_context(analysis, out, kps=kps, video=Path(video) if video else None, annotated=annotated_video,
                         views=views)
-    path = out / "report.html"
-    path.write_text(render_html("report.html.j2", **ctx), encoding="utf-8")
-    return path
+    return write_text(out / "report.html", render_html("report.html.j2", **ctx))

@@ -7,6 +7,7 @@ libx264. Frames are encoded one at a time: memory stays flat whatever the clip l
 
 from __future__ import annotations
 
+import os
 from fractions import Fraction
 from pathlib import Path
 
@@ -31,8 +32,11 @@ class H264Writer:
     def __init__(self, path: Path, fps: float, size: tuple[int, int], crf: int = 26):
         import av
 
+        from ..outputs import _tmp_name
+
         self.size = size
-        self._c = av.open(str(path), mode="w", options={"movflags": "+faststart"})
+        self.path, self._tmp = Path(path), _tmp_name(Path(path))  # renamed to `path` once complete
+        self._c = av.open(str(self._tmp), mode="w", options={"movflags": "+faststart"})
         rate = Fraction(fps).limit_denominator(1001) if fps and np.isfinite(fps) else Fraction(30)
         self._s = self._c.add_stream("libx264", rate=rate)
         self._s.width, self._s.height = size
@@ -48,15 +52,32 @@ class H264Writer:
             self._c.mux(packet)
 
     def close(self) -> None:
-        for packet in self._s.encode():
-            self._c.mux(packet)
-        self._c.close()
+        """Finish the file and put it in place."""
+        try:
+            for packet in self._s.encode():
+                self._c.mux(packet)
+            self._c.close()
+            os.replace(self._tmp, self.path)
+        except BaseException:
+            self.abandon()
+            raise
+
+    def abandon(self) -> None:
+        """Interrupted: drop the unfinished file, never leave a cut video under the real name."""
+        try:
+            self._c.close()
+        except Exception:  # noqa: BLE001 - the container may be half-written
+            pass
+        self._tmp.unlink(missing_ok=True)
 
     def __enter__(self) -> "H264Writer":
         return self
 
-    def __exit__(self, *exc) -> None:
-        self.close()
+    def __exit__(self, exc_type, *exc) -> None:
+        if exc_type is None:
+            self.close()
+        else:
+            self.abandon()
 
 
 class LiveOverlay:

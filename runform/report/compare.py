@@ -81,6 +81,7 @@ def source_warnings(before: Analysis, after: Analysis) -> list[str]:
 
 def write_compare(before: Analysis, after: Analysis, out_dir: str | Path, *, before_label: str = "before",
                   after_label: str = "after") -> tuple[Path, list[dict[str, Any]]]:
+    from ..outputs import write_text
     from . import render_html
 
     out = Path(out_dir)
@@ -92,5 +93,5 @@ def write_compare(before: Analysis, after: Analysis, out_dir: str | Path, *, bef
     html = render_html("compare.html.j2", before=before, after=after, rows=rows, cmp=baseline_view(result),
                        before_label=before_label, after_label=after_label,
                        synthetic=cx.is_synthetic(before) or cx.is_synthetic(after))
-    path.write_text(html, encoding="utf-8")
+    write_text(path, html)
     return path, rows, result["warnings"]

@@ -16,7 +16,7 @@ from starlette.concurrency import run_in_threadpool
 
 from ..errors import InputError
 from .messages import FEELINGS, PAIN_SITES, user_error
-from .store import valid_id
+from .store import clean_name, parse_runner_id, valid_id
 from .uploads import BadUpload, UploadTooLarge, first_frame_jpeg, probe_video, receive_upload
 
 FILE_FIELDS = ("video", "video2")  # the clip, and optionally a rear or front view of the same run
@@ -40,7 +40,10 @@ _UPLOAD_SCHEMA = {
                 "point": {"type": "string", "pattern": r"^\d+(\.\d+)?,\d+(\.\d+)?$",
                           "description": "several people in view: 'X,Y', a pixel on the runner in the first "
                                          "frame (GET .../frame shows it); not together with person"},
-                "runner": {"type": "string", "description": "runner's name; groups sessions in the history"},
+                "runner": {"type": "string", "maxLength": 100,
+                           "description": "runner's name; groups sessions in the history (an existing runner's "
+                                          "stored height is not changed: PATCH /api/runners/{id} does that)"},
+                "runner_id": {"type": "integer", "description": "an existing runner's id (instead of the name)"},
                 "height_cm": {"type": "number", "minimum": 100, "maximum": 230},
                 "speed_mps": {"type": "number", "minimum": 1, "maximum": 12},
                 "speed_kmh": {"type": "number", "minimum": 3.6, "maximum": 43},
@@ -84,8 +87,18 @@ def _service(request: Request):
     return request.app.state.service
 
 
-def error_response(status: int, kind: str, message: str) -> JSONResponse:
+class FieldError(ValueError):
+    """A form or JSON value the user gave that cannot be used: which field, and why."""
+
+    def __init__(self, field: str, message: str):
+        super().__init__(message)
+        self.field = field
+
+
+def error_response(status: int, kind: str, message: str, field: str | None = None) -> JSONResponse:
     err = user_error(kind, message)
+    if field:
+        err["field"] = field
     return JSONResponse({"detail": f"{err['title']}: {message}".rstrip(": "), "error": err}, status_code=status)
 
 
@@ -135,9 +148,9 @@ def _number(up, name: str, lo: float, hi: float) -> float | None:
     try:
         val = float(raw.replace(",", "."))
     except ValueError:
-        raise ValueError(f"{name} must be a number") from None
-    if not lo <= val <= hi:
-        raise ValueError(f"{name} must be between {lo:g} and {hi:g}")
+        raise FieldError(name, f"{name} must be a number") from None
+    if not lo <= val <= hi:  # NaN fails this too
+        raise FieldError(name, f"{name} must be between {lo:g} and {hi:g}")
     return val
 
 
@@ -145,7 +158,7 @@ def _choices(up, name: str, allowed: tuple[str, ...]) -> list[str]:
     vals = [v.strip() for raw in up.fields.get(name, []) for v in raw.split(",") if v.strip()]
     bad = [v for v in vals if v not in allowed]
     if bad:
-        raise ValueError(f"unknown {name}: {', '.join(bad)} (known: {', '.join(allowed)})")
+        raise FieldError(name, f"unknown {name}: {', '.join(b[:40] for b in bad[:5])} (known: {', '.join(allowed)})")
     return sorted(set(vals), key=allowed.index)
 
 
@@ -154,22 +167,22 @@ def parse_person(person, point) -> tuple[int | None, list[float] | None]:
     if person in (None, "") and point in (None, "", []):
         return None, None
     if person not in (None, "") and point not in (None, "", []):
-        raise ValueError("choose the runner either by number (person) or by a point, not both")
+        raise FieldError("person", "choose the runner either by number (person) or by a point, not both")
     if person not in (None, ""):
         try:
-            n = int(str(person).strip())
+            n = int(str(person).strip()[:10])
         except ValueError:
-            raise ValueError("person must be a whole number (0, 1, 2, ...)") from None
+            raise FieldError("person", "person must be a whole number (0, 1, 2, ...)") from None
         if not 0 <= n <= MAX_PERSON:
-            raise ValueError(f"person must be between 0 and {MAX_PERSON}")
+            raise FieldError("person", f"person must be between 0 and {MAX_PERSON}")
         return n, None
-    parts = point.split(",") if isinstance(point, str) else list(point)
     try:
+        parts = point.split(",") if isinstance(point, str) else list(point)
         xy = [float(str(v).strip()) for v in parts]
-    except ValueError:
-        raise ValueError("point must be X,Y in pixels of the first frame, e.g. 640,360") from None
+    except (TypeError, ValueError):
+        raise FieldError("point", "point must be X,Y in pixels of the first frame, e.g. 640,360") from None
     if len(xy) != 2 or not all(math.isfinite(v) and 0 <= v <= 100_000 for v in xy):
-        raise ValueError("point must be X,Y in pixels of the first frame, e.g. 640,360")
+        raise FieldError("point", "point must be X,Y in pixels of the first frame, e.g. 640,360")
     return None, xy
 
 
@@ -186,13 +199,13 @@ def parse_params(up) -> dict[str, Any]:
     treadmill = {"": None, "auto": None, "treadmill": True, "true": True, "overground": False,
                  "false": False}.get((up.get("treadmill") or "").lower(), "bad")
     if treadmill == "bad":
-        raise ValueError("treadmill must be auto, treadmill or overground")
+        raise FieldError("treadmill", "treadmill must be auto, treadmill or overground")
     view = (up.get("view") or "auto").lower()
     if view not in ("auto", "side", "rear", "front"):
-        raise ValueError("view must be auto, side, rear or front")
+        raise FieldError("view", "view must be auto, side, rear or front")
     sex = (up.get("sex") or "").lower() or None
     if sex not in (None, "female", "male"):
-        raise ValueError("sex must be female or male (or left empty)")
+        raise FieldError("sex", "sex must be female or male (or left empty)")
     person, point = parse_person(up.get("person"), up.get("point"))
     return {"height_cm": _number(up, "height_cm", 100, 230), "speed_mps": speed, "treadmill": treadmill,
             "view": None if view == "auto" else view, "sex": sex, "person": person, "point": point,
@@ -223,6 +236,19 @@ def _assess_params(up) -> dict[str, Any]:
     return out
 
 
+def _form_runner(svc, up) -> int | None:
+    """`runner_id` names a stored runner exactly (identity by id); `runner` (a name) is used without it."""
+    raw = up.get("runner_id")
+    if not raw:
+        if len(up.get("runner") or "") > 100:
+            raise FieldError("runner", "runner name is longer than 100 characters")
+        return None
+    rid = parse_runner_id(raw)
+    if rid is None or svc.store.get_runner(rid) is None:
+        raise FieldError("runner_id", f"no runner with id {raw[:24]!r}")
+    return rid
+
+
 @router.post("/analyses", status_code=202, openapi_extra=_UPLOAD_SCHEMA,
              summary="Upload a clip and queue its analysis")
 async def create_analysis(request: Request):
@@ -238,12 +264,13 @@ async def create_analysis(request: Request):
                               f"The clip is larger than the {svc.settings.max_upload_mb:g} MB upload limit.")
     except BadUpload as e:
         svc.store.remove_files(aid)
-        return error_response(400, "BadUpload", str(e))
+        return error_response(400, "BadUpload", str(e), getattr(e, "field", None))
     try:
         params = parse_params(up)
+        runner_id = _form_runner(svc, up)
     except ValueError as e:
         svc.store.remove_files(aid)
-        return error_response(422, "BadUpload", str(e))
+        return error_response(422, "BadUpload", str(e), getattr(e, "field", None))
     infos = []
     for f in up.files.values():  # each clip must decode, whatever its name says
         try:
@@ -256,7 +283,8 @@ async def create_analysis(request: Request):
     if second is not None:
         params["second"] = {"input_file": second.path.name, "upload_name": second.filename, "video": infos[1],
                             "size_bytes": second.size}
-    runner_id = svc.store.get_or_create_runner(up.get("runner"), params["height_cm"])
+    if runner_id is None:
+        runner_id = svc.store.get_or_create_runner(up.get("runner"), params["height_cm"])
     row = svc.store.create_analysis(aid, runner_id=runner_id, input_file=up.path.name, upload_name=up.filename,
                                     params={**params, "video": infos[0], "size_bytes": up.size})
     svc.jobs.submit(aid)
@@ -265,9 +293,12 @@ async def create_analysis(request: Request):
 
 # ---- analyses --------------------------------------------------------------------------------
 @router.get("/analyses", summary="List analyses, newest first")
-def list_analyses(request: Request, runner_id: int | None = Query(None)):
+def list_analyses(request: Request, runner_id: str | None = Query(None, pattern=r"^\d{1,19}$")):
     svc = _service(request)
-    return [status_view(svc, r) for r in svc.store.list_analyses(runner_id)]
+    rid = parse_runner_id(runner_id) if runner_id is not None else None
+    if runner_id is not None and rid is None:
+        return []
+    return [status_view(svc, r) for r in svc.store.list_analyses(rid)]
 
 
 @router.get("/analyses/{aid}", summary="Status and progress of one analysis")
@@ -408,7 +439,7 @@ async def retry_analysis(request: Request, aid: str):
                 raise ValueError("send a JSON object such as {\"person\": 1} or {\"point\": [640, 360]}")
             person, point = parse_person(choice.get("person"), choice.get("point"))
         except ValueError as e:  # json.JSONDecodeError is a ValueError
-            return error_response(422, "BadUpload", str(e))
+            return error_response(422, "BadUpload", str(e), getattr(e, "field", None))
         if person is not None or point is not None:
             if not svc.store.update_params(aid, {**row["params"], "person": person, "point": point}):
                 raise HTTPException(409, "the analysis changed meanwhile; reload the page")
@@ -432,22 +463,63 @@ def list_runners(request: Request):
     return _service(request).store.list_runners()
 
 
-@router.get("/runners/{runner_id}", summary="One runner and their analyses, newest first")
-def get_runner(request: Request, runner_id: int):
-    svc = _service(request)
-    runner = svc.store.get_runner(runner_id)
+def runner_or_404(svc, runner_id: str) -> dict:
+    """The stored runner for a URL id; anything that is not one (letters, 20 digits) is a 404."""
+    rid = parse_runner_id(runner_id)
+    runner = svc.store.get_runner(rid) if rid is not None else None
     if runner is None:
         raise HTTPException(404, "no such runner")
-    return {**runner, "analyses": [status_view(svc, r) for r in svc.store.list_analyses(runner_id)]}
+    return runner
+
+
+@router.get("/runners/{runner_id}", summary="One runner and their analyses, newest first")
+def get_runner(request: Request, runner_id: str):
+    svc = _service(request)
+    runner = runner_or_404(svc, runner_id)
+    return {**runner, "analyses": [status_view(svc, r) for r in svc.store.list_analyses(runner["id"])]}
+
+
+_RUNNER_EDIT_SCHEMA = {"requestBody": {"required": True, "content": {"application/json": {"schema": {
+    "type": "object", "properties": {
+        "name": {"type": "string", "maxLength": 100},
+        "height_cm": {"type": ["number", "null"], "minimum": 100, "maximum": 230,
+                      "description": "the stored height; null clears it"}}}}}}}
+
+
+@router.patch("/runners/{runner_id}", openapi_extra=_RUNNER_EDIT_SCHEMA,
+              summary="Edit a runner's name or stored height (an upload never changes them)")
+async def edit_runner(request: Request, runner_id: str):
+    svc = _service(request)
+    runner = runner_or_404(svc, runner_id)
+    try:
+        try:
+            body = json.loads(await request.body() or b"{}")
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            raise FieldError("body", "send a JSON object such as {\"height_cm\": 172}") from None
+        if not isinstance(body, dict) or not set(body) <= {"name", "height_cm"}:
+            raise FieldError("body", "send a JSON object with name and/or height_cm")
+        height = body.get("height_cm")
+        if height is not None:
+            if isinstance(height, bool) or not isinstance(height, (int, float)) or not 100 <= height <= 230:
+                raise FieldError("height_cm", "height_cm must be a number between 100 and 230 (or null)")
+        name = body.get("name")
+        if name is not None and (not isinstance(name, str) or not clean_name(name) or len(name) > 100):
+            raise FieldError("name", "name must be 1 to 100 characters")
+        try:
+            svc.store.update_runner(runner["id"], name=name, height_cm=height,
+                                    clear_height="height_cm" in body and height is None)
+        except ValueError as e:
+            return error_response(409, "BadUpload", str(e), "name")
+    except FieldError as e:
+        return error_response(422, "BadUpload", str(e), e.field)
+    return svc.store.get_runner(runner["id"])
 
 
 @router.delete("/runners/{runner_id}", status_code=204,
                summary="Delete a runner with all their analyses, videos and results")
-def delete_runner(request: Request, runner_id: int):
+def delete_runner(request: Request, runner_id: str):
     svc = _service(request)
-    if svc.store.get_runner(runner_id) is None:
-        raise HTTPException(404, "no such runner")
-    svc.store.delete_runner(runner_id)
+    svc.store.delete_runner(runner_or_404(svc, runner_id)["id"])
 
 
 @router.get("/compare", summary="Compare two finished analyses metric by metric (earlier -> later)")

@@ -15,9 +15,9 @@ from typing import Callable
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.middleware.trustedhost import TrustedHostMiddleware
 
 from .. import __version__
+from .security import LOOPBACK_NAMES, Guard
 from .store import Store, default_data_dir
 from .worker import DEFAULT_ANALYZE, JobQueue
 
@@ -32,7 +32,10 @@ class Settings:
     workers: int = 1
     analyze: Callable | None = None  # tests inject one; it then runs in threads
     analyze_ref: str = DEFAULT_ANALYZE  # "module:function" run in worker processes
-    allowed_hosts: tuple[str, ...] | None = None  # Host header check (DNS rebinding); None = any
+    # Host header check (DNS rebinding), always on: this computer's own names plus these.
+    allowed_hosts: tuple[str, ...] = ()
+    any_ip: bool = False  # listening beyond loopback: any IP address in Host (no rebinding can forge one)
+    token: str | None = None  # listening beyond loopback: every request must carry it (see security.py)
 
 
 class Service:
@@ -46,7 +49,11 @@ class Service:
         self.max_bytes = int(settings.max_upload_mb * 1024 * 1024)
 
     def recover(self) -> None:
-        """After a restart: fail what was running, queue again what was waiting."""
+        """After a restart: sweep partial uploads, mark what was running interrupted (its upload is
+        kept for Retry), queue again what was waiting."""
+        swept = self.store.sweep()
+        if swept:
+            log.warning("removed %d partial upload(s) left by an earlier stop", len(swept))
         failed, queued = self.store.recover_after_restart()
         if failed:
             log.warning("%d analyses were interrupted by a restart and are marked failed", len(failed))
@@ -68,15 +75,19 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                   description="Upload a running clip, follow the analysis, read the report, compare sessions.",
                   docs_url="/api/docs", redoc_url=None)
     app.state.service = service
-    if settings.allowed_hosts:
-        app.add_middleware(TrustedHostMiddleware, allowed_hosts=list(settings.allowed_hosts))
 
     @app.middleware("http")
     async def security_headers(request, call_next):
         response = await call_next(request)
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("Referrer-Policy", "no-referrer")
+        # same-origin, not no-referrer: with no-referrer browsers send `Origin: null` on the pages' own
+        # POSTs, which the Origin check cannot tell from a sandboxed foreign page.
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        response.headers.setdefault("X-Frame-Options", "SAMEORIGIN")  # the report shows in an iframe
         return response
+
+    app.add_middleware(Guard, allowed_names=LOOPBACK_NAMES + tuple(settings.allowed_hosts or ()),
+                       any_ip=settings.any_ip, token=settings.token)
 
     from .api import router as api_router
     from .pages import html_error_handler, router as page_router

@@ -42,6 +42,10 @@ _MESSAGES: dict[str, tuple[str, str]] = {
     "Crashed": ("The analysis process stopped unexpectedly",
                 "This can happen when the computer runs out of memory. Press Retry, or try a shorter clip."),
     "UploadTooLarge": ("The file is too large", "Trim the clip to 10-30 seconds of running and try again."),
+    "BadUpload": ("Something in the form cannot be used", "Correct what the message names and send it again."),
+    "CrossOrigin": ("Refused: the request came from another web site",
+                    "Use the runform pages themselves; other sites may not upload, retry or delete."),
+    "TokenRequired": ("Access token needed", "Open the full address printed by `runform serve`, token included."),
     "InternalError": ("Something went wrong inside runform",
                       "Press Retry; if it happens again, keep the clip and report the problem."),
 }

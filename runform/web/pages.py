@@ -195,12 +195,12 @@ def trend(sessions: list[dict], metric_id: str, width: int = 260, height: int = 
 
 
 @router.get("/runners/{runner_id}", response_class=HTMLResponse)
-def runner_page(request: Request, runner_id: int):
+def runner_page(request: Request, runner_id: str):
+    from .api import runner_or_404
+
     svc = _svc(request)
-    runner = svc.store.get_runner(runner_id)
-    if runner is None:
-        raise HTTPException(404, "no such runner")
-    sessions = [status_view(svc, r) for r in svc.store.list_analyses(runner_id)]
+    runner = runner_or_404(svc, runner_id)
+    sessions = [status_view(svc, r) for r in svc.store.list_analyses(runner["id"])]
     names = {k: m["name"] for s in sessions if s["summary"] for k, m in s["summary"]["metrics"].items()}
     columns = [(k, names[k]) for k in KEY_METRICS if k in names][:6]
     trends = [t for t in (trend(sessions, k) for k, _ in columns) if t]

@@ -53,6 +53,23 @@ CREATE INDEX IF NOT EXISTS analyses_runner ON analyses(runner_id, created);
 """
 
 
+MAX_ID = 2 ** 63 - 1  # SQLite's integer range: a larger id is no runner, not an overflow
+
+
+def clean_name(name: str | None, limit: int = 100) -> str:
+    """A display name: control characters (NUL included) removed, whitespace folded, length limited."""
+    text = "".join(ch if ch.isprintable() else " " for ch in (name or ""))
+    return " ".join(text.split())[:limit]
+
+
+def parse_runner_id(value) -> int | None:
+    """A runner id from a URL or form, or None when it cannot be one."""
+    text = str(value or "").strip()
+    if not (text.isascii() and text.isdigit()) or len(text) > 19 or not 0 < int(text) <= MAX_ID:
+        return None
+    return int(text)
+
+
 def default_data_dir() -> Path:
     return Path(platformdirs.user_data_dir("runform"))
 
@@ -115,16 +132,39 @@ class Store:
 
     # ---- runners -----------------------------------------------------------------------------
     def get_or_create_runner(self, name: str | None, height_cm: float | None = None) -> int | None:
-        name = " ".join((name or "").split())[:100]
+        """The runner of that name, created with `height_cm` when new. An existing runner's stored
+        data is never changed here: that is an explicit edit (`update_runner`)."""
+        name = clean_name(name)
         if not name:
             return None
         key = name.casefold()
         with self.connect() as db:
             db.execute("INSERT OR IGNORE INTO runners(name, name_key, height_cm, created) VALUES (?,?,?,?)",
                        (name, key, height_cm, time.time()))
-            if height_cm:
-                db.execute("UPDATE runners SET height_cm=? WHERE name_key=?", (height_cm, key))
             return db.execute("SELECT id FROM runners WHERE name_key=?", (key,)).fetchone()["id"]
+
+    def update_runner(self, runner_id: int, *, name: str | None = None, height_cm: float | None = None,
+                      clear_height: bool = False) -> bool:
+        """Rename a runner or change their stored height; False when the runner does not exist.
+        Raises ValueError when the new name belongs to another runner."""
+        sets, args = [], []
+        if name is not None:
+            name = clean_name(name)
+            if not name:
+                raise ValueError("name must not be empty")
+            sets += ["name=?", "name_key=?"]
+            args += [name, name.casefold()]
+        if height_cm is not None or clear_height:
+            sets.append("height_cm=?")
+            args.append(height_cm)
+        with self.connect() as db:
+            if not sets:
+                return db.execute("SELECT 1 FROM runners WHERE id=?", (runner_id,)).fetchone() is not None
+            try:
+                cur = db.execute(f"UPDATE runners SET {', '.join(sets)} WHERE id=?", (*args, runner_id))
+            except sqlite3.IntegrityError:
+                raise ValueError("another runner already has this name") from None
+        return cur.rowcount == 1
 
     def list_runners(self) -> list[dict]:
         q = """SELECT r.id, r.name, r.height_cm, r.created,
@@ -196,28 +236,39 @@ class Store:
                                 WHERE id=? AND status='queued'""", (now, now, analysis_id))
         return cur.rowcount == 1
 
-    def set_progress(self, analysis_id: str, stage: str, stage_fraction: float, progress: float) -> bool:
-        """Record progress; False when the analysis has been deleted (the worker then stops)."""
+    # `attempt` (the run's `started` time) ties a worker's writes to its own run: a worker left over
+    # from before a restart can neither move the progress of, nor finish or fail, a later retry.
+    @staticmethod
+    def _attempt(attempt: float | None) -> tuple[str, tuple]:
+        return ("", ()) if attempt is None else (" AND started=?", (attempt,))
+
+    def set_progress(self, analysis_id: str, stage: str, stage_fraction: float, progress: float,
+                     attempt: float | None = None) -> bool:
+        """Record progress; False when this run is no longer the running one (deleted, interrupted
+        by a restart, or superseded by a retry): the worker then stops."""
+        extra, args = self._attempt(attempt)
         with self.connect() as db:
-            cur = db.execute("""UPDATE analyses SET stage=?, stage_fraction=?, progress=MAX(progress, ?), updated=?
-                                WHERE id=? AND status='running'""",
-                             (stage, stage_fraction, progress, time.time(), analysis_id))
+            cur = db.execute(f"""UPDATE analyses SET stage=?, stage_fraction=?, progress=MAX(progress, ?), updated=?
+                                 WHERE id=? AND status='running'{extra}""",
+                             (stage, stage_fraction, progress, time.time(), analysis_id, *args))
         return cur.rowcount == 1
 
-    def finish(self, analysis_id: str, summary: dict[str, Any]) -> bool:
+    def finish(self, analysis_id: str, summary: dict[str, Any], attempt: float | None = None) -> bool:
         now = time.time()
+        extra, args = self._attempt(attempt)
         with self.connect() as db:
-            cur = db.execute("""UPDATE analyses SET status='done', stage='done', stage_fraction=1, progress=1,
-                                summary=?, finished=?, updated=? WHERE id=? AND status='running'""",
-                             (json.dumps(summary), now, now, analysis_id))
+            cur = db.execute(f"""UPDATE analyses SET status='done', stage='done', stage_fraction=1, progress=1,
+                                 summary=?, finished=?, updated=? WHERE id=? AND status='running'{extra}""",
+                             (json.dumps(summary), now, now, analysis_id, *args))
         return cur.rowcount == 1
 
-    def fail(self, analysis_id: str, kind: str, message: str) -> bool:
+    def fail(self, analysis_id: str, kind: str, message: str, attempt: float | None = None) -> bool:
         now = time.time()
+        extra, args = self._attempt(attempt)
         with self.connect() as db:
-            cur = db.execute("""UPDATE analyses SET status='failed', error_kind=?, error=?, finished=?, updated=?
-                                WHERE id=? AND status IN ('queued','running')""",
-                             (kind, message, now, now, analysis_id))
+            cur = db.execute(f"""UPDATE analyses SET status='failed', error_kind=?, error=?, finished=?, updated=?
+                                 WHERE id=? AND status IN ('queued','running'){extra}""",
+                             (kind, message, now, now, analysis_id, *args))
         return cur.rowcount == 1
 
     def update_params(self, analysis_id: str, params: dict[str, Any]) -> bool:
@@ -244,6 +295,25 @@ class Store:
         for aid in running:
             self.fail(aid, "Interrupted", RESTART_REASON)
         return running, queued
+
+    def sweep(self) -> list[Path]:
+        """At start-up: remove what a killed server left half-done and nobody references: partial
+        uploads (*.part), and analysis folders without a database row that hold nothing else.
+        A complete upload or any result is never removed here (only an explicit delete does that)."""
+        removed: list[Path] = []
+        root = self.data_dir / "analyses"
+        with self.connect() as db:
+            known = {r["id"] for r in db.execute("SELECT id FROM analyses")}
+        for d in root.iterdir() if root.is_dir() else ():
+            if not d.is_dir() or not valid_id(d.name):
+                continue
+            for part in (d / "input").glob("*.part"):
+                part.unlink(missing_ok=True)
+                removed.append(part)
+            if d.name not in known and not any(p.is_file() for p in d.rglob("*")):
+                shutil.rmtree(d, ignore_errors=True)
+                removed.append(d)
+        return removed
 
     def delete_analysis(self, analysis_id: str) -> bool:
         with self.connect() as db:

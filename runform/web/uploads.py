@@ -22,6 +22,7 @@ _TYPE_SUFFIX = {"video/mp4": ".mp4", "video/quicktime": ".mov", "video/webm": ".
                 "video/x-matroska": ".mkv", "video/x-msvideo": ".avi", "video/x-m4v": ".m4v"}
 MAX_FIELDS = 64
 MAX_FIELD_BYTES = 16 * 1024
+MAX_HEADER_BYTES = 64 * 1024  # a part header holds the file name: long names are shortened, not refused
 
 
 class UploadTooLarge(Exception):
@@ -74,6 +75,34 @@ def safe_suffix(filename: str | None, content_type: str | None) -> str:
     return _TYPE_SUFFIX.get((content_type or "").split(";")[0].strip().lower(), ".video")
 
 
+PARTIAL_SUFFIX = ".part"
+
+
+def partial_path(path: Path) -> Path:
+    """Where a clip is written while it arrives; a server killed meanwhile leaves only this (swept at start)."""
+    return path.with_name(path.name + PARTIAL_SUFFIX)
+
+
+def _text(raw: bytes) -> str:
+    """Header parameter bytes -> text: UTF-8 as browsers send it, else Latin-1 (old clients)."""
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return raw.decode("latin-1")
+
+
+def display_name(filename: str) -> str:
+    """The name shown for an upload: last path part, control characters (NUL) removed, at most 200
+    characters with the extension kept. It is only displayed; the stored file is named by the id."""
+    from .store import clean_name
+
+    name = clean_name(Path(filename.replace("\\", "/")).name, limit=10_000)
+    if len(name) > 200:
+        suffix = Path(name).suffix[:12]
+        name = name[:200 - len(suffix) - 1] + "…" + suffix
+    return name
+
+
 class _Receiver:
     """Callbacks for python_multipart: text fields to memory, the one file part straight to disk."""
 
@@ -104,23 +133,24 @@ class _Receiver:
         self._hvalue += data[start:end]
 
     def header_end(self) -> None:
-        self._headers[self._hname.decode("latin-1").lower()] = self._hvalue.decode("utf-8", "replace")
+        # Raw bytes: browsers send file names as UTF-8, which a str round trip through latin-1 would break.
+        self._headers[self._hname.decode("latin-1").lower()] = bytes(self._hvalue)
         self._hname, self._hvalue = b"", b""
 
     def headers_finished(self) -> None:
-        _, opts = parse_options_header(self._headers.get("content-disposition", ""))
-        self._name = opts.get(b"name", b"").decode("utf-8", "replace")
+        _, opts = parse_options_header(self._headers.get("content-disposition", b""))
+        self._name = _text(opts.get(b"name", b""))[:100]
         filename = opts.get(b"filename")
         if filename is not None and self._name in self.file_fields:
             if self._name in self.result.files:
                 raise BadUpload(f"send one clip in the form field {self._name!r}")
-            name = Path(filename.decode("utf-8", "replace").replace("\\", "/")).name[:200]
-            suffix = safe_suffix(name, self._headers.get("content-type"))
+            name = display_name(_text(filename))
+            suffix = safe_suffix(name, self._headers.get("content-type", b"").decode("latin-1"))
             n = self.file_fields.index(self._name)
             self._file = UploadedFile(self.dest_dir / f"{self.stem}{'' if n == 0 else f'_{n + 1}'}{suffix}", name)
             self.result.files[self._name] = self._file
             self.dest_dir.mkdir(parents=True, exist_ok=True)
-            self._fh = open(self._file.path, "wb")
+            self._fh = open(partial_path(self._file.path), "wb")
         elif filename is None:
             if sum(len(v) for v in self.result.fields.values()) >= MAX_FIELDS:
                 raise BadUpload("too many form fields")
@@ -151,7 +181,13 @@ class _Receiver:
             self._fh.close()
             self._fh = None
         for f in self.result.files.values():
+            partial_path(f.path).unlink(missing_ok=True)
             f.path.unlink(missing_ok=True)
+
+    def complete(self) -> None:
+        """Every clip arrived whole: give each its real name (until then it is a .part file)."""
+        for f in self.result.files.values():
+            partial_path(f.path).replace(f.path)
 
 
 async def receive_upload(content_type: str, content_length: str | None, body: AsyncIterator[bytes], *,
@@ -167,7 +203,10 @@ async def receive_upload(content_type: str, content_length: str | None, body: As
     if content_length and content_length.isdigit() and int(content_length) > len(file_fields) * max_bytes + 1024 * 1024:
         raise UploadTooLarge()
     rec = _Receiver(dest_dir, stem, max_bytes, tuple(file_fields))
-    parser = MultipartParser(boundary, rec.callbacks())
+    try:
+        parser = MultipartParser(boundary, rec.callbacks(), max_header_size=MAX_HEADER_BYTES)
+    except TypeError:  # python-multipart before the header limit existed: no limit to raise
+        parser = MultipartParser(boundary, rec.callbacks())
     try:
         async for chunk in body:
             parser.write(chunk)
@@ -185,6 +224,7 @@ async def receive_upload(content_type: str, content_length: str | None, body: As
     if rec._fh is not None:  # body ended inside the file part
         rec.abort()
         raise BadUpload("the upload was cut off; try again")
+    rec.complete()
     return rec.result
 
 

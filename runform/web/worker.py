@@ -10,6 +10,7 @@ from __future__ import annotations
 import importlib
 import logging
 import multiprocessing
+import os
 import threading
 import time
 import traceback
@@ -20,6 +21,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from ..errors import RunformError
+from ..outputs import record, write_text
 from .store import Store
 
 log = logging.getLogger("runform.web")
@@ -52,8 +54,8 @@ def overall_progress(stage: str, fraction: float) -> float | None:
 class ProgressWriter:
     """The `progress` callback: throttled writes to the store; raises Cancelled once the row is gone."""
 
-    def __init__(self, store: Store, analysis_id: str, min_interval: float = 0.25):
-        self.store, self.id, self.min_interval = store, analysis_id, min_interval
+    def __init__(self, store: Store, analysis_id: str, min_interval: float = 0.25, attempt: float | None = None):
+        self.store, self.id, self.min_interval, self.attempt = store, analysis_id, min_interval, attempt
         self._last = 0.0
         self._stage = None
         self._overall = 0.0
@@ -68,8 +70,25 @@ class ProgressWriter:
         if stage == self._stage and now - self._last < self.min_interval and fraction < 1.0:
             return
         self._stage, self._last = stage, now
-        if not self.store.set_progress(self.id, stage, max(0.0, min(1.0, fraction)), self._overall):
+        if not self.store.set_progress(self.id, stage, max(0.0, min(1.0, fraction)), self._overall, self.attempt):
             raise Cancelled()
+
+
+PARENT_CHECK_S = 0.5
+
+
+def die_with_parent(parent_pid: int) -> None:
+    """Worker-process start-up: end this process as soon as the server that started it is gone
+    (killed with -9 too, which no cleanup code of the server sees). Crash-only: the next server
+    start marks the analysis interrupted; its upload stays for a retry."""
+    def watch() -> None:
+        while os.getppid() == parent_pid:
+            time.sleep(PARENT_CHECK_S)
+        os._exit(3)
+
+    if os.getppid() != parent_pid:
+        os._exit(3)
+    threading.Thread(target=watch, name="runform-parent-watch", daemon=True).start()
 
 
 def _resolve(analyze: str | Callable) -> Callable:
@@ -116,33 +135,42 @@ def run_job(data_dir: str, analysis_id: str, analyze: str | Callable = DEFAULT_A
     row = store.get_analysis(analysis_id)
     if row is None:
         return "skipped"
+    attempt = row["started"]
     out = store.out_dir(analysis_id)
     out.mkdir(parents=True, exist_ok=True)
     try:
         fn = _resolve(analyze)
         analysis = fn([str(p) for p in store.input_paths(row)], out_dir=out, name=row.get("runner_name"),
-                      baseline=_baseline(store, row), progress=ProgressWriter(store, analysis_id), report=True,
-                      **_params_to_kwargs(row["params"]))
+                      baseline=_baseline(store, row), progress=ProgressWriter(store, analysis_id, attempt=attempt),
+                      report=True, **_params_to_kwargs(row["params"]))
         _save_result(analysis, out, row)
     except Cancelled:
-        store.remove_files(analysis_id)
-        return "cancelled"
+        return _stopped(store, analysis_id)
     except RunformError as e:
-        return _failed(store, analysis_id, type(e).__name__, str(e))
+        return _failed(store, analysis_id, type(e).__name__, str(e), attempt)
     except Exception as e:  # a bug, not the user's input: keep the traceback beside the results
-        (out / "error.txt").write_text(traceback.format_exc())
+        try:
+            write_text(out / "error.txt", traceback.format_exc())
+        except OSError:  # the folder went meanwhile (deleted, or cleared for a retry)
+            pass
         log.exception("analysis %s failed", analysis_id)
-        return _failed(store, analysis_id, "InternalError", f"{type(e).__name__}: {e}")
-    if not store.finish(analysis_id, summarize(analysis)):
-        store.remove_files(analysis_id)  # deleted while finishing
-        return "cancelled"
+        return _failed(store, analysis_id, "InternalError", f"{type(e).__name__}: {e}", attempt)
+    if not store.finish(analysis_id, summarize(analysis), attempt):
+        return _stopped(store, analysis_id)
     return "done"
 
 
-def _failed(store: Store, analysis_id: str, kind: str, message: str) -> str:
-    if not store.fail(analysis_id, kind, message):  # deleted meanwhile: leave no files behind
-        store.remove_files(analysis_id)
-        return "cancelled"
+def _stopped(store: Store, analysis_id: str) -> str:
+    """This run is no longer the analysis' current one. Its files go only when the analysis was
+    deleted; interrupted by a restart or superseded by a retry, the upload and results stay."""
+    if not store.exists(analysis_id):
+        store.remove_files(analysis_id)  # deleted while running: files written since go too
+    return "cancelled"
+
+
+def _failed(store: Store, analysis_id: str, kind: str, message: str, attempt: float | None = None) -> str:
+    if not store.fail(analysis_id, kind, message, attempt):
+        return _stopped(store, analysis_id)
     return "failed"
 
 
@@ -166,6 +194,7 @@ def _save_result(analysis, out: Path, row: dict) -> None:
         changed = True
     if changed or not (out / "analysis.json").exists():
         analysis.save(out / "analysis.json")
+        record(out, ["analysis.json"])  # the manifest keeps saying runform wrote it
 
 
 class JobQueue:
@@ -189,7 +218,8 @@ class JobQueue:
         if self._executor is None:
             if self.uses_processes:
                 ctx = multiprocessing.get_context("spawn")  # fork in a threaded server is unsafe
-                self._executor = ProcessPoolExecutor(self.workers, mp_context=ctx)
+                self._executor = ProcessPoolExecutor(self.workers, mp_context=ctx, initializer=die_with_parent,
+                                                     initargs=(os.getpid(),))
             else:
                 self._executor = ThreadPoolExecutor(self.workers, thread_name_prefix="runform-job")
         return self._executor
