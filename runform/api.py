@@ -253,10 +253,12 @@ def analyze(inputs: str | Path | KeypointSeries | Iterable[str | Path | Keypoint
             treadmill: bool | None = None, view: str | None = None, sex: str | None = None,
             name: str | None = None, pain: Sequence[str] = (), feels: Sequence[str] = (),
             baseline: str | Path | Analysis | None = None, person=None,
-            progress: ProgressFn | None = None, report: bool = True, annotated_video: bool = True) -> Analysis:
+            progress: ProgressFn | None = None, report: bool = True, annotated_video: bool = True,
+            input_names: Sequence[str | None] | None = None) -> Analysis:
     """Analyse one clip (or a side + a rear clip of the same run) and, with `out_dir`, write the results.
 
     Writes ``analysis.json``, ``steps.csv``, ``keypoints.parquet`` and (``report=True``) ``report.html``.
+    `input_names`: what to call each input in the report (the web app's uploaded file names, not its storage paths).
     """
     progress = progress or _noop
     from .assess import resolve_symptoms
@@ -284,6 +286,8 @@ def analyze(inputs: str | Path | KeypointSeries | Iterable[str | Path | Keypoint
         steps=[{"view": v.view, **row} for v in views for row in _records(v.steps)],
         summary=_merge(views),
     )
+    for info, label in zip(analysis.inputs, input_names or ()):
+        info.name = label or None
     analysis.notes.extend(f"{s.name}: {s.reason}" for s in analysis.summary.values() if s.status != "ok" and s.reason)
 
     progress("assess", 0.0)

@@ -243,8 +243,17 @@ def test_range_status_accounts_for_uncertainty():
     assert cx.range_status(s.model_copy(update={"value": 7.0}), r) == ("out", "below range")
     assert cx.range_status(s.model_copy(update={"value": 15.0}), r) == ("in", "in range")
     assert cx.range_status(s.model_copy(update={"value": 23.0}), r) == ("out", "above range")
-    assert cx.fmt(0.1234, "L") == "0.12 L" and cx.fmt(171.26, "steps/min") == "171.3 steps/min"
-    assert cx.fmt(None, "deg") == "–"
+    assert cx.fmt(0.1234, "L") == "0.12 L" and cx.fmt(171.26, "steps/min") == "171 steps/min"
+    assert cx.fmt(None, "deg") == "–" and cx.fmt(-0.001, "L") == "0.00 L"
+
+
+def test_ranges_print_with_the_precision_of_their_unit():
+    """0.055-0.115 L printed as '0.1-0.12 L' read as an error beside a 0.05 L value."""
+    assert cx.fmt_range(ReferenceRange(low=0.055, high=0.115, unit="L", source="[inf]")) == "0.06 to 0.12 L"
+    assert cx.fmt_range(ReferenceRange(low=-0.05, high=0.2, unit="L", source="x")) == "-0.05 to 0.20 L"
+    assert cx.fmt_range(ReferenceRange(low=-5, high=8, unit="deg", source="x")) == "-5.0 to 8.0 deg"
+    assert cx.fmt_range(ReferenceRange(low=None, high=0.15, unit="L", source="x")) == "≤ 0.15 L"
+    assert cx.source_words("[inf]") == "runform's own estimate" and cx.source_words("fukuchi2017") == "fukuchi2017"
 
 
 # -- the HTML -------------------------------------------------------------------------------------
@@ -374,8 +383,9 @@ def test_report_shows_baseline_and_plan_from_assess(runner, tmp_path):
 
 def test_uncertainty_never_shows_as_zero():
     assert cx.fmt_u(0.004, "L") == "± 0.004 L"
-    assert cx.fmt_u(0.011, "L") == "± 0.01 L"
-    assert cx.fmt_u(1.46, "deg") == "± 1.5 deg"
+    assert cx.fmt_u(0.00004, "L") == "± 4e-05 L"
+    assert cx.fmt_u(0.011, "L") == "± 0.011 L"  # as the findings' text writes it: one decimal more than the value
+    assert cx.fmt_u(1.46, "deg") == "± 1.46 deg"
     assert cx.fmt_u(None, "deg") == "–"
 
 

@@ -41,8 +41,12 @@ def run_demo(out: Path):
 @app.command()
 def demo(out: Annotated[Path, typer.Option("--out", "-o", help="Folder for the demo report.")] = Path("runform-demo")) -> None:
     """Write the full report for a built-in SYNTHETIC runner: no clip, no pose model needed."""
+    from .analyze_cmd import files_in, say_written
+
+    before = files_in(out)
     analysis = run_demo(out)
-    typer.echo(f"Synthetic runner: {len(analysis.findings)} findings. Open {out / 'report.html'}")
+    typer.echo(f"Synthetic runner: {len(analysis.findings)} findings.")
+    say_written(out, before)
 
 
 @app.command()

@@ -27,6 +27,11 @@ from . import geometry as geo
 
 __all__ = ["Clip", "annotated_name", "render_html", "saved_views", "write_report"]
 
+#: The web app's icon, inline: the report is one file that fetches nothing (its CSP allows data: images).
+FAVICON = ("data:image/svg+xml,%3Csvg xmlns='http://www.w3.org/2000/svg' viewBox='0 0 32 32'%3E%3Crect width='32' "
+           "height='32' rx='6' fill='%2314213d'/%3E%3Cpath d='M9 25l5-8 4 3 5-11' fill='none' stroke='%23fca311' "
+           "stroke-width='3' stroke-linecap='round' stroke-linejoin='round'/%3E%3Ccircle cx='23' cy='7' r='3' "
+           "fill='%23fff'/%3E%3C/svg%3E")
 KEY_FRAME_H = 420  # px; enough to read the angles, small enough to keep the file light
 STRIP_H = 260
 MAX_FINDING_FRAMES = 8
@@ -278,13 +283,19 @@ def _direction(clip: Clip, analysis: Analysis) -> int:
     return geo.direction_of(clip.kps, None)
 
 
+def _input_label(analysis: Analysis, index: int) -> str:
+    """The input as its user knows it: the uploaded file name in the web app, else its path."""
+    info = analysis.inputs[index] if index < len(analysis.inputs) else None
+    return (info.name or info.path) if info is not None else ""
+
+
 def _clip_context(analysis: Analysis, clip: Clip, out_dir: Path, annotated: bool,
                   findings_pics: dict[str, Picture], notes: list[str]) -> dict[str, Any]:
     """Plots, key moments, contact strips and annotated video of one clip."""
     from . import plots
 
     out: dict[str, Any] = {"view": clip.view, "title": VIEW_TITLE.get(clip.view, clip.view), "index": clip.index,
-                           "source": analysis.inputs[clip.index].path if clip.index < len(analysis.inputs) else "",
+                           "source": _input_label(analysis, clip.index),
                            "timeseries": None, "distributions": None, "moments": [], "contacts": {},
                            "video_file": None, "video_poster": None, "pictures_from": None}
     steps = cx.steps_frame(analysis, clip.view).dropna(axis=1, how="all")
@@ -344,6 +355,7 @@ def build_context(analysis: Analysis, out_dir: Path, *, kps: KeypointSeries | No
         "plan": cx.plan_items(analysis.plan),
         "unmeasured": [r for r in cx.metric_rows(analysis, ranges) if r["status"] != "ok"],
         "confidence_plot": None, "baseline": None, "view": analysis_view(analysis), "clips": [],
+        "video_input": any(i.kind == "video" for i in analysis.inputs),
     }
     said = {f"{r['name']}: {r['reason']}" for r in ctx["unmeasured"]}
     ctx["notes"] = [n for n in analysis.notes if n not in said]  # the unmeasured list already says these
@@ -391,7 +403,7 @@ def render_html(template: str, **ctx: Any) -> str:
                       trim_blocks=True, lstrip_blocks=True)
     env.filters["fmt"] = cx.fmt
     css = tdir.joinpath("style.css").read_text()
-    return env.get_template(template).render(css=css, version=__version__, **ctx)
+    return env.get_template(template).render(css=css, version=__version__, favicon=FAVICON, **ctx)
 
 
 def write_report(analysis: Analysis, out_dir: str | Path, *, kps: KeypointSeries | None = None,
