@@ -32,7 +32,7 @@ FAVICON = ("data:image/svg+xml,%3Csvg xmlns='http://www.w3.org/2000/svg' viewBox
            "height='32' rx='6' fill='%2314213d'/%3E%3Cpath d='M9 25l5-8 4 3 5-11' fill='none' stroke='%23fca311' "
            "stroke-width='3' stroke-linecap='round' stroke-linejoin='round'/%3E%3Ccircle cx='23' cy='7' r='3' "
            "fill='%23fff'/%3E%3C/svg%3E")
-KEY_FRAME_H = 420  # px; enough to read the angles, small enough to keep the file light
+KEY_FRAME_H = 480  # px; enough to read the angles on a phone, small enough to keep the file light
 STRIP_H = 260
 MAX_FINDING_FRAMES = 8
 MAX_CONTACTS = 8
@@ -62,6 +62,9 @@ class Clip:
     def first(self) -> bool:
         return self.index == 0
 
+
+#: Findings about bounce are shown as the hip's height over the clip: one frame cannot show a rise and fall.
+BOUNCE = ("vertical_oscillation", "vertical_oscillation_cm")
 
 VIEW_TITLE = {"side": "Side view", "rear": "From behind", "front": "From the front"}
 
@@ -297,10 +300,11 @@ def _clip_context(analysis: Analysis, clip: Clip, out_dir: Path, annotated: bool
     out: dict[str, Any] = {"view": clip.view, "title": VIEW_TITLE.get(clip.view, clip.view), "index": clip.index,
                            "source": _input_label(analysis, clip.index),
                            "timeseries": None, "distributions": None, "moments": [], "contacts": {},
-                           "video_file": None, "video_poster": None, "pictures_from": None}
+                           "video_file": None, "video_poster": None, "pictures_from": None, "hip_trace": None}
     steps = cx.steps_frame(analysis, clip.view).dropna(axis=1, how="all")
     if len(steps):
         out["distributions"] = plots.step_distributions(steps, _step_metric_labels(analysis, steps))
+        out["distributions_narrow"] = plots.step_distributions(steps, _step_metric_labels(analysis, steps), narrow=True)
     kps = clip.kps
     if kps is None or not len(kps):
         return out
@@ -308,6 +312,12 @@ def _clip_context(analysis: Analysis, clip: Clip, out_dir: Path, annotated: bool
     view_events = [e for e in analysis.events if e.view == clip.view]
     if clip.view == "side":
         out["timeseries"] = plots.time_series(kps, view_events, direction, units_label=f" ({kps.units})")
+        out["timeseries_narrow"] = plots.time_series(kps, view_events, direction, units_label=f" ({kps.units})",
+                                                     narrow=True)
+        bounce = analysis.summary.get("vertical_oscillation")
+        if any(cx.finding_metric(f) in BOUNCE for f in analysis.findings) and bounce is not None:
+            r = cx.reference_ranges(analysis).get("vertical_oscillation")
+            out["hip_trace"] = plots.hip_height(kps, view_events, bounce.value, bounce.unit, cx.fmt_range(r))
     else:
         out["timeseries"] = plots.time_series_frontal(kps, view_events)
     pics, contacts = _plan_pictures(analysis, kps, clip.view, first=clip.first)
@@ -379,6 +389,8 @@ def build_context(analysis: Analysis, out_dir: Path, *, kps: KeypointSeries | No
         f["picture"] = fr.jpeg_data_uri(p.img) if p is not None and p.img is not None else None
         f["picture_values"] = p.values if p is not None else {}
         f["picture_clip"] = p.spec.extra.get("clip") if p is not None and ctx["multi"] else None
+        trace = next((c["hip_trace"] for c in ctx["clips"] if c.get("hip_trace")), None)
+        f["trace"] = trace if cx.finding_metric(f["f"]) in BOUNCE else None
     main = ctx["clips"][0] if ctx["clips"] else {}
     for key in ("timeseries", "distributions", "moments", "contacts", "video_file", "video_poster", "pictures_from"):
         ctx[key] = main.get(key) if main else ({} if key == "contacts" else [] if key == "moments" else None)
