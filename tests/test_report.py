@@ -274,7 +274,7 @@ def test_report_without_video_has_every_section(runner, tmp_path):
     assert "@media print" in html and "@page" in html and 'name="viewport"' in html
     # The table shows the medians with units and uncertainty, and the range verdict.
     ki = a.summary["knee_flexion_ic"]
-    assert f"{ki.value:.1f} deg" in html and "± 1.5 deg" in html
+    assert f"{ki.value:.1f} deg" in html and "± 1.50 deg" in html
     assert "needs a rear or front view clip" in html and "far leg partly hidden" in html
     # No video: stick figures, no annotated video, contact strips written.
     assert not (tmp_path / "annotated.mp4").exists()

@@ -28,7 +28,7 @@ from . import geometry as geo
 __all__ = ["Clip", "annotated_name", "render_html", "saved_views", "write_report"]
 
 #: The web app's icon, inline: the report is one file that fetches nothing (its CSP allows data: images).
-FAVICON = ("data:image/svg+xml,%3Csvg xmlns='http://www.w3.org/2000/svg' viewBox='0 0 32 32'%3E%3Crect width='32' "
+FAVICON = ("data:image/svg+xml,%3Csvg xmlns='http%3A%2F%2Fwww.w3.org%2F2000%2Fsvg' viewBox='0 0 32 32'%3E%3Crect width='32' "
            "height='32' rx='6' fill='%2314213d'/%3E%3Cpath d='M9 25l5-8 4 3 5-11' fill='none' stroke='%23fca311' "
            "stroke-width='3' stroke-linecap='round' stroke-linejoin='round'/%3E%3Ccircle cx='23' cy='7' r='3' "
            "fill='%23fff'/%3E%3C/svg%3E")
