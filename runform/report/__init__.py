@@ -314,10 +314,13 @@ def _clip_context(analysis: Analysis, clip: Clip, out_dir: Path, annotated: bool
         out["timeseries"] = plots.time_series(kps, view_events, direction, units_label=f" ({kps.units})")
         out["timeseries_narrow"] = plots.time_series(kps, view_events, direction, units_label=f" ({kps.units})",
                                                      narrow=True)
-        bounce = analysis.summary.get("vertical_oscillation")
-        if any(cx.finding_metric(f) in BOUNCE for f in analysis.findings) and bounce is not None:
-            r = cx.reference_ranges(analysis).get("vertical_oscillation")
-            out["hip_trace"] = plots.hip_height(kps, view_events, bounce.value, bounce.unit, cx.fmt_range(r))
+        mid = next((cx.finding_metric(f) for f in analysis.findings if cx.finding_metric(f) in BOUNCE), None)
+        bounce, in_l = analysis.summary.get(mid or ""), analysis.summary.get(BOUNCE[0])
+        if bounce is not None and bounce.value is not None and in_l is not None and in_l.value:
+            # the finding's own unit: cm when the runner's height turned leg lengths into cm
+            r = cx.reference_ranges(analysis).get(mid)
+            out["hip_trace"] = plots.hip_height(kps, view_events, bounce.value, bounce.unit, cx.fmt_range(r),
+                                                per_l=bounce.value / in_l.value)
     else:
         out["timeseries"] = plots.time_series_frontal(kps, view_events)
     pics, contacts = _plan_pictures(analysis, kps, clip.view, first=clip.first)

@@ -202,17 +202,18 @@ WINDOW_S = 4.0  # seconds of hip trace shown for a long clip
 
 
 def hip_height(kps: KeypointSeries, events, value: float | None = None, unit: str = "L",
-               range_text: str = "") -> str | None:
-    """Mid-hip height over the clip (up = +, in leg lengths), contacts marked, and the typical step's
-    rise and fall drawn: the picture of bounce (vertical oscillation), which one frame cannot show."""
+               range_text: str = "", per_l: float = 1.0) -> str | None:
+    """Mid-hip height over the clip (up = +, in leg lengths, or cm with `per_l` cm per leg length),
+    contacts marked, and the typical step's rise and fall drawn: the picture of bounce (vertical
+    oscillation), which one frame cannot show."""
     L = geo.leg_length(kps)
     y = kps.mid("left_hip", "right_hip")[:, 1]
     if not (np.isfinite(L) and L > 0 and np.isfinite(y).sum() > 10):
         return None
-    h = (np.nanmedian(y) - y) / L
+    h = (np.nanmedian(y) - y) / L * per_l
     t = kps.t
     ev = _events_by_foot(events)
-    fig, ax = plt.subplots(figsize=(5.6, 3.4), constrained_layout=True)
+    fig, ax = plt.subplots(figsize=(NARROW_W, 3.3), constrained_layout=True)
     ax.plot(t, h, color="#2a9d4a", lw=1.5, label="mid-hip height")
     for side in ("left", "right"):
         times = np.asarray(sorted(ev[side].get("IC", [])))
@@ -241,12 +242,12 @@ def hip_height(kps: KeypointSeries, events, value: float | None = None, unit: st
                     arrowprops={"arrowstyle": "<->", "color": "#c0392b", "lw": 1.6})
         ax.hlines([h[lo], h[hi]], min(t[lo], t[hi]), max(t[lo], t[hi]), colors="#c0392b", lw=0.8, linestyles=":")
     shown = f"{value:.2f} {unit}" if value is not None and unit == "L" else (f"{value:.1f} {unit}" if value is not None else "")
-    title = "Hip height: up and down once per step" + (f" ({window})" if window else "")
+    title = "Hip height: up and down once per step" + (f"\n({window})" if window else "")
     if shown:
         title += f"\nmedian rise and fall per step {shown}" + (f" (typical {range_text})" if range_text else "")
         title += "\nred arrow: a typical step"
     ax.set_title(title, loc="left", fontsize=9)
-    ax.set_ylabel("hip height (L, up +)")
+    ax.set_ylabel(f"hip height ({unit}, up +)")
     ax.set_xlabel("time (s)")
-    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.32), ncols=3, fontsize=7, frameon=False)
-    return to_data_uri(fig)
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.3), ncols=3, fontsize=7, frameon=False)
+    return to_data_uri(fig, dpi=160)  # sharp at a phone's full width
