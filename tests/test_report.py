@@ -454,3 +454,28 @@ def test_report_survives_gaps_no_events_and_no_encoder(tmp_path, monkeypatch):
     html = write_report(make_analysis(small), tmp_path / "enc", kps=small, video=video).read_text()
     assert "annotated video could not be written" in html and "libx264 missing" in html
     assert not (tmp_path / "enc" / "annotated.mp4").exists() and "pictures from video" in html
+
+
+def test_one_uncertainty_and_no_unit_twin_listed_as_unmeasured():
+    """Issue 16: a video value carries the uncertainty its finding compared with the range, in the table and
+    in the finding; a cm twin that needs the height is not 'not measured' beside its measured L metric."""
+    from runform.schema import Finding, InputInfo
+
+    s = {"vertical_oscillation": MetricSummary(id="vertical_oscillation", name="Vertical oscillation", unit="L",
+                                               value=0.14, uncertainty=0.006, n=30),
+         "vertical_oscillation_cm": MetricSummary(id="vertical_oscillation_cm", name="Vertical oscillation", unit="cm",
+                                                  status="not_measured", reason="needs the height"),
+         "trunk_lean_ic": MetricSummary(id="trunk_lean_ic", name="Trunk lean", unit="deg", value=4.0, uncertainty=0.5, n=30)}
+    a = Analysis(inputs=[InputInfo(path="/srv/data/x/input.mp4", name="monday.mp4", kind="video", fps=30,
+                                   n_frames=360, duration_s=12)], summary=s,
+                 findings=[Finding(id="high_vertical_oscillation", title="A lot of bounce", severity="worth_a_look",
+                                   metric_ids=["vertical_oscillation"], values={"vertical_oscillation": 0.14},
+                                   uncertainties={"vertical_oscillation": 0.0116}, why="w", explanation="e",
+                                   evidence_level="[inf]", cue="c", drill="d")])
+    rows = {r["id"]: r for r in cx.metric_rows(a, cx.reference_ranges(a))}
+    assert "vertical_oscillation_cm" not in rows and rows["vertical_oscillation"]["unit_note"]
+    assert rows["vertical_oscillation"]["uncertainty"] == "± 0.012 L"  # the finding's, not the clip-only 0.006
+    view = cx.finding_view(a.findings[0], a)
+    assert view["vals"][0]["value"] == "0.14 L ± 0.012 L" and view["evidence"] == "runform's own estimate"
+    # Without a finding, a video value still gets the pose model's typical error (ranges.yaml video_error 3 deg).
+    assert cx.shown_uncertainty(a, "trunk_lean_ic") == pytest.approx(np.hypot(0.5, 3.0))

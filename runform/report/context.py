@@ -202,7 +202,7 @@ def metric_rows(analysis: Analysis, ranges: dict[str, ReferenceRange]) -> list[d
             "uncertainty": fmt_u(u, s.unit), "u": u,
             "left": fmt(s.left, s.unit), "right": fmt(s.right, s.unit),
             "asymmetry": fmt(s.asymmetry, s.unit), "n": s.n, "status": s.status, "reason": s.reason or "",
-            "unit_note": f"in cm: {twin.reason}" if twin is not None and cm_twin_of(twin.id, analysis) and twin.reason else "",
+            "unit_note": "(in cm with the runner's height)" if twin is not None and cm_twin_of(twin.id, analysis) else "",
             "range": fmt_range(r), "range_source": source_words(r.source) if r else "",
             "range_note": (r.note or "") if r else "", "range_class": cls, "range_words": words,
             "finding": f.title if f is not None else "",
