@@ -279,7 +279,7 @@ def analyze(inputs: str | Path | KeypointSeries | Iterable[str | Path | Keypoint
             baseline: str | Path | Analysis | None = None, person=None, capture_fps: float | None = None,
             progress: ProgressFn | None = None, report: bool = True, annotated_video: bool = True,
             speed: str | None = None, goal: str | None = None, screen: str | Sequence[str] | None = None,
-            force: bool = False) -> Analysis:
+            force: bool = False, input_names: Sequence[str | None] | None = None) -> Analysis:
     """Analyse one clip (or a side + a rear clip of the same run) and, with `out_dir`, write the results.
 
     Writes ``analysis.json``, ``steps.csv``, ``keypoints.parquet`` and (``report=True``) ``report.html``,
@@ -287,6 +287,7 @@ def analyze(inputs: str | Path | KeypointSeries | Iterable[str | Path | Keypoint
     result files there that runform did not write are replaced only with `force`.
     ``speed``: the speed as a person writes it ("12km/h", "4:30/km", "7.5mph", "3.3"; runform.units),
     instead of ``speed_mps``. ``goal`` and ``screen``: see runform.assess.assess.
+    `input_names`: what to call each input in the report (the web app's uploaded file names, not its storage paths).
     """
     progress = progress or _noop
     from .assess import resolve_goal, resolve_screen, resolve_symptoms
@@ -326,6 +327,8 @@ def analyze(inputs: str | Path | KeypointSeries | Iterable[str | Path | Keypoint
         steps=[{"view": v.view, **row} for v in views for row in _records(v.steps)],
         summary=_merge(views),
     )
+    for info, label in zip(analysis.inputs, input_names or ()):
+        info.name = label or None
     analysis.notes.extend(f"{s.name}: {s.reason}" for s in analysis.summary.values() if s.status != "ok" and s.reason)
 
     progress("assess", 0.0)

@@ -28,6 +28,7 @@ class InputInfo(BaseModel):
     backend: str | None = None  # pose model used, for videos
     rotation_deg: int | None = None
     codec: str | None = None
+    name: str | None = None  # what the user calls the input (the web app's uploaded file name); shown, not `path`
 
 
 class Quality(BaseModel):

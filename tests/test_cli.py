@@ -158,6 +158,11 @@ def test_analyze_side_keypoints_writes_valid_outputs(side_run, runners):
     kps = load_keypoints(out / "keypoints.parquet")
     assert len(kps) == 480
     assert "Wrote" in r.stdout and "analysis.json" in r.stdout
+    # Ends like `demo`: every file written, then the report to open.
+    tail = r.stdout.strip().splitlines()
+    assert tail[-1] == f"Open {out / 'report.html'}"
+    for name in ("analysis.json", "steps.csv", "keypoints.parquet", "report.html"):
+        assert name in tail[-2], tail[-2]
 
 
 def test_progress_bar_on_a_terminal_only(side_run, runners, tmp_path):
@@ -244,6 +249,23 @@ def test_demo_writes_a_report(tmp_path):
     assert f"{len(a.findings)} findings" in r.stdout and len(a.findings) >= 1
     assert (out / "report.html").stat().st_size > 10_000
     assert abs(a.summary["cadence"].value - 158.0) < 2.0  # runform.cli.report_cmd.DEMO_RUNNER
+    assert r.stdout.strip().splitlines()[-1] == f"Open {out / 'report.html'}"
+
+
+def test_serve_on_a_busy_port_says_so_in_one_line(tmp_path):
+    """A busy port: one line naming the port and a free one, exit 2, before anything is served."""
+    import socket
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        r = cli("serve", "--port", port, "--data-dir", tmp_path / "data")
+    assert r.returncode == 2, r.stdout + r.stderr
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1 and f"port {port}" in lines[0] and "already in use" in lines[0], r.stderr
+    assert "runform serve --port" in lines[0] and "Traceback" not in r.stderr
+    assert "http://" not in r.stdout  # no URL printed for a server that never started
 
 
 @pytest.mark.model

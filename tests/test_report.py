@@ -243,8 +243,17 @@ def test_range_status_accounts_for_uncertainty():
     assert cx.range_status(s.model_copy(update={"value": 7.0}), r) == ("out", "below range")
     assert cx.range_status(s.model_copy(update={"value": 15.0}), r) == ("in", "in range")
     assert cx.range_status(s.model_copy(update={"value": 23.0}), r) == ("out", "above range")
-    assert cx.fmt(0.1234, "L") == "0.12 L" and cx.fmt(171.26, "steps/min") == "171.3 steps/min"
-    assert cx.fmt(None, "deg") == "–"
+    assert cx.fmt(0.1234, "L") == "0.12 L" and cx.fmt(171.26, "steps/min") == "171 steps/min"
+    assert cx.fmt(None, "deg") == "–" and cx.fmt(-0.001, "L") == "0.00 L"
+
+
+def test_ranges_print_with_the_precision_of_their_unit():
+    """0.055-0.115 L printed as '0.1-0.12 L' read as an error beside a 0.05 L value."""
+    assert cx.fmt_range(ReferenceRange(low=0.055, high=0.115, unit="L", source="[inf]")) == "0.06 to 0.12 L"
+    assert cx.fmt_range(ReferenceRange(low=-0.05, high=0.2, unit="L", source="x")) == "-0.05 to 0.20 L"
+    assert cx.fmt_range(ReferenceRange(low=-5, high=8, unit="deg", source="x")) == "-5.0 to 8.0 deg"
+    assert cx.fmt_range(ReferenceRange(low=None, high=0.15, unit="L", source="x")) == "≤ 0.15 L"
+    assert cx.source_words("[inf]") == "runform's own estimate" and cx.source_words("fukuchi2017") == "fukuchi2017"
 
 
 # -- the HTML -------------------------------------------------------------------------------------
@@ -265,7 +274,7 @@ def test_report_without_video_has_every_section(runner, tmp_path):
     assert "@media print" in html and "@page" in html and 'name="viewport"' in html
     # The table shows the medians with units and uncertainty, and the range verdict.
     ki = a.summary["knee_flexion_ic"]
-    assert f"{ki.value:.1f} deg" in html and "± 1.5 deg" in html
+    assert f"{ki.value:.1f} deg" in html and "± 1.50 deg" in html
     assert "needs a rear or front view clip" in html and "far leg partly hidden" in html
     # No video: stick figures, no annotated video, contact strips written.
     assert not (tmp_path / "annotated.mp4").exists()
@@ -374,8 +383,9 @@ def test_report_shows_baseline_and_plan_from_assess(runner, tmp_path):
 
 def test_uncertainty_never_shows_as_zero():
     assert cx.fmt_u(0.004, "L") == "± 0.004 L"
-    assert cx.fmt_u(0.011, "L") == "± 0.01 L"
-    assert cx.fmt_u(1.46, "deg") == "± 1.5 deg"
+    assert cx.fmt_u(0.00004, "L") == "± 4e-05 L"
+    assert cx.fmt_u(0.011, "L") == "± 0.011 L"  # as the findings' text writes it: one decimal more than the value
+    assert cx.fmt_u(1.46, "deg") == "± 1.46 deg"
     assert cx.fmt_u(None, "deg") == "–"
 
 
@@ -444,3 +454,28 @@ def test_report_survives_gaps_no_events_and_no_encoder(tmp_path, monkeypatch):
     html = write_report(make_analysis(small), tmp_path / "enc", kps=small, video=video).read_text()
     assert "annotated video could not be written" in html and "libx264 missing" in html
     assert not (tmp_path / "enc" / "annotated.mp4").exists() and "pictures from video" in html
+
+
+def test_one_uncertainty_and_no_unit_twin_listed_as_unmeasured():
+    """Issue 16: a video value carries the uncertainty its finding compared with the range, in the table and
+    in the finding; a cm twin that needs the height is not 'not measured' beside its measured L metric."""
+    from runform.schema import Finding, InputInfo
+
+    s = {"vertical_oscillation": MetricSummary(id="vertical_oscillation", name="Vertical oscillation", unit="L",
+                                               value=0.14, uncertainty=0.006, n=30),
+         "vertical_oscillation_cm": MetricSummary(id="vertical_oscillation_cm", name="Vertical oscillation", unit="cm",
+                                                  status="not_measured", reason="needs the height"),
+         "trunk_lean_ic": MetricSummary(id="trunk_lean_ic", name="Trunk lean", unit="deg", value=4.0, uncertainty=0.5, n=30)}
+    a = Analysis(inputs=[InputInfo(path="/srv/data/x/input.mp4", name="monday.mp4", kind="video", fps=30,
+                                   n_frames=360, duration_s=12)], summary=s,
+                 findings=[Finding(id="high_vertical_oscillation", title="A lot of bounce", severity="worth_a_look",
+                                   metric_ids=["vertical_oscillation"], values={"vertical_oscillation": 0.14},
+                                   uncertainties={"vertical_oscillation": 0.0116}, why="w", explanation="e",
+                                   evidence_level="[inf]", cue="c", drill="d")])
+    rows = {r["id"]: r for r in cx.metric_rows(a, cx.reference_ranges(a))}
+    assert "vertical_oscillation_cm" not in rows and rows["vertical_oscillation"]["unit_note"]
+    assert rows["vertical_oscillation"]["uncertainty"] == "± 0.012 L"  # the finding's, not the clip-only 0.006
+    view = cx.finding_view(a.findings[0], a)
+    assert view["vals"][0]["value"] == "0.14 L ± 0.012 L" and view["evidence"] == "runform's own estimate"
+    # Without a finding, a video value still gets the pose model's typical error (ranges.yaml video_error 3 deg).
+    assert cx.shown_uncertainty(a, "trunk_lean_ic") == pytest.approx(np.hypot(0.5, 3.0))

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from layout_checks import check_everywhere, text_problems
 from test_report import _write_video, make_analysis, synthetic_runner
 
 pytestmark = pytest.mark.browser
@@ -115,6 +116,42 @@ def test_report_renders_offline_desktop_and_phone(browser_context, report_with_v
     phone.close()
 
 
+@pytest.fixture(scope="module")
+def demo_report(tmp_path_factory) -> Path:
+    """`runform demo`'s report: the product path a new user opens first."""
+    from runform.cli.report_cmd import run_demo
+
+    out = tmp_path_factory.mktemp("demo")
+    run_demo(out)
+    return out / "report.html"
+
+
+@pytest.mark.parametrize("width,height", [(390, 844), (1280, 900)])
+def test_demo_report_on_a_phone_and_a_desktop(browser_context, demo_report, width, height):
+    """Issue 16: nothing wider than its box (page, tables, charts), every image decoded, no '[inf]',
+    ranges at the unit's precision, one uncertainty per value, a metric measured or not, never both."""
+    page, requests = open_report(browser_context, demo_report, width, height)
+    check_page(page, requests)
+    seen = check_everywhere(page, "report")
+    assert seen["width"] <= width
+    # The demo's cadence finding fired on the closer threshold for the reported knee pain: the table says so.
+    mark = page.locator("#metric-cadence .mark").inner_text()
+    assert "closer threshold" in mark and "in range" not in mark
+    # The phone gets the narrow version of each plot; the desktop the wide one.
+    shown = page.evaluate("Array.from(document.querySelectorAll('.plot img')).filter(i => i.getBoundingClientRect().width > 0).map(i => i.className)")
+    assert shown and set(shown) <= ({"narrow", ""} if width < 640 else {"wide", ""}), shown
+    page.close()
+
+
+def test_text_checks_catch_what_the_issue_saw():
+    """The text checks can fail: the misprints the issue reported are each caught."""
+    assert text_problems("reference 0.1 to 0.12 L")  # 0.055-0.115 L printed at one decimal
+    assert text_problems("(reference -0.1 to 0.20 L, [inf])")
+    assert text_problems("bounce 0.14 L ± 0.012 L ... bounce 0.14 L ± 0.01 L")
+    assert text_problems("Bounce 0.14 L is 0.02 L above the range (measurement uncertainty ±0.012 L) and 0.14 L ± 0.006 L")
+    assert not text_problems("0.14 L ± 0.012 L (typical 0.06 to 0.12 L; -5.0 to 8.0 deg; 155 to 187 steps/min)")
+
+
 def test_report_prints_on_a4(browser_context, report_with_video, tmp_path):
     page, _ = open_report(browser_context, report_with_video, 1280, 900)
     page.emulate_media(media="print")
@@ -133,6 +170,7 @@ def test_write_docs_screenshots(browser_context):
     for name, (w, h) in (("desktop", (1280, 900)), ("phone", (390, 844))):
         page, requests = open_report(browser_context, src, w, h)
         check_page(page, requests)
+        check_everywhere(page, "report")
         out = DOCS / f"report-{name}.png"
         page.screenshot(path=str(out), full_page=True)
         page.close()

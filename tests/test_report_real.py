@@ -54,7 +54,8 @@ def check_outputs(out, analysis, n_frames: int = 360, cadence_tol: float | None 
     # The table shows the analysis' cadence; with `cadence_tol`, also check it against the pixel-based
     # ground truth (168.9 +- 0.5 steps/min).
     cell = re.search(r'id="metric-cadence">.*?data-label="Value">([\d.]+) steps/min</td>', html, re.S)
-    assert cell and float(cell.group(1)) == pytest.approx(analysis.summary["cadence"].value, abs=0.051)
+    # printed at the unit's precision, whole steps/min, as the findings' text writes it
+    assert cell and float(cell.group(1)) == pytest.approx(analysis.summary["cadence"].value, abs=0.501)
     if cadence_tol is not None:
         gt = json.loads(shared_path(*CLIP, "groundtruth.json").read_text())["cadence_spm"]["value"]
         assert abs(float(cell.group(1)) - gt) <= cadence_tol, (cell.group(1), gt)

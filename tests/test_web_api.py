@@ -51,7 +51,8 @@ class FakePipeline:
         self.cadence = 170.0
 
     def __call__(self, inputs, *, out_dir, height_cm=None, speed_mps=None, treadmill=None, view=None, sex=None,
-                 name=None, pain=(), feels=(), baseline=None, person=None, progress=None, report=True, capture_fps=None):
+                 name=None, pain=(), feels=(), baseline=None, person=None, progress=None, report=True, capture_fps=None,
+                 input_names=None):
         self.calls.append(dict(inputs=inputs, out_dir=out_dir, height_cm=height_cm, speed_mps=speed_mps,
                                treadmill=treadmill, view=view, name=name, pain=pain, feels=feels, baseline=baseline,
                                capture_fps=capture_fps))
@@ -145,7 +146,7 @@ def test_upload_runs_analysis_and_serves_results(client, clip, pipeline):
     assert v.headers["content-type"] == "video/mp4"
 
     page = client.get(f"/analyses/{aid}").text
-    assert 'data-metric="cadence"' in page and "170.0 ± 0.8 steps/min" in page
+    assert 'data-metric="cadence"' in page and "170 steps/min ± 0.8 steps/min" in page  # as the report writes it
     assert "Landing far ahead of the hips" in page and f"/api/analyses/{aid}/video" in page
     runners = client.get("/api/runners").json()
     assert [r["name"] for r in runners] == ["Ana Díaz"] and runners[0]["height_cm"] == 172
@@ -354,7 +355,7 @@ def test_history_and_compare(client, clip, pipeline):
     page = client.get(f"/runners/{rid}").text
     assert a in page and b in page and "Cadence" in page
     assert 'figure class="trend" data-metric="cadence"' in page.split("<main>")[1]  # two sessions -> a trend
-    assert "170.0 ± 0.8 steps/min" in page and "178.0 ± 0.8 steps/min" in page
+    assert "170 steps/min ± 0.8 steps/min" in page and "178 steps/min ± 0.8 steps/min" in page
     assert "+8 ± 2 steps/min" in client.get(f"/compare?a={a}&b={b}").text
     # with "compare with last session" the previous analysis is handed to analyze as baseline
     third = upload(client, clip, runner="Lee", baseline="previous").json()["id"]
@@ -413,8 +414,8 @@ def test_pages_show_html_errors_and_api_json_errors(client):
 def test_number_formatting_follows_uncertainty():
     from runform.web.pages import fmt_value, trend
 
-    assert fmt_value(171.1234, "steps/min", 5.7) == "171 ± 6 steps/min"
-    assert fmt_value(0.2134, "L", 0.021) == "0.21 ± 0.02 L"
+    assert fmt_value(171.1234, "steps/min", 5.7) == "171 steps/min ± 5.7 steps/min"  # as the report writes it
+    assert fmt_value(0.2134, "L", 0.021) == "0.21 L ± 0.021 L"
     assert fmt_value(24.06, "deg", None) == "24.1 deg"
     assert fmt_value(None, "deg") == "not measured"
     assert fmt_value(84.4, "% of steps", None, "rearfoot") == "rearfoot (84 % of steps)"

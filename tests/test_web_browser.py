@@ -27,6 +27,7 @@ if not CHROMIUM.exists():
 sync_api = pytest.importorskip("playwright.sync_api")
 uvicorn = pytest.importorskip("uvicorn")
 
+from layout_checks import check_everywhere  # noqa: E402
 from runform.web.app import Settings, create_app  # noqa: E402
 
 CLIP = ("video", "treadmill_side_30fps")
@@ -186,6 +187,59 @@ def test_full_report_is_served(server, two_sessions):
     href = page.get_attribute("#report-link", "href")
     r = page.request.get(base + href)
     assert r.ok and "<html" in r.text().lower()
+
+
+def _pngs_small(path: Path) -> None:
+    from PIL import Image  # matplotlib's dependency; a 256-colour palette keeps docs/ small
+
+    Image.open(path).convert("RGB").quantize(256, method=Image.Quantize.FASTOCTREE).save(path, optimize=True)
+
+
+@pytest.mark.parametrize("width,height", [(390, 844), (1280, 900)])
+def test_result_page_and_clip_report_fit_a_phone_and_a_desktop(server, browser, two_sessions, shots, width, height):
+    """Issue 16 on the real treadmill clip: the web result page and its full report at 390 and 1280 px:
+    nothing wider than its box, every image decoded, no '[inf]', ranges at the unit's precision, one
+    uncertainty per value, a metric measured or not (never both); the report names the uploaded file."""
+    base, app = server
+    url = two_sessions[0].url
+    ctx = browser.new_context(viewport={"width": width, "height": height})
+    try:
+        page = ctx.new_page()
+        page.goto(url)
+        page.wait_for_selector("#result")
+        page.wait_for_function("Array.from(document.images).every(i => i.complete)")
+        check_everywhere(page, "web")
+        assert page.locator("link[rel=icon]").count() == 1
+        icon = page.request.get(base + page.get_attribute("link[rel=icon]", "href"))
+        assert icon.ok and icon.headers["content-type"].startswith("image/svg")
+        # One uncertainty per value: the table's ± is the one the findings compare with ranges.
+        aid = url.rstrip("/").rsplit("/", 1)[-1]
+        result = _analysis_json(page, base)
+        for f in result["findings"]:
+            for mid, u in f["uncertainties"].items():
+                row = page.locator(f"tr[data-metric={mid}]")
+                if row.count():
+                    assert float(row.get_attribute("data-uncertainty")) == pytest.approx(u)
+        if width < 640:
+            page.screenshot(path=str(shots / "web-result-phone.png"), full_page=True)
+        rep = ctx.new_page()
+        rep.goto(base + page.get_attribute("#report-link", "href"))
+        rep.wait_for_function("Array.from(document.images).every(i => i.complete && i.naturalWidth > 0)")
+        check_everywhere(rep, "report")
+        header = rep.locator("header.top .sub").inner_text()
+        assert "monday.mp4" in header and aid not in header, header  # the upload's name, not the storage path
+        assert aid not in rep.locator("#quality").inner_text()
+        # The bounce finding, when there is one, shows the hip's height over the clip.
+        if rep.locator("#finding-high_vertical_oscillation").count():
+            assert rep.locator("#finding-high_vertical_oscillation img[alt^='Hip height']").count() == 1
+        name = "report-clip-phone.png" if width < 640 else "report-clip-desktop.png"
+        rep.screenshot(path=str(shots / name), full_page=True)
+        if shots.name == "docs":
+            _pngs_small(shots / name)
+            if width < 640:
+                _pngs_small(shots / "web-result-phone.png")
+    finally:
+        ctx.close()
 
 
 def test_history_lists_both_sessions_and_compares(server, context, two_sessions, shots):

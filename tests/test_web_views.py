@@ -52,7 +52,8 @@ class TwoViewPipeline:
         self.lock = threading.Lock()
 
     def __call__(self, inputs, *, out_dir, height_cm=None, speed_mps=None, treadmill=None, view=None, sex=None,
-                 name=None, pain=(), feels=(), baseline=None, person=None, progress=None, report=True):
+                 name=None, pain=(), feels=(), baseline=None, person=None, progress=None, report=True,
+                 input_names=None):
         with self.lock:
             self.calls.append({"inputs": list(inputs), "person": person})
         progress("pose", 0.5)

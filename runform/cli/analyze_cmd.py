@@ -51,6 +51,20 @@ def _ask_screen(pain: list[str], screen: str | None) -> str | None:
     return ",".join(yes) if yes else "none"
 
 
+def files_in(folder: Path) -> dict[Path, int]:
+    """Files under `folder` with their modification times, to tell afterwards which ones a run wrote."""
+    return {p: p.stat().st_mtime_ns for p in folder.rglob("*") if p.is_file()} if folder.is_dir() else {}
+
+
+def say_written(folder: Path, before: dict[Path, int]) -> None:
+    """End like `demo`: every file this run wrote, then the report to open."""
+    now = files_in(folder)
+    written = sorted(p.relative_to(folder).as_posix() for p, t in now.items() if before.get(p) != t)
+    typer.echo(f"\nWrote in {folder}/: " + ", ".join(written))
+    if (folder / "report.html") in now and "report.html" in written:
+        typer.echo(f"Open {folder / 'report.html'}")
+
+
 def _range(what: str, unit: str, lo: float, hi: float):
     """Option callback: a height or speed out of range fails before the pose model runs, not after."""
     def check(value: float | None) -> float | None:
@@ -115,6 +129,7 @@ def analyze(
     except InputError as e:
         raise typer.BadParameter(str(e))
     screen = _ask_screen(_split(pain), screen)
+    before = files_in(out)
     with stage_progress() as progress:
         analysis = run_analysis(inputs if len(inputs) > 1 else inputs[0], out_dir=out, height_cm=height, speed=speed,
                                 goal=goal, screen=screen,
@@ -125,4 +140,4 @@ def analyze(
     from ..assess.text import render_findings_text
 
     typer.echo(render_findings_text(analysis))
-    typer.echo(f"\nWrote {out}/analysis.json, steps.csv" + (", report.html" if report else ""))
+    say_written(out, before)

@@ -45,8 +45,12 @@ _FORCE_HELP = "Replace result files in --out that runform did not write (an inpu
 def demo(out: Annotated[Path, typer.Option("--out", "-o", help="Folder for the demo report.")] = Path("runform-demo"),
          force: Annotated[bool, typer.Option("--force", help=_FORCE_HELP)] = False) -> None:
     """Write the full report for a built-in SYNTHETIC runner: no clip, no pose model needed."""
+    from .analyze_cmd import files_in, say_written
+
+    before = files_in(out)
     analysis = run_demo(out, force=force)
-    typer.echo(f"Synthetic runner: {len(analysis.findings)} findings. Open {out / 'report.html'}")
+    typer.echo(f"Synthetic runner: {len(analysis.findings)} findings.")
+    say_written(out, before)
 
 
 @app.command()

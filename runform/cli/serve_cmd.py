@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import errno
 import ipaddress
+import socket
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -18,6 +20,25 @@ def _is_loopback(host: str) -> bool:
         return ipaddress.ip_address(host.strip("[]")).is_loopback
     except ValueError:
         return False
+
+
+def port_problem(host: str, port: int) -> str | None:
+    """Why `port` cannot be listened on (in use, not allowed), or None: checked before the app starts,
+    so a busy port is one line, not uvicorn's traceback after the URL was printed."""
+    family = socket.AF_INET6 if ":" in host.strip("[]") else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn does: TIME_WAIT is no conflict
+        try:
+            s.bind((host.strip("[]"), port))
+        except OSError as e:
+            if e.errno == errno.EADDRINUSE:
+                return f"port {port} on {host} is already in use (another runform serve or another program)"
+            return f"cannot listen on {host}:{port} ({e.strerror or e})"
+    return None
+
+
+def free_port_after(host: str, port: int, tries: int = 20) -> int | None:
+    return next((p for p in range(port + 1, min(port + 1 + tries, 65536)) if port_problem(host, p) is None), None)
 
 
 @app.command()
@@ -42,7 +63,15 @@ def serve(
     except ImportError as e:
         from ..errors import InputError
 
-        raise InputError(f"the web app needs its extra: pip install 'runform[web]' ({e.name} missing).") from e
+        raise InputError(f"the web app's packages are missing ({e.name}); reinstall runform: pip install .") from e
+
+    from ..errors import InputError
+
+    problem = port_problem(host, port)
+    if problem:
+        free = free_port_after(host, port)
+        raise InputError(f"{problem}; " + (f"port {free} is free: runform serve --port {free}" if free else
+                                           "choose another with --port") + ".")
 
     import secrets
     import socket

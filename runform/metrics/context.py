@@ -207,7 +207,8 @@ def in_cm(compute):
 
     def compute_cm(ctx) -> StepValues:
         if ctx.leg_length_cm is None:
-            raise NotMeasured("needs the runner's height (or mm input) to convert leg lengths to cm")
+            # Said as a unit, not as a missing measure: the leg-length twin is measured (no contradiction).
+            raise NotMeasured("measured in leg lengths (L); in cm it needs the runner's height (--height) or mm input")
         v, ue, un = compute(ctx)
         lc = ctx.leg_length_cm
         return StepValues(v * lc, np.hypot(ue * lc, ctx.scale_rel_sd * np.abs(v * lc)), un * lc)

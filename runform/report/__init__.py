@@ -29,7 +29,12 @@ from . import geometry as geo
 
 __all__ = ["Clip", "annotated_name", "render_html", "saved_views", "write_report"]
 
-KEY_FRAME_H = 420  # px; enough to read the angles, small enough to keep the file light
+#: The web app's icon, inline: the report is one file that fetches nothing (its CSP allows data: images).
+FAVICON = ("data:image/svg+xml,%3Csvg xmlns='http%3A%2F%2Fwww.w3.org%2F2000%2Fsvg' viewBox='0 0 32 32'%3E%3Crect width='32' "
+           "height='32' rx='6' fill='%2314213d'/%3E%3Cpath d='M9 25l5-8 4 3 5-11' fill='none' stroke='%23fca311' "
+           "stroke-width='3' stroke-linecap='round' stroke-linejoin='round'/%3E%3Ccircle cx='23' cy='7' r='3' "
+           "fill='%23fff'/%3E%3C/svg%3E")
+KEY_FRAME_H = 480  # px; enough to read the angles on a phone, small enough to keep the file light
 STRIP_H = 260
 MAX_FINDING_FRAMES = 8
 MAX_CONTACTS = 8
@@ -59,6 +64,9 @@ class Clip:
     def first(self) -> bool:
         return self.index == 0
 
+
+#: Findings about bounce are shown as the hip's height over the clip: one frame cannot show a rise and fall.
+BOUNCE = ("vertical_oscillation", "vertical_oscillation_cm")
 
 VIEW_TITLE = {"side": "Side view", "rear": "From behind", "front": "From the front"}
 
@@ -285,18 +293,25 @@ def _direction(clip: Clip, analysis: Analysis) -> int:
     return geo.direction_of(clip.kps, None)
 
 
+def _input_label(analysis: Analysis, index: int) -> str:
+    """The input as its user knows it: the uploaded file name in the web app, else its path."""
+    info = analysis.inputs[index] if index < len(analysis.inputs) else None
+    return (info.name or info.path) if info is not None else ""
+
+
 def _clip_context(analysis: Analysis, clip: Clip, out_dir: Path, annotated: bool,
                   findings_pics: dict[str, Picture], notes: list[str]) -> dict[str, Any]:
     """Plots, key moments, contact strips and annotated video of one clip."""
     from . import plots
 
     out: dict[str, Any] = {"view": clip.view, "title": VIEW_TITLE.get(clip.view, clip.view), "index": clip.index,
-                           "source": analysis.inputs[clip.index].path if clip.index < len(analysis.inputs) else "",
+                           "source": _input_label(analysis, clip.index),
                            "timeseries": None, "distributions": None, "moments": [], "contacts": {},
-                           "video_file": None, "video_poster": None, "pictures_from": None}
+                           "video_file": None, "video_poster": None, "pictures_from": None, "hip_trace": None}
     steps = cx.steps_frame(analysis, clip.view).dropna(axis=1, how="all")
     if len(steps):
         out["distributions"] = plots.step_distributions(steps, _step_metric_labels(analysis, steps))
+        out["distributions_narrow"] = plots.step_distributions(steps, _step_metric_labels(analysis, steps), narrow=True)
     kps = clip.kps
     if kps is None or not len(kps):
         return out
@@ -304,6 +319,15 @@ def _clip_context(analysis: Analysis, clip: Clip, out_dir: Path, annotated: bool
     view_events = [e for e in analysis.events if e.view == clip.view]
     if clip.view == "side":
         out["timeseries"] = plots.time_series(kps, view_events, direction, units_label=f" ({kps.units})")
+        out["timeseries_narrow"] = plots.time_series(kps, view_events, direction, units_label=f" ({kps.units})",
+                                                     narrow=True)
+        mid = next((cx.finding_metric(f) for f in analysis.findings if cx.finding_metric(f) in BOUNCE), None)
+        bounce, in_l = analysis.summary.get(mid or ""), analysis.summary.get(BOUNCE[0])
+        if bounce is not None and bounce.value is not None and in_l is not None and in_l.value:
+            # the finding's own unit: cm when the runner's height turned leg lengths into cm
+            r = cx.reference_ranges(analysis).get(mid)
+            out["hip_trace"] = plots.hip_height(kps, view_events, bounce.value, bounce.unit, cx.fmt_range(r),
+                                                per_l=bounce.value / in_l.value)
     else:
         out["timeseries"] = plots.time_series_frontal(kps, view_events)
     pics, contacts = _plan_pictures(analysis, kps, clip.view, first=clip.first)
@@ -353,6 +377,7 @@ def build_context(analysis: Analysis, out_dir: Path, *, kps: KeypointSeries | No
         "speed": speed_words(analysis.runner.speed_mps, analysis.runner.speed_unit) if analysis.runner.speed_mps else None,
         "unmeasured": [r for r in cx.metric_rows(analysis, ranges) if r["status"] != "ok"],
         "confidence_plot": None, "baseline": None, "view": analysis_view(analysis), "clips": [],
+        "video_input": any(i.kind == "video" for i in analysis.inputs),
     }
     said = {f"{r['name']}: {r['reason']}" for r in ctx["unmeasured"]}
     ctx["notes"] = [n for n in analysis.notes if n not in said]  # the unmeasured list already says these
@@ -376,6 +401,8 @@ def build_context(analysis: Analysis, out_dir: Path, *, kps: KeypointSeries | No
         f["picture"] = fr.jpeg_data_uri(p.img) if p is not None and p.img is not None else None
         f["picture_values"] = p.values if p is not None else {}
         f["picture_clip"] = p.spec.extra.get("clip") if p is not None and ctx["multi"] else None
+        trace = next((c["hip_trace"] for c in ctx["clips"] if c.get("hip_trace")), None)
+        f["trace"] = trace if cx.finding_metric(f["f"]) in BOUNCE else None
     main = ctx["clips"][0] if ctx["clips"] else {}
     for key in ("timeseries", "distributions", "moments", "contacts", "video_file", "video_poster", "pictures_from"):
         ctx[key] = main.get(key) if main else ({} if key == "contacts" else [] if key == "moments" else None)
@@ -400,7 +427,7 @@ def render_html(template: str, **ctx: Any) -> str:
                       trim_blocks=True, lstrip_blocks=True)
     env.filters["fmt"] = cx.fmt
     css = tdir.joinpath("style.css").read_text()
-    return env.get_template(template).render(css=css, version=__version__, **ctx)
+    return env.get_template(template).render(css=css, version=__version__, favicon=FAVICON, **ctx)
 
 
 def write_report(analysis: Analysis, out_dir: str | Path, *, kps: KeypointSeries | None = None,

@@ -31,7 +31,10 @@ EVENT_LABEL = {"IC": "initial contact", "MS": "midstance", "TO": "toe-off", "SWI
 
 
 def decimals(unit: str) -> int:
-    return {"L": 2, "m": 2, "ratio": 2, "deg": 1, "cm": 1, "ms": 0, "%": 0, "steps/min": 1}.get(unit, 1)
+    """Decimals a value in `unit` is shown with: the assess stage's wording, so text and tables agree."""
+    from ..assess.wording import _UNIT_DECIMALS
+
+    return _UNIT_DECIMALS.get("%" if unit.startswith("%") else unit, 2)
 
 
 def fmt(v: Any, unit: str = "", *, signed: bool = False) -> str:
@@ -42,24 +45,38 @@ def fmt(v: Any, unit: str = "", *, signed: bool = False) -> str:
         return v
     d = decimals(unit)
     s = f"{v:+.{d}f}" if signed else f"{v:.{d}f}"
+    if float(s) == 0:  # no "-0.0"
+        s = s.replace("-", "")
     return f"{s} {unit}".strip()
 
 
 def fmt_u(u: float | None, unit: str) -> str:
-    """An uncertainty: the unit's precision, or two significant digits when that would show 0."""
+    """An uncertainty with one decimal more than its value (as the findings' text writes it)."""
     if u is None or not np.isfinite(u):
         return "–"
-    d = decimals(unit)
-    if 0 < abs(u) < 0.5 * 10 ** -d:
-        return f"± {u:.2g} {unit}".strip()
-    return f"± {fmt(u, unit)}"
+    from ..assess.wording import fmt_u as words_u
+
+    text = words_u(u, unit)
+    if 0 < abs(u) and float(text.split()[0]) == 0:  # never "± 0.000": two significant digits instead
+        text = f"{u:.2g} {unit}"
+    return f"± {text}".strip()
+
+
+#: Range sources that are no citation: runform's own estimate ("[inf]" in the knowledge base).
+SOURCE_WORDS = {"[inf]": "runform's own estimate"}
+
+
+def source_words(src: str | None) -> str:
+    """A citation key as shown; '[inf]' (our inference) in words, so nobody reads it as infinity."""
+    return SOURCE_WORDS.get(src or "", src or "")
 
 
 def fmt_range(r: ReferenceRange | None) -> str:
+    """'low–high unit' with both bounds at the unit's precision (-0.05–0.20 L, not -0.1–0.2 L)."""
     if r is None:
         return ""
     if r.low is not None and r.high is not None:
-        core = f"{fmt(r.low, '')}–{fmt(r.high, r.unit)}"
+        core = f"{fmt(r.low, r.unit).removesuffix(r.unit).strip()} to {fmt(r.high, r.unit)}"
     elif r.low is not None:
         core = f"≥ {fmt(r.low, r.unit)}"
     elif r.high is not None:
@@ -69,11 +86,70 @@ def fmt_range(r: ReferenceRange | None) -> str:
     return core
 
 
-def range_status(s: MetricSummary, r: ReferenceRange | None) -> tuple[str, str]:
-    """(css class, words): in range, outside, or within measurement error of a limit."""
+def shown_uncertainty(analysis: Analysis, mid: str) -> float | None:
+    """The one ± shown for a metric everywhere (findings, tables, web): the uncertainty the assess stage
+    compares with reference ranges. For a video that adds the pose model's typical error against marker
+    norms to the clip's own measurement uncertainty (runform/assess/ranges.yaml video_error)."""
+    for f in analysis.findings:
+        if mid in f.uncertainties:
+            return f.uncertainties[mid]
+    s = analysis.summary.get(mid)
+    if s is None or s.uncertainty is None or not np.isfinite(s.uncertainty):
+        return s.uncertainty if s is not None else None
+    if any(i.kind == "video" for i in analysis.inputs):
+        from ..assess.ranges import personal_range
+
+        pr = personal_range(mid, analysis.runner)
+        if pr is not None and pr.video_error:
+            return float(np.hypot(s.uncertainty, pr.video_error))
+    return s.uncertainty
+
+
+def cm_twin_of(mid: str, analysis: Analysis) -> str | None:
+    """For 'x_cm' not measured (no height) while 'x' in leg lengths is: 'x'. Such a row is the same
+    measure in another unit, so it is not listed as a metric 'not measured' beside the measured one."""
+    s = analysis.summary.get(mid)
+    twin = analysis.summary.get(mid.removesuffix("_cm")) if mid.endswith("_cm") else None
+    if s is not None and twin is not None and s.status == "not_measured" and twin.status != "not_measured":
+        return mid.removesuffix("_cm")
+    return None
+
+
+def shown_summary(analysis: Analysis) -> dict[str, MetricSummary]:
+    """The metrics a table lists: every one, less cm twins that only repeat a measured metric."""
+    return {k: s for k, s in analysis.summary.items() if cm_twin_of(k, analysis) is None}
+
+
+def stricter_threshold(f: Finding, analysis: Analysis, mid: str) -> str | None:
+    """When a finding fired on the closer threshold used for a reported symptom: that threshold
+    ('below 167 steps/min'), so the table does not call the flagged value 'in range'."""
+    if not f.matches_reported:
+        return None
+    try:
+        from ..assess.kb import load_kb
+        from ..assess.ranges import personal_range
+
+        spec = next((x for x in load_kb().findings if x.id == f.id), None)
+        leaf = spec.when_reported if spec is not None else None
+        if not leaf or leaf.get("metric") != mid:
+            return None
+        direction = "below" if "below" in leaf else "above"
+        pr = personal_range(mid, analysis.runner)
+        if pr is None:
+            return None
+        bound = pr.bound(leaf[direction])
+    except Exception:  # noqa: BLE001 - a KB shape the report does not know: say nothing rather than fail
+        return None
+    return f"{direction} {fmt(bound, pr.unit)}"
+
+
+def range_status(s: MetricSummary, r: ReferenceRange | None, u: float | None = None) -> tuple[str, str]:
+    """(css class, words): in range, outside, or within measurement error of a limit. The assess
+    stage's rule (a finding fires beyond a bound by more than the uncertainty), so table and findings agree.
+    `u`: the uncertainty shown for the value (shown_uncertainty), else the summary's own."""
     if r is None or s.value is None or s.status == "not_measured":
         return "", ""
-    u = 2 * (s.uncertainty or 0.0)  # ~95 % coverage of the standard uncertainty
+    u = u if u is not None else (s.uncertainty or 0.0)
     v = s.value
     if r.low is not None and v < r.low:
         return ("near", "below, within error") if v + u >= r.low else ("out", "below range")
@@ -103,21 +179,33 @@ def reference_ranges(analysis: Analysis) -> dict[str, ReferenceRange]:
 
 
 def metric_rows(analysis: Analysis, ranges: dict[str, ReferenceRange]) -> list[dict[str, Any]]:
+    flagged: dict[str, Finding] = {}
+    for f in ordered_findings(analysis):
+        for mid in f.metric_ids:
+            flagged.setdefault(mid, f)
     rows = []
-    for mid, s in analysis.summary.items():
+    for mid, s in shown_summary(analysis).items():
         r = ranges.get(mid)
-        cls, words = range_status(s, r)
+        u = shown_uncertainty(analysis, mid)
+        cls, words = range_status(s, r, u)
+        f = flagged.get(mid)
+        stricter = stricter_threshold(f, analysis, mid) if f is not None else None
+        if stricter and cls == "in":  # the finding fired on the closer threshold: the table says so too
+            cls, words = "out", f"{stricter}: closer threshold for what you reported"
         value = s.category if s.category and s.value is None else fmt(s.value, s.unit)
         if s.category and s.value is not None:
             value = f"{s.category} ({fmt(s.value, s.unit)})"
+        twin = analysis.summary.get(f"{mid}_cm")
         rows.append({
             "id": mid, "name": s.name, "unit": s.unit, "view": s.view, "value": value,
             "spread": fmt(s.spread, s.unit) if s.spread is not None else "–",
-            "uncertainty": fmt_u(s.uncertainty, s.unit),
+            "uncertainty": fmt_u(u, s.unit), "u": u,
             "left": fmt(s.left, s.unit), "right": fmt(s.right, s.unit),
             "asymmetry": fmt(s.asymmetry, s.unit), "n": s.n, "status": s.status, "reason": s.reason or "",
-            "range": fmt_range(r), "range_source": r.source if r else "", "range_note": (r.note or "") if r else "",
-            "range_class": cls, "range_words": words,
+            "unit_note": "(in cm with the runner's height)" if twin is not None and cm_twin_of(twin.id, analysis) else "",
+            "range": fmt_range(r), "range_source": source_words(r.source) if r else "",
+            "range_note": (r.note or "") if r else "", "range_class": cls, "range_words": words,
+            "finding": f.title if f is not None else "",
         })
     order = {"ok": 0, "unreliable": 1, "not_measured": 2}
     return sorted(rows, key=lambda row: order.get(row["status"], 3))
@@ -133,10 +221,13 @@ def finding_view(f: Finding, analysis: Analysis) -> dict[str, Any]:
         s = analysis.summary.get(mid)
         unit = s.unit if s else ""
         r = f.ranges.get(mid)
-        u = " " + fmt_u(s.uncertainty, unit) if s is not None and s.uncertainty is not None and v == s.value else ""
-        values.append({"name": s.name if s else mid.replace("_", " "), "value": fmt(v, unit) + u,
-                       "range": fmt_range(r), "source": r.source if r else "", "personalised": bool(r and r.personalised)})
-    return {"f": f, "severity_label": SEVERITY_LABEL.get(f.severity, f.severity), "vals": values}
+        u = shown_uncertainty(analysis, mid) if s is not None and v == s.value else None
+        values.append({"name": s.name if s else mid.replace("_", " "),
+                       "value": fmt(v, unit) + (" " + fmt_u(u, unit) if u is not None else ""),
+                       "range": fmt_range(r), "source": source_words(r.source) if r else "",
+                       "personalised": bool(r and r.personalised), "stricter": stricter_threshold(f, analysis, mid)})
+    return {"f": f, "severity_label": SEVERITY_LABEL.get(f.severity, f.severity), "vals": values,
+            "evidence": source_words(f.evidence_level)}
 
 
 @dataclass
@@ -221,7 +312,7 @@ def quality_facts(analysis: Analysis) -> list[dict[str, Any]]:
         info = analysis.inputs[i] if i < len(analysis.inputs) else None
         facts = []
         if info is not None:
-            facts += [("Input", f"{info.path} ({info.kind})"),
+            facts += [("Input", f"{info.name or info.path} ({info.kind})"),
                       ("Frame rate", f"{info.fps:.1f} fps ({1000 / info.fps:.0f} ms per frame)" if info.fps else "–"),
                       ("Length", f"{info.n_frames} frames, {info.duration_s:.1f} s")]
             if info.width and info.height:
@@ -248,7 +339,7 @@ def quality_facts(analysis: Analysis) -> list[dict[str, Any]]:
                                    + (f"; excluded as implausible: {ex}" if ex else "")))
         if q.verdict:
             facts.append(("Numbers are", q.verdict + (f" ({'; '.join(q.verdict_reasons)})" if q.verdict_reasons else "")))
-        out.append({"source": q.source, "facts": facts, "warnings": q.warnings,
+        out.append({"source": (info.name if info is not None and info.name else q.source), "facts": facts, "warnings": q.warnings,
                     "confidence": q.keypoint_confidence})
     return out
 

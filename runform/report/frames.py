@@ -153,13 +153,27 @@ def put_text(img: np.ndarray, text: str, org: tuple[int, int], scale: float, col
     cv2.putText(img, text, org, cv2.FONT_HERSHEY_SIMPLEX, scale, colour, th, cv2.LINE_AA)
 
 
+def _wrap(text: str, scale: float, width: int) -> list[str]:
+    """Split a caption into lines no wider than `width` px (a long one must not run off the picture)."""
+    lines: list[str] = []
+    for word in text.split():
+        trial = f"{lines[-1]} {word}" if lines else word
+        if lines and cv2.getTextSize(trial, cv2.FONT_HERSHEY_SIMPLEX, scale, 1)[0][0] <= width:
+            lines[-1] = trial
+        else:
+            lines.append(word)
+    return lines or [text]
+
+
 def panel(img: np.ndarray, rows: list[tuple[str, tuple[int, int, int]]], fs: float, origin=(0, 0)) -> None:
-    """Lines of coloured text on a translucent dark box, readable on any background."""
+    """Lines of coloured text on a translucent dark box, readable on any background; lines wider than
+    the picture wrap."""
     if not rows:
         return
     scale = fs * 0.62
     lh = int(26 * fs)
     x0, y0 = origin
+    rows = [(line, colour) for text, colour in rows for line in _wrap(text, scale, img.shape[1] - x0 - 14)]
     w = max(cv2.getTextSize(t, cv2.FONT_HERSHEY_SIMPLEX, scale, 1)[0][0] for t, _ in rows) + 14
     h = lh * len(rows) + 8
     w, h = min(w, img.shape[1] - x0), min(h, img.shape[0] - y0)
@@ -204,7 +218,9 @@ class Overlay:
                  ref_colour=WHITE, camera: str | None = None):
         self.img, self.kps, self.row, self.view, self.d, self.L = img, kps, row, view, direction, L
         self.camera = camera or kps.meta.get("view")  # 'rear' / 'front': which image side is the runner's left
-        self.fs = max(0.5, img.shape[0] / 620)  # font scale
+        # Font scale from the picture's size: the caption stays about 1/32 of its height, which reads on
+        # a phone where a key frame is shown about as wide as the screen (overlay text "too small" before).
+        self.fs = max(0.6, img.shape[0] / 480)
         self.th = max(2, img.shape[0] // 200)
         self.ref = ref_colour  # the dashed vertical references: white on video, grey on the blank canvas
         self.values: dict[str, float] = {}

@@ -51,11 +51,17 @@ def _shade_stances(ax, ev: dict[str, dict[str, list[float]]], foot: str) -> None
             ax.axvspan(ic, later[0], color=SIDE_COLOURS[foot], alpha=0.08, lw=0)
 
 
-def time_series(kps: KeypointSeries, events, direction: int, *, units_label: str = "") -> str:
+#: Figure width (inches) of the phone versions: ~500 px, shown at ~370 px on a 390 px screen, so 9 pt
+#: text stays about 9 px there instead of the 5 px a desktop figure shrinks to.
+NARROW_W = 4.6
+
+
+def time_series(kps: KeypointSeries, events, direction: int, *, units_label: str = "", narrow: bool = False) -> str:
     """Knee flexion, trunk lean and foot heights over the clip, with detected events marked."""
     t = kps.t
     ev = _events_by_foot(events)
-    fig, axes = plt.subplots(3, 1, figsize=(9, 6.6), sharex=True, constrained_layout=True)
+    fig, axes = plt.subplots(3, 1, figsize=(NARROW_W, 8.4) if narrow else (9, 6.6), sharex=True,
+                             constrained_layout=True)
 
     ax = axes[0]
     for side in ("left", "right"):
@@ -68,7 +74,8 @@ def time_series(kps: KeypointSeries, events, direction: int, *, units_label: str
                         mec="k", mew=0.5)
         _shade_stances(ax, ev, side)
     ax.set_ylabel("knee flexion (deg)")
-    ax.set_title("Knee bend: stance (shaded), contact (down-triangle), toe-off (up-triangle)", loc="left", fontsize=9)
+    ax.set_title("Knee bend: stance (shaded), contact (down-triangle),\ntoe-off (up-triangle)" if narrow else
+                 "Knee bend: stance (shaded), contact (down-triangle), toe-off (up-triangle)", loc="left", fontsize=9)
     ax.legend(loc="upper right", ncols=2, fontsize=8)
 
     ax = axes[1]
@@ -93,7 +100,7 @@ def time_series(kps: KeypointSeries, events, direction: int, *, units_label: str
                         mec="k", mew=0.5)
     ax.set_ylabel(f"height above ground{units_label}")
     ax.set_xlabel("time (s)")
-    ax.legend(loc="upper right", ncols=4, fontsize=8)
+    ax.legend(loc="upper right", ncols=2 if narrow else 4, fontsize=7 if narrow else 8)
     return to_data_uri(fig)
 
 
@@ -140,15 +147,17 @@ def time_series_frontal(kps: KeypointSeries, events) -> str:
     return to_data_uri(fig)
 
 
-def step_distributions(steps: pd.DataFrame, metrics: dict[str, tuple[str, str]], *, ncols: int = 3) -> str | None:
+def step_distributions(steps: pd.DataFrame, metrics: dict[str, tuple[str, str]], *, ncols: int = 3,
+                       narrow: bool = False) -> str | None:
     """Per-step values, left vs right, one small panel per metric (box + every step as a dot)."""
+    ncols = 2 if narrow else ncols
     ids = [m for m in metrics if m in steps.columns and pd.to_numeric(steps[m], errors="coerce").notna().sum() >= 2]
     if not ids or "foot" not in steps.columns:
         return None
     nrows = math.ceil(len(ids) / ncols)
     # Fixed margins: automatic layout of many small panels costs seconds for no visible gain.
-    fig, axes = plt.subplots(nrows, ncols, figsize=(9, 2.3 * nrows), squeeze=False)
-    fig.subplots_adjust(left=0.07, right=0.98, top=1 - 0.35 / (2.3 * nrows), bottom=0.45 / (2.3 * nrows),
+    fig, axes = plt.subplots(nrows, ncols, figsize=(NARROW_W if narrow else 9, 2.3 * nrows), squeeze=False)
+    fig.subplots_adjust(left=0.14 if narrow else 0.07, right=0.98, top=1 - 0.35 / (2.3 * nrows), bottom=0.45 / (2.3 * nrows),
                         hspace=0.55, wspace=0.32)
     rng = np.random.default_rng(0)  # fixed jitter: the same report twice looks the same
     for ax, mid in zip(axes.flat, ids):
@@ -165,8 +174,9 @@ def step_distributions(steps: pd.DataFrame, metrics: dict[str, tuple[str, str]],
             patch.set_alpha(0.25)
         for i, (d, c) in enumerate(zip(data, colours), start=1):
             ax.plot(i + rng.uniform(-0.12, 0.12, len(d)), d, "o", color=c, ms=3.5, alpha=0.85)
-        ax.set_xticks([1, 2], [f"left (n={len(data[0])})", f"right (n={len(data[1])})"])
-        ax.set_title(textwrap.shorten(f"{name} ({unit})", 44, placeholder="…"), fontsize=9, loc="left")
+        ax.set_xticks([1, 2], [f"left (n={len(data[0])})", f"right (n={len(data[1])})"], fontsize=7 if narrow else None)
+        ax.set_title(textwrap.shorten(f"{name} ({unit})", 26 if narrow else 44, placeholder="…"),
+                     fontsize=8 if narrow else 9, loc="left")
     for ax in list(axes.flat)[len(ids):]:
         ax.set_visible(False)
     return to_data_uri(fig)
@@ -186,3 +196,58 @@ def confidence_bars(conf: dict[str, float]) -> str | None:
     ax.axhline(0.5, color="k", lw=0.6, ls="--")
     ax.set_ylabel("mean confidence")
     return to_data_uri(fig)
+
+
+WINDOW_S = 4.0  # seconds of hip trace shown for a long clip
+
+
+def hip_height(kps: KeypointSeries, events, value: float | None = None, unit: str = "L",
+               range_text: str = "", per_l: float = 1.0) -> str | None:
+    """Mid-hip height over the clip (up = +, in leg lengths, or cm with `per_l` cm per leg length),
+    contacts marked, and the typical step's rise and fall drawn: the picture of bounce (vertical
+    oscillation), which one frame cannot show."""
+    L = geo.leg_length(kps)
+    y = kps.mid("left_hip", "right_hip")[:, 1]
+    if not (np.isfinite(L) and L > 0 and np.isfinite(y).sum() > 10):
+        return None
+    h = (np.nanmedian(y) - y) / L * per_l
+    t = kps.t
+    ev = _events_by_foot(events)
+    fig, ax = plt.subplots(figsize=(NARROW_W, 3.3), constrained_layout=True)
+    ax.plot(t, h, color="#2a9d4a", lw=1.5, label="mid-hip height")
+    for side in ("left", "right"):
+        times = np.asarray(sorted(ev[side].get("IC", [])))
+        if len(times):
+            ax.plot(times, np.interp(times, t, h), "v", color=SIDE_COLOURS[side], ms=6, ls="none", mec="k",
+                    mew=0.5, label=f"{side} contact")
+    ics = sorted(x for side in ev.values() for x in side.get("IC", []))
+    steps = []  # (rise and fall of the hip in one step, time of its low, time of its high)
+    for a, b in zip(ics[:-1], ics[1:]):
+        sel = np.flatnonzero((t >= a) & (t <= b) & np.isfinite(h))
+        if len(sel) >= 3:
+            lo, hi = sel[np.argmin(h[sel])], sel[np.argmax(h[sel])]
+            steps.append((h[hi] - h[lo], lo, hi))
+    window = ""
+    if steps:
+        med = float(np.median([s[0] for s in steps]))
+        mid_t = 0.5 * (t[0] + t[-1])  # of the steps nearest the median, the one nearest the clip's middle
+        near = sorted(steps, key=lambda s: abs(s[0] - med))[:max(1, len(steps) // 4)]
+        _, lo, hi = min(near, key=lambda s: abs(t[s[1]] - mid_t))
+        x = 0.5 * (t[lo] + t[hi])
+        if t[-1] - t[0] > WINDOW_S:  # a long clip: a few seconds around that step, so each step reads
+            x0 = float(np.clip(x - WINDOW_S / 2, t[0], t[-1] - WINDOW_S))
+            ax.set_xlim(x0, x0 + WINDOW_S)
+            window = f"{WINDOW_S:.0f} s of the {t[-1] - t[0]:.0f} s clip"
+        ax.annotate("", xy=(x, h[hi]), xytext=(x, h[lo]),
+                    arrowprops={"arrowstyle": "<->", "color": "#c0392b", "lw": 1.6})
+        ax.hlines([h[lo], h[hi]], min(t[lo], t[hi]), max(t[lo], t[hi]), colors="#c0392b", lw=0.8, linestyles=":")
+    shown = f"{value:.2f} {unit}" if value is not None and unit == "L" else (f"{value:.1f} {unit}" if value is not None else "")
+    title = "Hip height: up and down once per step" + (f"\n({window})" if window else "")
+    if shown:
+        title += f"\nmedian rise and fall per step {shown}" + (f" (typical {range_text})" if range_text else "")
+        title += "\nred arrow: a typical step"
+    ax.set_title(title, loc="left", fontsize=9)
+    ax.set_ylabel(f"hip height ({unit}, up +)")
+    ax.set_xlabel("time (s)")
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.3), ncols=3, fontsize=7, frameon=False)
+    return to_data_uri(fig, dpi=160)  # sharp at a phone's full width

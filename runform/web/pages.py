@@ -34,17 +34,19 @@ def decimals_for(unit: str, uncertainty: float | None) -> int:
 
 
 def fmt_value(value, unit: str = "", uncertainty=None, category=None) -> str:
+    """As the report writes it (runform.report.context), so one value reads the same on every page."""
+    from ..report.context import fmt, fmt_u
+
     if category:
         if value is None or (isinstance(value, float) and not math.isfinite(value)):
             return str(category)
         return f"{category} ({value:.0f} {unit})" if unit else str(category)
     if value is None or (isinstance(value, float) and not math.isfinite(value)):
         return "not measured"
-    d = decimals_for(unit, uncertainty)
-    text = f"{value:.{d}f}"
+    text = fmt(value, unit)
     if uncertainty is not None and math.isfinite(uncertainty):
-        text += f" ± {uncertainty:.{d}f}"
-    return f"{text} {unit}".strip()
+        text += " " + fmt_u(uncertainty, unit)
+    return text
 
 
 def fmt_delta(value, unit: str = "", uncertainty=None) -> str:
@@ -68,7 +70,13 @@ def fmt_time(ts) -> str:
     return datetime.fromtimestamp(ts).strftime("%Y-%m-%d %H:%M")
 
 
-templates.env.filters.update(fmt_value=fmt_value, fmt_delta=fmt_delta, fmt_time=fmt_time,
+def _source_words(src):
+    from ..report.context import source_words
+
+    return source_words(src)
+
+
+templates.env.filters.update(fmt_value=fmt_value, fmt_delta=fmt_delta, fmt_time=fmt_time, source_words=_source_words,
                              label=lambda key: LABELS.get(key, key))
 templates.env.globals.update(version=__version__)
 
@@ -118,8 +126,12 @@ def _warning_signs() -> dict[str, list]:
 
 
 def ordered_metrics(analysis: Analysis) -> list:
-    """Key metrics first, then the rest, as they come."""
-    s = analysis.summary
+    """Key metrics first, then the rest, as they come; each with the one uncertainty the report shows
+    for it, and without cm rows that only repeat a measured leg-length metric (no height given)."""
+    from ..report.context import shown_summary, shown_uncertainty
+
+    s = {k: m.model_copy(update={"uncertainty": shown_uncertainty(analysis, k)})
+         for k, m in shown_summary(analysis).items()}
     first = [s[k] for k in KEY_METRICS if k in s]
     return first + [m for k, m in s.items() if k not in KEY_METRICS]
 

@@ -142,7 +142,9 @@ def run_job(data_dir: str, analysis_id: str, analyze: str | Callable = DEFAULT_A
         fn = _resolve(analyze)
         analysis = fn([str(p) for p in store.input_paths(row)], out_dir=out, name=row.get("runner_name"),
                       baseline=_baseline(store, row), progress=ProgressWriter(store, analysis_id, attempt=attempt),
-                      report=True, **_params_to_kwargs(row["params"]))
+                      report=True,
+                      input_names=[row.get("upload_name"), ((row["params"] or {}).get("second") or {}).get("upload_name")],
+                      **_params_to_kwargs(row["params"]))
         _save_result(analysis, out, row)
     except Cancelled:
         return _stopped(store, analysis_id)
