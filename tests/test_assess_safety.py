@@ -402,3 +402,13 @@ def test_a_plan_resting_only_on_opinion_says_so():
     assert any(p["type"] == "opinion" and "coaching or expert opinion" in p["text"] for p in a.plan)
     b = run(runner_summary(cadence=150.0), pain=["knee"], screen="none")
     assert not any(p["type"] == "opinion" for p in b.plan)
+
+
+def test_sprint_contact_limits_follow_the_cadence_when_no_speed_is_given():
+    # a 148 ms contact is a sprinter's at 290 steps/min, a measurement error at a 170 steps/min jog
+    from runform.assess.plausible import bounds
+
+    assert bounds("contact_time", None, 290.0) == (70.0, 600.0)
+    assert bounds("contact_time", None, 170.0) == (150.0, 600.0)
+    assert bounds("contact_time", 3.0, 290.0) == (150.0, 600.0)  # a given speed decides
+    assert bounds("contact_time", 7.0, None) == (70.0, 600.0)

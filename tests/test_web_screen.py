@@ -27,7 +27,7 @@ class KeywordPipeline(FakePipeline):
 def kclient(tmp_path):
     p = KeywordPipeline()
     app = create_app(Settings(data_dir=tmp_path / "data", analyze=p, max_upload_mb=1, workers=1))
-    with TestClient(app) as c:
+    with TestClient(app, base_url="http://127.0.0.1") as c:
         c.pipeline = p
         yield c
 

@@ -23,13 +23,18 @@ def limits() -> dict[str, dict[str, Any]]:
     return yaml.safe_load((HERE / "limits.yaml").read_text(encoding="utf-8"))
 
 
-def bounds(mid: str, speed_mps: float | None) -> tuple[float, float] | None:
+def bounds(mid: str, speed_mps: float | None, cadence: float | None = None) -> tuple[float, float] | None:
+    """The metric's limits; the sprint ones when the given speed, or (no speed given) the measured
+    cadence, is a sprinter's: nobody jogs at 230 steps/min."""
     spec = limits().get(mid)
     if spec is None:
         return None
     low, high = float(spec["low"]), float(spec["high"])
     fast = spec.get("fast")
-    if fast and speed_mps is not None and speed_mps >= float(fast["at_least_mps"]):
+    sprint = fast and (speed_mps >= float(fast["at_least_mps"]) if speed_mps is not None
+                       else cadence is not None and math.isfinite(cadence)
+                       and cadence >= float(fast.get("or_cadence_at_least", math.inf)))
+    if sprint:
         low, high = float(fast.get("low", low)), float(fast.get("high", high))
     return low, high
 
@@ -42,8 +47,13 @@ def _outside(v: float | None, lo: float, hi: float) -> bool:
 def check_limits(summary: dict[str, MetricSummary], speed_mps: float | None) -> list[str]:
     """Mark impossible metrics not measured (in place); one note per metric saying why."""
     notes = []
+    cad = summary.get("cadence")
+    cadence = cad.value if cad is not None and cad.status != "not_measured" and cad.value is not None else None
+    cb = bounds("cadence", speed_mps)
+    if cadence is not None and cb is not None and not cb[0] <= cadence <= cb[1]:
+        cadence = None  # an impossible cadence cannot vouch for a sprint
     for mid, s in summary.items():
-        b = bounds(mid, speed_mps)
+        b = bounds(mid, speed_mps, cadence)
         if b is None or s.status == "not_measured" or s.category is not None:
             continue
         lo, hi = b
