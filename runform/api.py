@@ -115,7 +115,7 @@ def _quality(kps_raw: KeypointSeries, clean_report, view_result) -> Quality:
     )
 
 
-def _load_input(src, *, person, progress: ProgressFn) -> KeypointSeries:
+def _load_input(src, *, person, progress: ProgressFn, mocap: dict | None = None) -> KeypointSeries:
     if isinstance(src, KeypointSeries):
         return src
     path = Path(src)
@@ -123,7 +123,39 @@ def _load_input(src, *, person, progress: ProgressFn) -> KeypointSeries:
         raise InputError(f"{path}: no such file.")
     if is_video(path):
         return extract_keypoints(path, person=person, progress=progress)
-    return load_keypoints(path)
+    return load_keypoints(path, **{k: v for k, v in (mocap or {}).items() if v is not None})
+
+
+def is_3d_mocap(src) -> bool:
+    """A 3D marker file (C3D, Fukuchi text, 3D TRC): one trial can be seen from the side and from behind."""
+    if isinstance(src, KeypointSeries) or not Path(src).exists():
+        return False
+    suffix = Path(src).suffix.lower()
+    if suffix == ".trc":
+        from .io import read_trc
+
+        try:
+            return not read_trc(src).is_2d
+        except InputError:
+            return False
+    return suffix in (".c3d", ".txt")
+
+
+def _mocap_views(src, view: str | None, mocap: dict, kw: dict) -> list[ViewAnalysis]:
+    """A 3D trial analysed plainly gives the side view and, where it can, the rear view too;
+    ``view='rear'`` (or 'front': the same 3D data) projects it onto the frontal plane only."""
+    from .errors import RunformError
+
+    if view in ("rear", "front"):
+        return [analyze_view(src, view="rear", mocap={**mocap, "plane": "frontal"}, **kw)]
+    side = analyze_view(src, view=view, mocap={**mocap, "plane": "sagittal"}, **kw)
+    if view == "side":
+        return [side]
+    try:
+        return [side, analyze_view(src, view="rear", mocap={**mocap, "plane": "frontal"}, **kw)]
+    except RunformError as e:
+        side.quality.warnings.append(f"frontal-plane metrics not measured from the same trial: {e}")
+        return [side]
 
 
 def _check_series(raw: KeypointSeries, src) -> None:
@@ -183,12 +215,17 @@ def _explain_not_running(kps: KeypointSeries, name: str) -> None:
 
 def analyze_view(src, *, treadmill: bool | None = None, view: str | None = None,
                  height_cm: float | None = None, speed_mps: float | None = None,
-                 person=None, progress: ProgressFn = _noop) -> ViewAnalysis:
-    """One input -> cleaned keypoints, events and metrics for the view it was filmed from."""
+                 person=None, progress: ProgressFn = _noop, event_method=None,
+                 mocap: dict | None = None) -> ViewAnalysis:
+    """One input -> cleaned keypoints, events and metrics for the view it was filmed from.
+
+    ``event_method``: a detector name or instance (runform.events.DETECTORS); None = default.
+    ``mocap``: options for marker files (``marker_set`` mapping, ``static`` trial, ``plane``).
+    """
     from .clean import clean_keypoints
     from .view import detect_view
 
-    raw = _load_input(src, person=person, progress=progress)
+    raw = _load_input(src, person=person, progress=progress, mocap=mocap)
     _check_series(raw, src)
     progress("clean", 0.0)
     kps, report = clean_keypoints(raw)
@@ -218,7 +255,7 @@ def analyze_view(src, *, treadmill: bool | None = None, view: str | None = None,
         from .events import detect_events
         from .metrics import compute_metrics
 
-        ev = detect_events(kps, treadmill=treadmill)
+        ev = detect_events(kps, treadmill=treadmill, method=event_method)
         progress("events", 1.0)
         progress("metrics", 0.0)
         res = compute_metrics(kps, ev, height_cm=height_cm, speed_mps=speed_mps)
@@ -253,8 +290,13 @@ def analyze(inputs: str | Path | KeypointSeries | Iterable[str | Path | Keypoint
             treadmill: bool | None = None, view: str | None = None, sex: str | None = None,
             name: str | None = None, pain: Sequence[str] = (), feels: Sequence[str] = (),
             baseline: str | Path | Analysis | None = None, person=None,
-            progress: ProgressFn | None = None, report: bool = True, annotated_video: bool = True) -> Analysis:
+            progress: ProgressFn | None = None, report: bool = True, annotated_video: bool = True,
+            markers: str | Path | dict | None = None, static: str | Path | None = None) -> Analysis:
     """Analyse one clip (or a side + a rear clip of the same run) and, with `out_dir`, write the results.
+
+    A 3D marker file (C3D, TRC) gives side and rear metrics from the same trial. ``markers``: a
+    marker mapping (YAML file or built-in name, runform.io.markersets); ``static``: the standing
+    trial whose knee/ankle markers are carried into the run by the thigh/shank clusters.
 
     Writes ``analysis.json``, ``steps.csv``, ``keypoints.parquet`` and (``report=True``) ``report.html``.
     """
@@ -268,8 +310,12 @@ def analyze(inputs: str | Path | KeypointSeries | Iterable[str | Path | Keypoint
     if out_dir is not None and Path(out_dir).exists() and not Path(out_dir).is_dir():
         raise InputError(f"{out_dir} is a file, not a folder; give a folder for the results (--out).")
     base = _load_baseline(baseline) if isinstance(baseline, (str, Path)) else baseline  # fails before the pose model
-    views = [analyze_view(s, treadmill=treadmill, view=view if len(srcs) == 1 else None, height_cm=height_cm,
-                          speed_mps=speed_mps, person=person, progress=progress) for s in srcs]
+    mocap = {"marker_set": markers, "static": static}
+    kw = dict(treadmill=treadmill, height_cm=height_cm, speed_mps=speed_mps, person=person, progress=progress)
+    if len(srcs) == 1 and is_3d_mocap(srcs[0]):
+        views = _mocap_views(srcs[0], view, mocap, kw)
+    else:
+        views = [analyze_view(s, view=view if len(srcs) == 1 else None, mocap=mocap, **kw) for s in srcs]
     kinds = ["side" if v.view == "side" else "rear/front" for v in views]
     if len(set(kinds)) < len(kinds):  # the merge would silently keep only the first of each kind
         raise InputError(f"{len(views)} inputs seen as {' + '.join(v.view for v in views)} views; give one side-view "

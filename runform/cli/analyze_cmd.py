@@ -55,6 +55,10 @@ def analyze(
     point: Annotated[Optional[str], typer.Option("--point", help="Choose the runner by a point X,Y inside them in the first frame.")] = None,
     report: Annotated[bool, typer.Option("--report/--no-report", help="Write report.html.")] = True,
     video: Annotated[bool, typer.Option("--video/--no-video", help="Write the annotated video.")] = True,
+    markers: Annotated[Optional[str], typer.Option("--markers", help="Motion capture: a marker mapping YAML (which labels "
+                                                                    "make each joint) or a built-in set's name.")] = None,
+    static: Annotated[Optional[Path], typer.Option("--static", help="Motion capture: the standing trial whose knee/ankle "
+                                                                    "markers the thigh/shank clusters carry.")] = None,
 ) -> None:
     """Measure running form and say what is worth a look."""
     from ..api import analyze as run_analysis
@@ -70,7 +74,7 @@ def analyze(
         analysis = run_analysis(inputs if len(inputs) > 1 else inputs[0], out_dir=out, height_cm=height, speed_mps=speed,
                                 treadmill=treadmill, view=None if view == "auto" else view, sex=sex, name=name,
                                 pain=_split(pain), feels=_split(feels), baseline=baseline, person=chosen,
-                                progress=progress, report=report, annotated_video=video)
+                                progress=progress, report=report, annotated_video=video, markers=markers, static=static)
     from ..assess.text import render_findings_text
 
     typer.echo(render_findings_text(analysis))
