@@ -1,7 +1,8 @@
 """Leave-one-runner-out validation of gait events against every force-plate runner we hold.
 
-Scores what users get: markers -> 2D sagittal keypoints -> ``api.analyze_view`` (cleaning,
-low-pass filter, view, events, metrics) -> stances, matched to treadmill force contacts.
+Scores what users get: markers -> 2D sagittal keypoints -> the cleaning, low-pass filter and
+view steps of ``api.analyze_view`` -> ``detect_events`` -> stances, matched to treadmill force
+contacts (tests/test_events_loro.py checks that this equals ``analyze_view``'s own stances).
 ``method_for(runner)`` gives the detector used on a runner, so a learned detector is always
 scored with weights fitted on the *other* runners. Rebuild the tables in docs/validation.md:
 ``python -m runform.events.benchmark [data dir] [--rates] [--method NAME]``.
@@ -114,19 +115,23 @@ def readable(trials: list[Trial]) -> tuple[list[Trial], list[str]]:
     return ok, skipped
 
 
-@lru_cache(maxsize=64)
-def cleaned_keypoints(trial: Trial):
-    """The trial's keypoints cleaned and oriented as ``api.analyze_view`` does (for training features)."""
+def product_keypoints(kps):
+    """Cleaned and oriented exactly as ``api.analyze_view`` does before it asks for events."""
     from ..clean import clean_keypoints
     from ..view import detect_view
 
-    kps, _ = load_trial(trial)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         k, _ = clean_keypoints(kps)
         vr = detect_view(k)
     k.meta["view"], k.meta["direction"] = vr.view, int(vr.direction)
     return k
+
+
+@lru_cache(maxsize=64)
+def cleaned_keypoints(trial: Trial):
+    """The trial's product keypoints at the marker rate (cached: training and scoring share them)."""
+    return product_keypoints(load_trial(trial)[0])
 
 
 def training_table(trial: Trial) -> pd.DataFrame:
@@ -147,17 +152,16 @@ def camera_keypoints(kps, fps: float | None, *, noise: float = 0.0, seed: int = 
 
 
 def product_stances(kps, method=None) -> pd.DataFrame:
-    """Stances as ``runform.analyze`` finds them (cleaning, view, events); empty when refused."""
-    from ..api import analyze_view
+    """Stances ``detect_events`` finds on product keypoints; empty when the product refuses."""
     from ..errors import RunformError
+    from . import detect_events
 
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            va = analyze_view(kps, event_method=method)
+            return detect_events(kps, method=method).stances
     except RunformError:
         return pd.DataFrame(columns=["foot", "ic_time", "to_time"])
-    return va.events.stances
 
 
 def score_trial(stances: pd.DataFrame, ref: pd.DataFrame, t0: float, t1: float,
@@ -178,20 +182,23 @@ def score_trial(stances: pd.DataFrame, ref: pd.DataFrame, t0: float, t1: float,
     return out
 
 
-def evaluate(trials: list[Trial], method_for: Callable[[str], object] = lambda r: None, *,
-             rates=(None,), noise: float = 0.0, phases: int = 1, strikes: dict | None = None) -> pd.DataFrame:
-    """Per reference contact errors for every trial and camera rate (``None`` = marker rate)."""
+def evaluate(trials: list[Trial], methods: dict[str, Callable[[str], object]], *, rates=(None,),
+             noise: float = 0.0, phases: int = 1, strikes: dict | None = None) -> pd.DataFrame:
+    """Per reference contact errors for every trial, camera rate (``None`` = marker rate) and method
+    (``label -> method_for(runner)``); the keypoints are cleaned once per trial and rate."""
     rows = []
     for tr in trials:
         kps, ref = load_trial(tr)
-        method = method_for(tr.runner)
         for fps in rates:
             for p in range(phases if fps else 1):
-                k = camera_keypoints(kps, fps, noise=noise if fps else 0.0, seed=p, phase=p / phases)
-                df = score_trial(product_stances(k, method), ref, k.t[0], k.t[-1])
-                df["runner"], df["speed"], df["fps"], df["phase"] = tr.runner, tr.speed, k.frame_rate, p
-                df["strike"] = [(strikes or {}).get((tr.runner, f, tr.speed), "?") for f in df.foot]
-                rows.append(df)
+                k = cleaned_keypoints(tr) if fps is None else product_keypoints(
+                    camera_keypoints(kps, fps, noise=noise, seed=p, phase=(p + 0.5) / phases))
+                for label, method_for in methods.items():
+                    df = score_trial(product_stances(k, method_for(tr.runner)), ref, k.t[0], k.t[-1])
+                    df["runner"], df["speed"], df["fps"], df["phase"], df["method"] = \
+                        tr.runner, tr.speed, k.frame_rate, p, label
+                    df["strike"] = [(strikes or {}).get((tr.runner, f, tr.speed), "?") for f in df.foot]
+                    rows.append(df)
     return pd.concat(rows, ignore_index=True)
 
 
@@ -245,15 +252,12 @@ def main(argv: list[str]) -> None:
 
     methods = {"learned (leave one runner out)": loro_method_for(trials),
                "foot_contact (fixed rules)": lambda r: "foot_contact"}
-    out = []
-    for label, mf in methods.items():
-        df = evaluate(trials, mf, strikes=strikes).assign(method=label)
-        out.append(df)
+    out = [evaluate(trials, methods, strikes=strikes)]
+    for label, df in out[0].groupby("method", sort=False):
         print(f"\n### {label}, marker rate\n\n{report(df)}")
     if "--rates" in argv:
-        for label, mf in methods.items():
-            df = evaluate(trials, mf, rates=(30, 60, 120, 240), noise=NOISE_SD, strikes=strikes).assign(method=label)
-            out.append(df)
+        out.append(evaluate(trials, methods, rates=(30, 60, 120, 240), noise=NOISE_SD, strikes=strikes))
+        for label, df in out[-1].groupby("method", sort=False):
             d = df.assign(all="all")
             print(f"\n### {label}, camera rates, noise {100 * NOISE_SD:.1f} % L\n")
             print(table(d, ["all"]) + "\n\n" + table(d, ["speed"]) + "\n\n" + table(d, ["strike"]))
