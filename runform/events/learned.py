@@ -1,14 +1,15 @@
-"""``learned``: ``foot_contact`` finds each contact, a small linear model re-times it.
+"""``learned``: ``foot_contact`` finds each contact, a small ridge regression re-times it.
 
-Why: the fixed rules of ``foot_contact`` were tuned on one forefoot runner. A heel striker's
-heel is on the ground but still sliding forward at force onset, so the speed rule fires
-~20 ms late; the toe rises 8-13 mm by toe-off at 2.5 m/s but 30-40 mm at 4.5 m/s, so one rise
-threshold is late at one end and early at the other. How much to move each event depends on
-what the foot is doing at that moment (heel vs toe height, their speeds relative to the
-running speed, the cadence), which a linear model on those kinematic features captures.
+Why: the fixed rules of ``foot_contact`` were tuned on one forefoot runner. On other runners
+they err by amounts that depend on how the foot lands and leaves: a heel striker's heel can be
+on the ground and still sliding when the speed rule is met, and the toe's rise at toe-off grows
+with running speed, so one rise threshold is late at one speed and early at another. How much
+to move each event depends on what the foot is doing at that moment (heel vs toe height, their
+speeds relative to the running speed, the cadence, and their products), which a regression on
+those features captures.
 
 All features are dimensionless or in leg lengths and leg lengths/s, so they mean the same for
-markers in mm and pose keypoints in px. Weights (a few dozen numbers, ``learned_weights.json``)
+markers in mm and pose keypoints in px. Weights (~120 coefficients, ``learned_weights.json``)
 come from ``bench/train_events.py`` on force-plate contacts of the Fukuchi et al. 2017
 treadmill runners; validation is leave one runner out (docs/validation.md).
 """
@@ -67,8 +68,18 @@ def load_weights(path: str | Path = WEIGHTS_PATH) -> dict:
     return json.loads(Path(path).read_text())
 
 
+def expand(X: np.ndarray) -> np.ndarray:
+    """Features plus all their pairwise products (and squares): how far to move an event depends on
+    combinations, e.g. heel height matters differently when the toe is still up (heel strike)."""
+    i, j = np.triu_indices(X.shape[1])
+    return np.c_[X, X[:, i] * X[:, j]]
+
+
 def predict(model: dict, X: np.ndarray) -> np.ndarray:
     """Time shift (s) per row; 0 where a feature is missing, clipped to the model's ``max_shift_s``."""
+    if "lo" in model:  # no extrapolation: a foot unlike any in training gets the nearest seen values
+        X = np.clip(X, np.asarray(model["lo"]), np.asarray(model["hi"]))
+    X = expand(X) if model.get("quadratic") else X
     mu, sd = np.asarray(model["mean"]), np.asarray(model["scale"])
     z = (X - mu) / sd
     y = model["intercept"] + z @ np.asarray(model["coef"])
@@ -76,10 +87,13 @@ def predict(model: dict, X: np.ndarray) -> np.ndarray:
     return np.clip(y, -model["max_shift_s"], model["max_shift_s"])
 
 
-def fit(X: np.ndarray, y: np.ndarray, names, *, ridge: float = 200.0, max_shift_s: float = 0.04,
-        trim: float = 3.0) -> dict:
-    """Ridge regression on standardised features, refitted once without > ``trim`` robust-SD residuals
-    (a contact matched to the wrong force event must not steer the fit)."""
+def fit(X: np.ndarray, y: np.ndarray, names, *, ridge: float = 20.0, quadratic: bool = True,
+        max_shift_s: float = 0.025, trim: float = 3.0) -> dict:
+    """Ridge regression on standardised features (and their products), refitted once without
+    > ``trim`` robust-SD residuals (a contact matched to the wrong force event must not steer it)."""
+    raw_ok = np.isfinite(X).all(1) & np.isfinite(y)
+    lo, hi = np.percentile(X[raw_ok], 1, axis=0), np.percentile(X[raw_ok], 99, axis=0)
+    X = expand(np.clip(X, lo, hi)) if quadratic else np.clip(X, lo, hi)
     ok = np.isfinite(X).all(1) & np.isfinite(y)
     X, y = X[ok], y[ok]
     mu, sd = X.mean(0), X.std(0)
@@ -94,8 +108,9 @@ def fit(X: np.ndarray, y: np.ndarray, names, *, ridge: float = 200.0, max_shift_
         r = y - (w[0] + ((X - mu) / sd) @ w[1:])
         mad = 1.4826 * np.median(np.abs(r - np.median(r)))
         keep = np.abs(r) <= trim * max(mad, 1e-4)
-    return {"features": list(names), "mean": mu.tolist(), "scale": sd.tolist(), "intercept": float(w[0]),
-            "coef": w[1:].tolist(), "max_shift_s": max_shift_s, "n": int(keep.sum())}
+    return {"features": list(names), "quadratic": quadratic, "lo": lo.tolist(), "hi": hi.tolist(), "mean": mu.tolist(), "scale": sd.tolist(),
+            "intercept": float(w[0]), "coef": w[1:].tolist(), "max_shift_s": max_shift_s, "ridge": ridge,
+            "n": int(keep.sum())}
 
 
 class LearnedContact(FootContact):
