@@ -118,13 +118,10 @@ class LearnedContact(FootContact):
 
     name = "learned"
 
-    def __init__(self, weights: dict | str | Path | None = None, min_fps_to: float = 50.0, **kw):
+    def __init__(self, weights: dict | str | Path | None = None, min_fps_to: float = 0.0, **kw):
         super().__init__(**kw)
         self.weights = weights
-        # Below ~50 fps cleaning low-passes at 7 Hz and reshapes the toe's lift, outside what the TO
-        # model saw (trained at the 150 Hz marker rate): there it moved TO ~+30 ms (leave-one-runner-out
-        # at 30 fps), so TO stays foot_contact's. The IC model held at 30 fps and is kept.
-        self.min_fps_to = min_fps_to
+        self.min_fps_to = min_fps_to  # below this frame rate TO keeps foot_contact's timing
 
     def _model(self) -> dict:
         w = self.weights
