@@ -120,7 +120,7 @@ def _quality(kps_raw: KeypointSeries, clean_report, view_result) -> Quality:
     )
 
 
-def _load_input(src, *, person, progress: ProgressFn, fast: bool = False) -> KeypointSeries:
+def _load_input(src, *, person, progress: ProgressFn, fast: bool = False, mocap: dict | None = None) -> KeypointSeries:
     if isinstance(src, KeypointSeries):
         return src
     path = Path(src)
@@ -135,7 +135,39 @@ def _load_input(src, *, person, progress: ProgressFn, fast: bool = False) -> Key
             raise with_shots(e, path) from None
         refuse_cuts(path)  # steps are never stitched across a cut
         return kps
-    return load_keypoints(path)
+    return load_keypoints(path, **{k: v for k, v in (mocap or {}).items() if v is not None})
+
+
+def is_3d_mocap(src) -> bool:
+    """A 3D marker file (C3D, Fukuchi text, 3D TRC): one trial can be seen from the side and from behind."""
+    if isinstance(src, KeypointSeries) or not Path(src).exists():
+        return False
+    suffix = Path(src).suffix.lower()
+    if suffix == ".trc":
+        from .io import read_trc
+
+        try:
+            return not read_trc(src).is_2d
+        except InputError:
+            return False
+    return suffix in (".c3d", ".txt")
+
+
+def _mocap_views(src, view: str | None, mocap: dict, kw: dict) -> list[ViewAnalysis]:
+    """A 3D trial analysed plainly gives the side view and, where it can, the rear view too;
+    ``view='rear'`` (or 'front': the same 3D data) projects it onto the frontal plane only."""
+    from .errors import RunformError
+
+    if view in ("rear", "front"):
+        return [analyze_view(src, view="rear", mocap={**mocap, "plane": "frontal"}, **kw)]
+    side = analyze_view(src, view=view, mocap={**mocap, "plane": "sagittal"}, **kw)
+    if view == "side":
+        return [side]
+    try:
+        return [side, analyze_view(src, view="rear", mocap={**mocap, "plane": "frontal"}, **kw)]
+    except RunformError as e:
+        side.quality.warnings.append(f"frontal-plane metrics not measured from the same trial: {e}")
+        return [side]
 
 
 def _check_series(raw: KeypointSeries, src) -> None:
@@ -196,12 +228,16 @@ def _explain_not_running(kps: KeypointSeries, name: str) -> None:
 def analyze_view(src, *, treadmill: bool | None = None, view: str | None = None,
                  height_cm: float | None = None, speed_mps: float | None = None,
                  person=None, capture_fps: float | None = None, progress: ProgressFn = _noop,
-                 fast: bool = False) -> ViewAnalysis:
-    """One input -> cleaned keypoints, events and metrics for the view it was filmed from."""
+                 fast: bool = False, event_method=None, mocap: dict | None = None) -> ViewAnalysis:
+    """One input -> cleaned keypoints, events and metrics for the view it was filmed from.
+
+    ``event_method``: a detector name or instance (runform.events.DETECTORS); None = default.
+    ``mocap``: options for marker files (``marker_set`` mapping, ``static`` trial, ``plane``).
+    """
     from .clean import clean_keypoints
     from .view import detect_view
 
-    raw = _load_input(src, person=person, progress=progress, fast=fast)
+    raw = _load_input(src, person=person, progress=progress, fast=fast, mocap=mocap)
     _check_series(raw, src)
     from .slowmo import to_real_time
 
@@ -236,7 +272,7 @@ def analyze_view(src, *, treadmill: bool | None = None, view: str | None = None,
 
         from .plausibility import gated_metrics
 
-        ev = detect_events(kps, treadmill=treadmill)
+        ev = detect_events(kps, treadmill=treadmill, method=event_method)
         progress("events", 1.0)
         progress("metrics", 0.0)
         ev, res, gate = gated_metrics(kps, ev, compute=compute_metrics, height_cm=height_cm, speed_mps=speed_mps)
@@ -279,7 +315,8 @@ def analyze(inputs: str | Path | KeypointSeries | Iterable[str | Path | Keypoint
             baseline: str | Path | Analysis | None = None, person=None, capture_fps: float | None = None,
             progress: ProgressFn | None = None, report: bool = True, annotated_video: bool = True,
             speed: str | None = None, goal: str | None = None, screen: str | Sequence[str] | None = None,
-            force: bool = False, input_names: Sequence[str | None] | None = None) -> Analysis:
+            force: bool = False, input_names: Sequence[str | None] | None = None,
+            markers: str | Path | dict | None = None, static: str | Path | None = None) -> Analysis:
     """Analyse one clip (or a side + a rear clip of the same run) and, with `out_dir`, write the results.
 
     Writes ``analysis.json``, ``steps.csv``, ``keypoints.parquet`` and (``report=True``) ``report.html``,
@@ -288,6 +325,9 @@ def analyze(inputs: str | Path | KeypointSeries | Iterable[str | Path | Keypoint
     ``speed``: the speed as a person writes it ("12km/h", "4:30/km", "7.5mph", "3.3"; runform.units),
     instead of ``speed_mps``. ``goal`` and ``screen``: see runform.assess.assess.
     `input_names`: what to call each input in the report (the web app's uploaded file names, not its storage paths).
+    A 3D marker file (C3D, TRC) gives side and rear metrics from the same trial. ``markers``: a
+    marker mapping (YAML file or built-in name, runform.io.markersets); ``static``: the standing
+    trial whose knee/ankle markers are carried into the run by the thigh/shank clusters.
     """
     progress = progress or _noop
     from .assess import resolve_goal, resolve_screen, resolve_symptoms
@@ -307,11 +347,15 @@ def analyze(inputs: str | Path | KeypointSeries | Iterable[str | Path | Keypoint
         from .outputs import check_out_dir
 
         check_out_dir(out_dir, [s for s in srcs if isinstance(s, (str, Path))]
-                      + ([baseline] if isinstance(baseline, (str, Path)) else []), force=force)
+                      + [p for p in (baseline, static) if isinstance(p, (str, Path))], force=force)
     base = _load_baseline(baseline) if isinstance(baseline, (str, Path)) else baseline  # fails before the pose model
-    views = [analyze_view(s, treadmill=treadmill, view=view if len(srcs) == 1 else None, height_cm=height_cm,
-                          speed_mps=speed_mps, person=person, capture_fps=capture_fps, progress=progress, fast=fast)
-             for s in srcs]
+    mocap = {"marker_set": markers, "static": static}
+    kw = dict(treadmill=treadmill, height_cm=height_cm, speed_mps=speed_mps, person=person, capture_fps=capture_fps,
+              progress=progress, fast=fast)
+    if len(srcs) == 1 and is_3d_mocap(srcs[0]):
+        views = _mocap_views(srcs[0], view, mocap, kw)
+    else:
+        views = [analyze_view(s, view=view if len(srcs) == 1 else None, mocap=mocap, **kw) for s in srcs]
     kinds = ["side" if v.view == "side" else "rear/front" for v in views]
     if len(set(kinds)) < len(kinds):  # the merge would silently keep only the first of each kind
         raise InputError(f"{len(views)} inputs seen as {' + '.join(v.view for v in views)} views; give one side-view "

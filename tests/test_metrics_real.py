@@ -66,11 +66,14 @@ def test_right_foot_is_forefoot_as_the_lab_classified(fukuchi):
     """RBDSinfo.txt: RFSI25/RFSI35 = Forefoot (strike index). With the pipeline's own events
     (runform.events, kinematic IC) the right foot reads forefoot at both speeds. Measured, not
     asserted: the left foot reads midfoot (-0.2..+2 deg), and with the force-plate IC the right
-    foot at 3.5 m/s reads +0.1 deg (the force rises ~1-2 frames before the forefoot markers settle)."""
+    foot at 3.5 m/s reads +0.1 deg (the force rises ~1-2 frames before the forefoot markers settle).
+    The `learned` default (issue 11) times IC near the force onset, so there this foot reads
+    +0.6 deg (midfoot by Mo's threshold): the strike-angle thresholds were set with `foot_contact`'s
+    kinematic IC, which this test keeps until they are re-derived for the new IC."""
     from runform.events import detect_events
 
     name, kps, _, _ = fukuchi
-    res = compute_metrics(kps, detect_events(kps), speed_mps=SPEED[name])
+    res = compute_metrics(kps, detect_events(kps, method="foot_contact"), speed_mps=SPEED[name])
     right = res.steps[res.steps.foot == "right"]
     assert np.median(right.foot_strike_angle) < -0.8  # Mo 2021 forefoot threshold
     assert (right.foot_strike_pattern == "forefoot").mean() > 0.5

@@ -108,6 +108,10 @@ def analyze(
                                                       "less CPU, less exact far leg (previews, batch).")] = False,
     force: Annotated[bool, typer.Option("--force", help="Replace result files in --out that runform did not write "
                                                         "(an input is never replaced).")] = False,
+    markers: Annotated[Optional[str], typer.Option("--markers", help="Motion capture: a marker mapping YAML (which labels "
+                                                                    "make each joint) or a built-in set's name.")] = None,
+    static: Annotated[Optional[Path], typer.Option("--static", help="Motion capture: the standing trial whose knee/ankle "
+                                                                    "markers the thigh/shank clusters carry.")] = None,
 ) -> None:
     """Measure running form and say what is worth a look."""
     from ..api import analyze as run_analysis
@@ -135,7 +139,7 @@ def analyze(
                                 goal=goal, screen=screen,
                                 treadmill=treadmill, view=None if view == "auto" else view, sex=sex, name=name,
                                 pain=_split(pain), feels=_split(feels), baseline=baseline, person=chosen,
-                                capture_fps=capture_fps,
+                                capture_fps=capture_fps, markers=markers, static=static,
                                 progress=progress, report=report, annotated_video=video, fast=fast, force=force)
     from ..assess.text import render_findings_text
 

@@ -19,20 +19,22 @@ from ..schema import Event
 from .base import FEET, EventDetector, GaitSignals, parabolic_peak, prepare_signals
 from .foot_contact import FootContact
 from .foot_height import FootHeight
+from .learned import LearnedContact
 from .pelvis_relative import PelvisRelative
 from .velocity import FootVelocity
 
 __all__ = ["detect_events", "raw_events", "pair_stances", "estimate_direction", "detect_treadmill",
            "GaitEvents", "STANCE_COLUMNS", "EventDetector", "DETECTORS", "DEFAULT_METHOD",
-           "FootContact", "FootHeight", "PelvisRelative", "FootVelocity"]
+           "FootContact", "FootHeight", "PelvisRelative", "FootVelocity", "LearnedContact"]
 
 DETECTORS: dict[str, type[EventDetector]] = {
     FootContact.name: FootContact,
     FootHeight.name: FootHeight,
     PelvisRelative.name: PelvisRelative,
     FootVelocity.name: FootVelocity,
+    LearnedContact.name: LearnedContact,
 }
-DEFAULT_METHOD = FootContact.name
+DEFAULT_METHOD = LearnedContact.name  # foot_contact re-timed; docs/validation.md
 
 MIN_FPS = 23.5  # below ~24 fps a 250 ms contact spans 5 frames or fewer (23.976 fps film rate passes)
 GOOD_FPS = 120.0  # at and above this one frame is <= 8 ms, ~3 % of a contact

@@ -32,6 +32,7 @@ from .mocap import (
     markers_to_keypoints3d,
     project_keypoints,
 )
+from .markersets import load_mapping
 from .reference import load_reference_pose, save_pose_json
 from .table import MAGIC
 from .table import load_table, save_table
@@ -41,7 +42,7 @@ __all__ = [
     "C3DData", "MARKER_SETS", "assign_feet", "c3d_forces", "detect_marker_set", "force_events",
     "ground_truth_stances",
     "harrington_hjc", "lab_axes", "load_c3d", "load_forces", "load_fukuchi_markers", "load_keypoints",
-    "load_markers", "load_mocap_keypoints", "load_reference_pose", "load_table", "load_trc",
+    "load_mapping", "load_markers", "load_mocap_keypoints", "load_reference_pose", "load_table", "load_trc",
     "markers_from_frame", "markers_to_keypoints", "markers_to_keypoints3d", "project_keypoints",
     "is_runform_keypoints", "read_trc", "save_keypoints", "save_pose_json", "save_table", "save_trc", "write_trc",
 ]

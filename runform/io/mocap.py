@@ -437,8 +437,9 @@ def detect_marker_set(labels: list[str] | dict[str, Any]) -> str:
     if sum(_norm(n) in POSE_ALIASES for n in labels) >= 4:
         return "pose"
     raise InputError(
-        f"unknown marker set (labels like {list(labels)[:6]}); supported: {', '.join(MARKER_SETS)}, "
-        "and pose-style names (RHip, RKnee, ...). See docs/markers.md.")
+        f"unknown marker set (labels seen: {', '.join(list(labels)[:40])}); built in: {', '.join(MARKER_SETS)}, "
+        "and pose-style names (RHip, RKnee, ...).",
+        hint="Say which labels make each joint with --markers mapping.yaml (docs/markers.md).")
 
 
 def markers_to_keypoints3d(markers: dict[str, np.ndarray], marker_set: str | None = None,
@@ -450,7 +451,8 @@ def markers_to_keypoints3d(markers: dict[str, np.ndarray], marker_set: str | Non
     """
     if not markers:
         raise InputError("no markers to map.")
-    marker_set = marker_set or detect_marker_set(list(markers))
+    spec = marker_set if isinstance(marker_set, dict) else None  # a mapping (runform.io.markersets)
+    marker_set = spec.get("name", "custom") if spec else (marker_set or detect_marker_set(list(markers)))
     t = len(next(iter(markers.values())))
     info: dict[str, Any] = {"marker_set": marker_set, "recipes": {}, "warnings": []}
     if marker_set == "pose":
@@ -461,7 +463,7 @@ def markers_to_keypoints3d(markers: dict[str, np.ndarray], marker_set: str | Non
                 out[kp] = np.asarray(xyz, float)
                 info["recipes"][kp] = name
         return out, info
-    spec = MARKER_SETS[marker_set]
+    spec = spec or MARKER_SETS[marker_set]
     lookup = {_norm(k): v for k, v in markers.items()}
     if static is not None:
         clusters = {_norm(k): tuple(_norm(c) for c in v) for k, v in spec["clusters"].items()}
@@ -624,7 +626,8 @@ def find_static(path: str | Path, marker_set: str) -> Path | None:
     """The standing trial next to a dynamic one (RBDS001runT35.c3d -> RBDS001static.txt,
     X_run.c3d -> X_static.c3d)."""
     path = Path(path)
-    patterns = MARKER_SETS.get(marker_set, {}).get("static_glob", ())
+    spec = marker_set if isinstance(marker_set, dict) else MARKER_SETS.get(marker_set, {})
+    patterns = spec.get("static_glob", ())
     stem = path.stem
     m = re.match(r"(.*?)(run|walk)", stem, re.IGNORECASE)
     subject = m.group(1).rstrip("_") if m else stem
@@ -689,16 +692,28 @@ def _static_pose(static: dict[str, np.ndarray], marker_set: str, axes: dict[str,
 
 
 def load_mocap_keypoints(path: str | Path, plane: str = "sagittal", *, static: str | Path | None | bool = None,
-                         marker_set: str | None = None, vertical: str | None = None,
-                         return_3d: bool = False) -> Any:
+                         marker_set: str | Path | dict | None = None, vertical: str | None = None,
+                         return_3d: bool = False, require_joints: bool = True) -> Any:
     """A marker file -> projected KeypointSeries (mm, y down); ``return_3d`` also gives the
-    3D keypoints dict. ``static``: path, None = look next to the file, False = do not use."""
+    3D keypoints dict. ``static``: path, None = look next to the file, False = do not use.
+    ``marker_set``: a built-in set's name, a mapping YAML file or dict (runform.io.markersets).
+    ``require_joints``: refuse, naming them, when hips, knees or ankles cannot be placed."""
+    from .markersets import check_joints, load_mapping
+
     markers, rate, info = load_markers(path)
-    ms = marker_set or detect_marker_set(list(markers))
+    ms = load_mapping(marker_set) if marker_set is not None else detect_marker_set(list(markers))
+    if isinstance(ms, dict) and ms.get("name") in MARKER_SETS:
+        ms = ms["name"]
+    if static not in (None, False) and not Path(static).exists():
+        raise InputError(f"static trial {static}: no such file.")
     st_path = find_static(path, ms) if static is None else (Path(static) if static else None)
     st = load_markers(st_path)[0] if st_path else None
     kp3d, kinfo = markers_to_keypoints3d(markers, ms, st)
-    if st_path is None and MARKER_SETS.get(ms, {}).get("clusters"):
+    ms_name = kinfo["marker_set"]
+    if require_joints:
+        check_joints(kp3d, list(markers), ms_name, static_used=st is not None, where=Path(path).name,
+                     spec=ms if isinstance(ms, dict) else None)
+    if st_path is None and (ms if isinstance(ms, dict) else MARKER_SETS.get(ms, {})).get("clusters"):
         kinfo["warnings"].append("no static trial found: joint centres that need it are missing")
     t = info.get("t0", 0.0) + np.arange(len(next(iter(markers.values())))) / rate
     try:

@@ -1,0 +1,271 @@
+"""Leave-one-runner-out validation of gait events against every force-plate runner we hold.
+
+Scores what users get: markers -> 2D sagittal keypoints -> the cleaning, low-pass filter and
+view steps of ``api.analyze_view`` -> ``detect_events`` -> stances, matched to treadmill force
+contacts (tests/test_events_loro.py checks that this equals ``analyze_view``'s own stances).
+``method_for(runner)`` gives the detector used on a runner, so a learned detector is always
+scored with weights fitted on the *other* runners. Rebuild the tables in docs/validation.md:
+``python -m runform.events.benchmark [data dir] [--rates] [--method NAME]``.
+"""
+
+from __future__ import annotations
+
+import re
+import warnings
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+import pandas as pd
+
+SPEEDS = {"T25": 2.5, "T35": 3.5, "T45": 4.5}
+STRIKE_WORDS = {"rearfoot": "rear", "midfoot": "mid", "forefoot": "fore"}
+MIN_ON_S = 0.05  # a force above threshold for less than this is a spike, not a foot
+NOISE_SD = 0.005  # pose-like keypoint noise for the camera-rate tables, leg lengths (~1.5 px at 300 px/L)
+
+
+@dataclass(frozen=True)
+class Trial:
+    runner: str
+    speed: float  # belt speed, m/s
+    markers: str
+    forces: str
+
+
+def fukuchi_trials(root: str | Path) -> list[Trial]:
+    """Every Fukuchi 2017 running trial with forces under ``root`` (the shared mocap folder)."""
+    root = Path(root)
+    out = []
+    d1 = root / "fukuchi2017_rbds001"
+    if (d1 / "RBDS001runT25markers.txt").exists():
+        out.append(Trial("RBDS001", 2.5, str(d1 / "RBDS001runT25markers.txt"), str(d1 / "RBDS001runT25forces.txt")))
+    if (d1 / "RBDS001runT35.c3d").exists():
+        out.append(Trial("RBDS001", 3.5, str(d1 / "RBDS001runT35.c3d"), str(d1 / "RBDS001runT35.c3d")))
+    for p in sorted((root / "fukuchi2017_more").glob("RBDS*run*.c3d")):
+        m = re.match(r"(RBDS\d+)run(T\d\d)", p.stem)
+        if m and m.group(2) in SPEEDS:
+            out.append(Trial(m.group(1), SPEEDS[m.group(2)], str(p), str(p)))
+    return out
+
+
+def strike_classes(root: str | Path) -> dict[tuple[str, str, float], str]:
+    """(runner, 'left'/'right', speed) -> 'rear'/'mid'/'fore' from RBDSinfo.txt (strike index classes)."""
+    p = Path(root) / "fukuchi2017_rbds001" / "RBDSinfo.txt"
+    if not p.exists():
+        return {}
+    info = pd.read_csv(p, sep="\t")
+    out = {}
+    for r in info.drop_duplicates("Subject").itertuples(index=False):
+        runner = f"RBDS{int(r.Subject):03d}"
+        for side, s in (("right", "R"), ("left", "L")):
+            for tag, v in SPEEDS.items():
+                word = str(getattr(r, f"{s}FSI{tag[1:]}", "")).strip().lower()
+                if word in STRIKE_WORDS:
+                    out[(runner, side, v)] = STRIKE_WORDS[word]
+    return out
+
+
+def reference_contacts(forces: str | Path, kps, *, threshold_n: float = 30.0, cutoff_hz: float = 50.0,
+                       min_on_s: float = MIN_ON_S) -> pd.DataFrame:
+    """Force contacts (``ic_time, to_time, foot``): vertical force > ``threshold_n`` for at least
+    ``min_on_s`` (shorter runs are flight-phase noise spikes), foot from the markers."""
+    from scipy.signal import butter, filtfilt
+
+    from ..io.mocap import assign_feet, force_events, load_forces
+
+    f = load_forces(forces)
+    t = f["time_s"].to_numpy(float)
+    fz = f["fz_vertical"].to_numpy(float)
+    fs = 1.0 / float(np.median(np.diff(t)))
+    if cutoff_hz and cutoff_hz < fs / 2:
+        fz = filtfilt(*butter(4, cutoff_hz / (fs / 2)), fz)
+    on = fz > threshold_n
+    edges = np.flatnonzero(np.diff(np.r_[0, on.astype(int), 0]))
+    for a, b in zip(edges[::2], edges[1::2]):
+        if (b - a) / fs < min_on_s:
+            fz[a:b] = 0.0  # a spike: not a contact, and not a reason to bridge a real flight
+    c = force_events(t, fz, threshold_n)
+    return assign_feet(c, kps).reset_index(drop=True)
+
+
+@lru_cache(maxsize=64)
+def load_trial(trial: Trial):
+    """(raw projected keypoints, reference contacts); cached for the whole process."""
+    from ..io.mocap import load_mocap_keypoints
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        kps = load_mocap_keypoints(trial.markers)
+    return kps, reference_contacts(trial.forces, kps)
+
+
+def readable(trials: list[Trial]) -> tuple[list[Trial], list[str]]:
+    """(trials that load, one line per trial that does not and why): an unreadable file is reported, not hidden."""
+    from ..errors import RunformError
+
+    ok, skipped = [], []
+    for tr in trials:
+        try:
+            load_trial(tr)
+            ok.append(tr)
+        except RunformError as e:
+            skipped.append(f"{Path(tr.markers).name}: {str(e).split('. ')[0]}")
+    return ok, skipped
+
+
+def product_keypoints(kps):
+    """Cleaned and oriented exactly as ``api.analyze_view`` does before it asks for events."""
+    from ..clean import clean_keypoints
+    from ..view import detect_view
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        k, _ = clean_keypoints(kps)
+        vr = detect_view(k)
+    k.meta["view"], k.meta["direction"] = vr.view, int(vr.direction)
+    return k
+
+
+@lru_cache(maxsize=64)
+def cleaned_keypoints(trial: Trial):
+    """The trial's product keypoints at the marker rate (cached: training and scoring share them)."""
+    return product_keypoints(load_trial(trial)[0])
+
+
+def training_table(trial: Trial) -> pd.DataFrame:
+    """``learned.candidate_table`` rows of one trial at the marker rate."""
+    from .learned import candidate_table, product_signals
+
+    k = cleaned_keypoints(trial)
+    _, ref = load_trial(trial)
+    return candidate_table(product_signals(k), ref).assign(speed=trial.speed)
+
+
+def camera_keypoints(kps, fps: float | None, *, noise: float = 0.0, seed: int = 0, phase: float = 0.0):
+    """What a camera at ``fps`` with a pose model's jitter (``noise`` x leg length) would give."""
+    from .evaluate import add_noise, resample_keypoints
+
+    k = kps if fps is None else resample_keypoints(kps, fps, phase)
+    return add_noise(k, noise, seed) if noise else k
+
+
+def product_stances(kps, method=None) -> pd.DataFrame:
+    """Stances ``detect_events`` finds on product keypoints; empty when the product refuses."""
+    from ..errors import RunformError
+    from . import detect_events
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return detect_events(kps, method=method).stances
+    except RunformError:
+        return pd.DataFrame(columns=["foot", "ic_time", "to_time"])
+
+
+def score_trial(stances: pd.DataFrame, ref: pd.DataFrame, t0: float, t1: float,
+                tolerance_s: float = 0.06) -> pd.DataFrame:
+    """One row per reference contact inside the record: ``foot, ic_err, to_err, ct_err`` (s, NaN = missed)
+    and ``n_det`` (detections in the record, for precision)."""
+    from .evaluate import match_events
+
+    ref = ref[(ref.ic_time > t0) & (ref.to_time < t1)].reset_index(drop=True)
+    ic = match_events(stances.ic_time, ref.ic_time, tolerance_s)
+    to = match_events(stances.to_time, ref.to_time, tolerance_s)
+    out = pd.DataFrame({"foot": ref.foot, "ic_err": np.nan, "to_err": np.nan, "ct_err": np.nan})
+    out.loc[ic.ref_idx.astype(int), "ic_err"] = ic.error.to_numpy(float)
+    out.loc[to.ref_idx.astype(int), "to_err"] = to.error.to_numpy(float)
+    both = ic.merge(to, on=["det_idx", "ref_idx"], suffixes=("_ic", "_to"))
+    out.loc[both.ref_idx.astype(int), "ct_err"] = ((both.det_to - both.det_ic) - (both.ref_to - both.ref_ic)).to_numpy(float)
+    out["n_det"] = len(stances)
+    return out
+
+
+def evaluate(trials: list[Trial], methods: dict[str, Callable[[str], object]], *, rates=(None,),
+             noise: float = 0.0, phases: int = 1, strikes: dict | None = None) -> pd.DataFrame:
+    """Per reference contact errors for every trial, camera rate (``None`` = marker rate) and method
+    (``label -> method_for(runner)``); the keypoints are cleaned once per trial and rate."""
+    rows = []
+    for tr in trials:
+        kps, ref = load_trial(tr)
+        for fps in rates:
+            for p in range(phases if fps else 1):
+                k = cleaned_keypoints(tr) if fps is None else product_keypoints(
+                    camera_keypoints(kps, fps, noise=noise, seed=p, phase=(p + 0.5) / phases))
+                for label, method_for in methods.items():
+                    df = score_trial(product_stances(k, method_for(tr.runner)), ref, k.t[0], k.t[-1])
+                    df["runner"], df["speed"], df["fps"], df["phase"], df["method"] = \
+                        tr.runner, tr.speed, k.frame_rate, p, label
+                    df["strike"] = [(strikes or {}).get((tr.runner, f, tr.speed), "?") for f in df.foot]
+                    rows.append(df)
+    return pd.concat(rows, ignore_index=True)
+
+
+def summarise(df: pd.DataFrame) -> dict:
+    """Counts and ms statistics of one group of per-contact rows."""
+    fps = float(df.fps.iloc[0])
+    out = {"n_ref": len(df), "fps": fps}
+    for k in ("ic", "to", "ct"):
+        e = df[f"{k}_err"].dropna().to_numpy(float) * 1000
+        a = np.abs(e)
+        out[k] = {"n": len(e), "bias": float(e.mean()) if len(e) else np.nan,
+                  "median": float(np.median(a)) if len(e) else np.nan,
+                  "p95": float(np.percentile(a, 95)) if len(e) else np.nan}
+    return out
+
+
+def table(df: pd.DataFrame, by: list[str]) -> str:
+    """Markdown table of IC/TO/contact-time errors grouped by ``by`` (frames in brackets)."""
+    head = (f"| {' | '.join(by)} | fps | contacts | IC found | IC bias ms | IC median ms (frames) | "
+            "IC p95 ms (frames) | TO found | TO bias ms | TO median ms (frames) | TO p95 ms (frames) | "
+            "contact time bias ms | contact time median abs ms |")
+    lines = [head, "|" + "---|" * (len(by) + 12)]
+    for key, g in df.groupby(by + ["fps"], sort=True):
+        key = key if isinstance(key, tuple) else (key,)
+        s = summarise(g)
+        f = 1000.0 / s["fps"]
+        ic, to, ct = s["ic"], s["to"], s["ct"]
+        lines.append(
+            f"| {' | '.join(str(v) for v in key[:-1])} | {s['fps']:.0f} | {s['n_ref']} | {ic['n']} | {ic['bias']:+.1f} | "
+            f"{ic['median']:.1f} ({ic['median'] / f:.2f}) | {ic['p95']:.1f} ({ic['p95'] / f:.2f}) | {to['n']} | "
+            f"{to['bias']:+.1f} | {to['median']:.1f} ({to['median'] / f:.2f}) | {to['p95']:.1f} ({to['p95'] / f:.2f}) | "
+            f"{ct['bias']:+.1f} | {ct['median']:.1f} |")
+    return "\n".join(lines)
+
+
+def report(df: pd.DataFrame) -> str:
+    d = df.assign(all="all")
+    parts = [("Pooled", ["all"]), ("Per speed (m/s)", ["speed"]), ("Per foot strike (RBDSinfo class, per side)", ["strike"]),
+             ("Per runner", ["runner"]), ("Per runner and speed", ["runner", "speed"])]
+    return "\n\n".join(f"**{title}**\n\n{table(d, by)}" for title, by in parts)
+
+
+def main(argv: list[str]) -> None:
+    args = [a for a in argv if not a.startswith("--")]
+    root = Path(args[0] if args else "../shared/data") / "mocap"
+    trials, skipped = readable(fukuchi_trials(root))
+    strikes = strike_classes(root)
+    for line in skipped:
+        print(f"not scored: {line}")
+    from .learned import loro_method_for
+
+    methods = {"learned (leave one runner out)": loro_method_for(trials),
+               "foot_contact (fixed rules)": lambda r: "foot_contact"}
+    out = [evaluate(trials, methods, strikes=strikes)]
+    for label, df in out[0].groupby("method", sort=False):
+        print(f"\n### {label}, marker rate\n\n{report(df)}")
+    if "--rates" in argv:
+        out.append(evaluate(trials, methods, rates=(30, 60, 120, 240), noise=NOISE_SD, strikes=strikes))
+        for label, df in out[-1].groupby("method", sort=False):
+            d = df.assign(all="all")
+            print(f"\n### {label}, camera rates, noise {100 * NOISE_SD:.1f} % L\n")
+            print(table(d, ["all"]) + "\n\n" + table(d, ["speed"]) + "\n\n" + table(d, ["strike"]))
+    if "--save" in argv:
+        pd.concat(out, ignore_index=True).to_csv(argv[argv.index("--save") + 1], index=False)
+
+
+if __name__ == "__main__":
+    import sys
+
+    main(sys.argv[1:])
