@@ -12,7 +12,6 @@ runform did not write, and an interrupted run never leaves a half-written file u
 from __future__ import annotations
 
 import fnmatch
-import hashlib
 import json
 import os
 import shutil
@@ -25,6 +24,7 @@ from pathlib import Path
 from typing import Iterable, Iterator
 
 from .errors import OutputError
+from .models import sha256_of
 
 MANIFEST = "runform-files.json"
 STAGE_PREFIX = ".runform-partial-"
@@ -72,16 +72,8 @@ def write_bytes(path: str | Path, data: bytes) -> Path:
 
 
 # ---- the manifest ------------------------------------------------------------------------------------
-def _digest(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
 def _entry(path: Path) -> dict:
-    return {"size": path.stat().st_size, "sha256": _digest(path)}
+    return {"size": path.stat().st_size, "sha256": sha256_of(path)}
 
 
 def read_manifest(out: str | Path) -> dict | None:
@@ -144,7 +136,7 @@ def foreign_files(out: str | Path, patterns: Iterable[str] = RESULT_PATTERNS) ->
             continue
         e = known.get(name)
         p = out / name
-        if not isinstance(e, dict) or e.get("size") != p.stat().st_size or e.get("sha256") != _digest(p):
+        if not isinstance(e, dict) or e.get("size") != p.stat().st_size or e.get("sha256") != sha256_of(p):
             bad.append(name)
     return bad
 

@@ -28,19 +28,11 @@ from fastapi.testclient import TestClient  # noqa: E402
 
 from runform.web.app import Settings, create_app  # noqa: E402
 from runform.web.store import Store  # noqa: E402
-from test_web_api import FakePipeline, clip, data_files, wait_status  # noqa: E402,F401
+from test_web_api import FakePipeline, clip, data_files, pipeline, wait_status  # noqa: E402,F401
 
 ROOT = Path(__file__).resolve().parents[1]
 BASE = "http://127.0.0.1"
 EVIL = "https://evil.example"
-
-
-@pytest.fixture
-def pipeline():
-    p = FakePipeline()
-    yield p
-    if p.gate is not None:
-        p.gate.set()
 
 
 @pytest.fixture
