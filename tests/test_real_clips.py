@@ -53,7 +53,7 @@ SPRINT_STARTS = ["a1", "b1", "b2", "b3", "b4", "b5", "b6", "b7"]
 def test_sprint_start_refusal_names_the_blocks_with_numbers(clip):
     """Each sprint-start clip (BlazePose full, --fast): refused as a sprint start, never as walking.
     Truth from the hand labels (one foot's touchdowns and take-offs): the athlete leaves the set
-    position 9-12 frames before the first labelled take-off (measured; allowed 1-15), and the step
+    position 10-13 frames before the first labelled take-off (measured; allowed 1-15), and the step
     rate in the message is within 20 % of two steps per labelled touchdown interval (~4.3 steps/s:
     real time, not slow motion, although one foot lands only every ~14 frames)."""
     import re
