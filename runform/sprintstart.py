@@ -20,6 +20,7 @@ HANDS_DOWN = 0.3  # wrist within this (body scale) of the lower ankle's level: h
 MAX_SET_SPEED = 0.6  # body scale/s of mid-hip travel: static (a running hip moves > 3)
 MIN_SET_S = 1.0  # an athlete holds "on your marks" / "set" for seconds; a stumble or a tumble does not
 MIN_RUN_AFTER_S = 0.3  # something must follow the set position
+SPRINT_START_STEP_RATE = 4.0  # steps/s of the first steps out of the blocks (3.9-4.6 on the labelled clips)
 
 
 def _lower(kps, a: str, b: str) -> np.ndarray:
@@ -69,7 +70,7 @@ def check_sprint_start(raw, *, name: str, capture_fps: float | None = None) -> N
         return
     from .clean import clean_keypoints
     from .events import MIN_STRIDES, raw_events
-    from .slowmo import MIN_RUN_STEP_RATE
+    from .slowmo import MIN_RUN_STEP_RATE, _nice_capture
 
     _, end = phase
     kps, _ = clean_keypoints(raw.slice(end, len(raw)))  # the set position would read as one long contact
@@ -79,7 +80,10 @@ def check_sprint_start(raw, *, name: str, capture_fps: float | None = None) -> N
         after = None
     n = 0 if after is None else len(after)
     per_side = {s: int((after.foot == s).sum()) for s in ("left", "right")} if n else {"left": 0, "right": 0}
-    t_end = float(raw.t[end - 1] - raw.t[0])
+    stored = float(raw.meta.get("video", {}).get("fps") or 0) or raw.frame_rate
+    real = capture_fps or raw.meta.get("capture_fps")
+    speedup = capture_fps / stored if capture_fps and not raw.meta.get("capture_fps") else 1.0  # to real seconds
+    t_end = float(raw.t[end - 1] - raw.t[0]) / speedup
     strides = min(per_side.values())
     msg = (f"{name}: a sprint start: the athlete is in the blocks (hands and feet down, hips still) "
            f"until {t_end:.1f} s (frame {end - 1}), then takes {n} running step{'' if n == 1 else 's'} "
@@ -88,15 +92,13 @@ def check_sprint_start(raw, *, name: str, capture_fps: float | None = None) -> N
     if n >= 2:
         ics = after.ic_time.to_numpy(float)
         gaps = np.diff(ics)
-        rate = 1.0 / float(np.median(gaps)) if (gaps > 0).all() else float("nan")  # median: a missed step
-        stored = float(raw.meta.get("video", {}).get("fps") or 0) or raw.frame_rate
-        real = capture_fps or raw.meta.get("capture_fps")
+        rate = speedup / float(np.median(gaps)) if (gaps > 0).all() else float("nan")  # median: a missed step
         if np.isfinite(rate):
             msg += f" at {rate:.1f} steps/s ({60 * rate:.0f} steps/min)"
             if not real and rate < MIN_RUN_STEP_RATE:
-                factor = 4.0 / rate  # first steps out of the blocks: ~4 steps/s
+                factor = SPRINT_START_STEP_RATE / rate
                 slowed = (f"; at {rate:.2f} steps/s in video time it also looks like slow motion (about x{factor:.0f}):"
-                          f" pass --capture-fps {factor * stored:.0f}")
+                          f" pass --capture-fps {_nice_capture(factor * stored):g}")
     enough = strides >= MIN_STRIDES
     why = ("; these are the acceleration out of the blocks, not steady running" if enough else
            f"; need at least {MIN_STRIDES} strides per side of steady running")

@@ -84,3 +84,22 @@ def test_sprint_start_refusal_names_the_blocks_with_numbers(clip):
     true_rate = 2 * fps / float(np.median(np.diff(touchdowns)))
     assert abs(rate - true_rate) <= 0.2 * true_rate, (rate, true_rate)
     assert 2 <= steps <= 2 * len(touchdowns) + 2 and strides <= steps // 2, msg
+
+
+def test_slowed_sprint_start_also_says_slow_motion():
+    """b4 with every image held for 2 frames (what an editor's x2 slow motion stores): still a
+    sprint start, and the steps' rate in video time (~2 steps/s) adds slow motion with its factor."""
+    import numpy as np
+
+    from runform.api import extract_keypoints
+
+    kps = extract_keypoints(shared_path("video", "sprint_start_labeled", "b4.mp4"), fast=True)
+    idx = np.repeat(np.arange(len(kps)), 2)
+    slowed = kps.copy(t=np.arange(len(idx)) / kps.frame_rate, xy=kps.xy[idx], conf=kps.conf[idx])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        with pytest.raises(TooShortError) as e:
+            runform.analyze(slowed, report=False)
+    msg = str(e.value)
+    assert "sprint start" in msg and "slow motion (about x2)" in msg and "--capture-fps 60" in msg, msg
+    assert "walking" not in msg
