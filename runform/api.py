@@ -240,8 +240,11 @@ def analyze_view(src, *, treadmill: bool | None = None, view: str | None = None,
     raw = _load_input(src, person=person, progress=progress, fast=fast, mocap=mocap)
     _check_series(raw, src)
     from .slowmo import to_real_time
+    from .sprintstart import check_sprint_start
 
-    raw = to_real_time(raw, src, capture_fps, name=str(src) if isinstance(src, (str, Path)) else raw.source or "input")
+    name = str(src) if isinstance(src, (str, Path)) else raw.source or "input"
+    check_sprint_start(raw, name=name, capture_fps=capture_fps)  # the set position is not walking
+    raw = to_real_time(raw, src, capture_fps, name=name)
     progress("clean", 0.0)
     kps, report = clean_keypoints(raw)
     vr = detect_view(kps)
