@@ -141,7 +141,10 @@ def _location(x: np.ndarray, how: str) -> float:
     if len(x) == 0:
         return float("nan")
     if how == "harmonic":  # rates: 1 / mean period, so alternating long/short steps do not bias it
-        return 1.0 / _location(1.0 / x, "mean")
+        period = 1.0 / x
+        if len(period) >= 3:  # trim outliers among neighbouring-step means (half strides): one late far-leg
+            period = 0.5 * (period[1:] + period[:-1])  # contact lengthens one step and shortens the next
+        return 1.0 / _location(period, "mean")
     med = float(np.median(x))
     if how == "median":
         return med
