@@ -3,7 +3,9 @@
 evidence.md §4 "cadence": steps per minute from IC times; about 170 at 3.0 m/s (least energy cost, 14 runners).
 Uncertainty: each step time has two IC times, each +- sigma_t (frame period / sqrt(12)); those
 errors average over steps (``event_error='random'``). The summary is 60 / (robust mean step time),
-not a median: a median of frame-quantised step times snaps to one of two whole-frame values, and
+outliers trimmed among neighbouring-step means (a late far-leg contact lengthens one step and
+shortens the next by the same amount; trimming single steps would keep one and drop the other:
+BlazePose full on the treadmill clip read 165.7 instead of 168.9), not a median: a median of frame-quantised step times snaps to one of two whole-frame values, and
 a mean of per-step rates is biased up when left and right step times differ (on the RTMPose
 keypoints of shared/data/video/treadmill_side_30fps: 169.8 vs 168.7 steps/min; truth 168.9).
 """
