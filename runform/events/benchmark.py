@@ -71,22 +71,10 @@ def reference_contacts(forces: str | Path, kps, *, threshold_n: float = 30.0, cu
                        min_on_s: float = MIN_ON_S) -> pd.DataFrame:
     """Force contacts (``ic_time, to_time, foot``): vertical force > ``threshold_n`` for at least
     ``min_on_s`` (shorter runs are flight-phase noise spikes), foot from the markers."""
-    from scipy.signal import butter, filtfilt
+    from ..io.mocap import assign_feet
+    from .evaluate import force_plate_contacts
 
-    from ..io.mocap import assign_feet, force_events, load_forces
-
-    f = load_forces(forces)
-    t = f["time_s"].to_numpy(float)
-    fz = f["fz_vertical"].to_numpy(float)
-    fs = 1.0 / float(np.median(np.diff(t)))
-    if cutoff_hz and cutoff_hz < fs / 2:
-        fz = filtfilt(*butter(4, cutoff_hz / (fs / 2)), fz)
-    on = fz > threshold_n
-    edges = np.flatnonzero(np.diff(np.r_[0, on.astype(int), 0]))
-    for a, b in zip(edges[::2], edges[1::2]):
-        if (b - a) / fs < min_on_s:
-            fz[a:b] = 0.0  # a spike: not a contact, and not a reason to bridge a real flight
-    c = force_events(t, fz, threshold_n)
+    c = force_plate_contacts(forces, threshold_n=threshold_n, cutoff_hz=cutoff_hz, min_on_s=min_on_s)
     return assign_feet(c, kps).reset_index(drop=True)
 
 

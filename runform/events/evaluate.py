@@ -71,11 +71,13 @@ def evaluate_contacts(stances: pd.DataFrame, ref_ic, ref_to, *, frame_s: float,
 # -- force-plate validation ----------------------------------------------------------------
 
 
-def force_plate_contacts(forces_path, *, threshold_n: float = 30.0, cutoff_hz: float = 50.0) -> pd.DataFrame:
+def force_plate_contacts(forces_path, *, threshold_n: float = 30.0, cutoff_hz: float = 50.0,
+                         min_on_s: float = 0.0) -> pd.DataFrame:
     """Reference contacts (``ic_time``, ``to_time``) from vertical force > ``threshold_n``.
 
     The force is low-pass filtered first (4th-order zero-lag Butterworth) so that belt noise
-    near zero does not make the crossings jitter.
+    near zero does not make the crossings jitter. Runs above the threshold shorter than
+    ``min_on_s`` are flight-phase noise spikes: dropped, and never a reason to bridge a real flight.
     """
     from scipy.signal import butter, filtfilt
 
@@ -87,6 +89,12 @@ def force_plate_contacts(forces_path, *, threshold_n: float = 30.0, cutoff_hz: f
     fs = 1.0 / float(np.median(np.diff(t)))
     if cutoff_hz and cutoff_hz < fs / 2:
         fz = filtfilt(*butter(4, cutoff_hz / (fs / 2)), fz)
+    if min_on_s > 0:
+        on = fz > threshold_n
+        edges = np.flatnonzero(np.diff(np.r_[0, on.astype(int), 0]))
+        for a, b in zip(edges[::2], edges[1::2]):
+            if (b - a) / fs < min_on_s:
+                fz[a:b] = 0.0
     return force_events(t, fz, threshold_n)
 
 
