@@ -25,6 +25,16 @@ class FrontalTruth:
     foot_lateral_m: dict[str, float]  # foot centre from the midline, + = own side
     leg_length_m: float
     px_per_m: float
+    trunk_rotation: float = 0.0  # range per stride of the shoulder/hip width ratio (pelvis tilt narrows the hips)
+    arm_crossover_pct: float = 0.0  # share of frames a wrist is past the midline
+
+    def value(self, metric: str, foot: str) -> float:
+        """The true value of a registered frontal metric for one foot (``runform.metrics.REGISTRY`` ids)."""
+        lat = self.foot_lateral_m[foot]
+        return {"pelvic_drop": self.pelvic_drop_deg[foot], "hip_adduction": self.hip_adduction_deg[foot],
+                "step_width": self.step_width_m / self.leg_length_m, "step_width_cm": 100 * self.step_width_m,
+                "crossover": 100.0 if lat < 0 else 0.0, "arm_crossover": self.arm_crossover_pct,
+                "trunk_rotation": self.trunk_rotation}[metric]
 
 
 def rear_runner(*, fps: float = 60.0, duration_s: float = 8.0, cadence: float = 170.0, duty_factor: float = 0.36,
@@ -105,13 +115,18 @@ def rear_runner(*, fps: float = 60.0, duration_s: float = 8.0, cadence: float = 
     kps = KeypointSeries(t=t, xy=xy, conf=conf, fps=fps, width=1280, height=1280,
                          source="synthetic-rear", meta={"synthetic": True, "view": view})
     ic = {s: np.arange(offset[s], duration_s, stride) for s in sides}
+    past = [(lat_sign[s] * pos[f"{s}_wrist"][:, 0] < 0) for s in sides]  # the midline is X = 0
+    hip_w = np.abs(pos["left_hip"][:, 0] - pos["right_hip"][:, 0])
+    ratio = np.abs(pos["left_shoulder"][:, 0] - pos["right_shoulder"][:, 0]) / hip_w
     truth = FrontalTruth(
         ic_times=ic, to_times={s: ic[s] + stance for s in sides},
         pelvic_drop_deg={s: pelvic_drop_deg[i] for s, i in sides.items()},
         hip_adduction_deg={s: hip_adduction_deg[i] for s, i in sides.items()},
         step_width_m=float(foot_lateral_m[0] + foot_lateral_m[1]),
         foot_lateral_m={s: foot_lateral_m[i] for s, i in sides.items()},
-        leg_length_m=thigh + shank, px_per_m=px_per_m)
+        leg_length_m=thigh + shank, px_per_m=px_per_m,
+        # every stride holds both stances' peak obliquity: the ratio's range per stride is its range over the clip
+        trunk_rotation=float(np.ptp(ratio)), arm_crossover_pct=float(100 * np.mean(past[0] | past[1])))
     return kps, truth
 
 

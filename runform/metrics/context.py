@@ -38,6 +38,9 @@ class Context:
     sigma_t: float  # s, timing standard uncertainty of one event
     sigma_kp: float  # keypoint noise SD, keypoint units
     neutral_foot_angle: float | dict | None = None  # deg (or per side), from a standing trial when given
+    view: str = "side"  # camera view: 'side', 'rear' or 'front'
+    min_conf: float = MIN_CONF  # p() drops samples below this confidence (0 for drawing every frame)
+    warnings: list = field(default_factory=list)  # said to the user with the result (metrics add to it)
     _cache: dict = field(default_factory=dict)
 
     # -- coordinates --------------------------------------------------------------------------
@@ -46,7 +49,7 @@ class Context:
         key = ("p", name)
         if key not in self._cache:
             xy = self.kps[name]
-            ok = self.kps.c(name) >= MIN_CONF
+            ok = self.kps.c(name) >= self.min_conf
             self._cache[key] = np.where(ok[:, None], np.column_stack([self.direction * xy[:, 0], -xy[:, 1]]),
                                         np.nan)
         return self._cache[key]
@@ -205,12 +208,14 @@ def in_cm(compute):
     """The cm twin of a metric measured in leg lengths: scale by the leg length in cm and add its error."""
     from .registry import NotMeasured, StepValues
 
-    def compute_cm(ctx) -> StepValues:
+    def compute_cm(ctx) -> StepValues:  # defined where the metric is (the table says which module)
         if ctx.leg_length_cm is None:
             # Said as a unit, not as a missing measure: the leg-length twin is measured (no contradiction).
             raise NotMeasured("measured in leg lengths (L); in cm it needs the runner's height (--height) or mm input")
-        v, ue, un = compute(ctx)
+        sv = compute(ctx)
+        v, ue, un = sv.value, sv.u_event, sv.u_noise
         lc = ctx.leg_length_cm
-        return StepValues(v * lc, np.hypot(ue * lc, ctx.scale_rel_sd * np.abs(v * lc)), un * lc)
+        return StepValues(v * lc, np.hypot(ue * lc, ctx.scale_rel_sd * np.abs(v * lc)), un * lc, sv.problems)
 
+    compute_cm.__module__ = compute.__module__
     return compute_cm

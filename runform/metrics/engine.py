@@ -1,4 +1,5 @@
-"""Generic engine: prepare the context, ask every registered metric for per-step values, summarise.
+"""Generic engine: prepare the context, ask every registered metric of the clip's view for per-step
+values, summarise them all the same way (side, rear and front views alike).
 
 Summary of one metric (``summarise``):
 * value: median over steps (robust mean for frame-quantised timing metrics), spread: half IQR,
@@ -9,7 +10,10 @@ Summary of one metric (``summarise``):
            (divided for metrics whose timing errors average out, e.g. cadence);
   u_rand = standard error of the median, 1.2533 x SD / sqrt(n) (SD from the IQR), but never less
            than the same from the keypoint-noise model alone (noise SD from the data, / confidence).
-* status: ``unreliable`` when u exceeds the metric's ``max_uncertainty`` (about half the
+* shares of steps (``u_model='binomial'``, e.g. crossover): value = mean of 0/100 per step,
+  u = binomial standard error sqrt(p (1 - p) / n) (at least that of one step in n);
+* status: ``unreliable`` when the metric reports problems with this input (an oblique camera, low
+  confidence), when it carries a caveat (a proxy not validated against 3D), when u exceeds the metric's ``max_uncertainty`` (about half the
   between-runner SD in evidence.md) or the frame rate is below the metric's ``min_fps``;
   ``not_measured`` when keypoints, height or speed are missing; ``unreliable`` with < 3 steps. Fewer than 7 steps per side is
   said in ``reason`` (Dingenen 2018) but the value is still reported.
@@ -26,7 +30,7 @@ from ..errors import InputError
 from ..keypoints import KeypointSeries
 from ..schema import MetricSummary
 from .context import LEG_LENGTH_PER_HEIGHT, LEG_RATIO_REL_SD, MIN_CONF, SIDES, Context
-from .registry import REGISTRY, Metric, NotMeasured, StepValues
+from .registry import FRONTAL, Metric, NotMeasured, StepValues, for_view
 
 MIN_STEPS_PER_SIDE = 7  # Dingenen 2018
 MIN_STEPS = 3  # below this there is no spread to estimate an uncertainty from
@@ -105,18 +109,32 @@ def _stance_table(events) -> pd.DataFrame:
     return st
 
 
+def clip_view(kps: KeypointSeries, events) -> str:
+    """'side', 'rear' or 'front': frontal events say so; side events carry no view."""
+    view = getattr(events, "view", None)
+    return view if view in FRONTAL else "side"
+
+
 def make_context(kps: KeypointSeries, events, *, height_cm=None, speed_mps=None,
                  neutral_foot_angle_deg=None) -> Context:
     if not isinstance(kps, KeypointSeries):
         raise InputError("compute_metrics needs a KeypointSeries.")
+    view = clip_view(kps, events)
     direction = int(getattr(events, "direction", 0) or kps.meta.get("direction", 0) or 0)
+    if view in FRONTAL:
+        direction = 1  # seen from behind or in front the running direction is not in the image
     if direction not in (1, -1):
         raise InputError("running direction unknown: metrics need +1 (toward +x) or -1 (toward -x).")
     if height_cm is not None and not 100 <= height_cm <= 230:
         raise InputError(f"height {height_cm} cm is implausible; give the runner's height in cm (100-230).")
     if speed_mps is not None and not 0.5 <= speed_mps <= 12:
         raise InputError(f"speed {speed_mps} m/s is implausible; give the running speed in m/s (0.5-12).")
-    L = leg_length(kps)
+    if view in FRONTAL:  # foreshortened segments: a frontal leg length (runform.frontal)
+        from ..frontal import leg_length as frontal_leg_length
+
+        L = frontal_leg_length(kps)
+    else:
+        L = leg_length(kps)
     if not np.isfinite(L) or L <= 0:
         raise InputError("no hip, knee and ankle keypoints: cannot measure leg length.")
     if kps.units == "mm":
@@ -131,7 +149,7 @@ def make_context(kps: KeypointSeries, events, *, height_cm=None, speed_mps=None,
                    treadmill=bool(getattr(events, "treadmill", kps.meta.get("treadmill", False))), fps=fps,
                    leg_length=L, leg_length_cm=L_cm, scale_rel_sd=rel, height_cm=height_cm, speed_mps=speed_mps,
                    sigma_t=float(np.hypot(1.0 / fps / np.sqrt(12), sig_det)), sigma_kp=keypoint_noise(kps),
-                   neutral_foot_angle=neutral_foot_angle_deg)
+                   neutral_foot_angle=neutral_foot_angle_deg, view=view)
 
 
 # -- summary -------------------------------------------------------------------------------------------
@@ -145,6 +163,8 @@ def _location(x: np.ndarray, how: str) -> float:
         if len(period) >= 3:  # trim outliers among neighbouring-step means (half strides): one late far-leg
             period = 0.5 * (period[1:] + period[:-1])  # contact lengthens one step and shortens the next
         return 1.0 / _location(period, "mean")
+    if how == "plain":
+        return float(np.mean(x))
     med = float(np.median(x))
     if how == "median":
         return med
@@ -174,6 +194,9 @@ def _missing(ctx: Context, metric: Metric) -> str | None:
 def uncertainty(metric: Metric, sv: StepValues, ok: np.ndarray) -> float:
     """sqrt(u_sys^2 + u_rand^2), see the module docstring."""
     x, n = np.asarray(sv.value, float)[ok], int(ok.sum())
+    if metric.u_model == "binomial":  # a share of steps (%)
+        p = float(np.mean(x)) / 100.0
+        return float(100 * np.sqrt(max(p * (1 - p), 1 / n) / n))
     k = 1.2533 if metric.location == "median" else 1.0  # standard error of a median vs a mean
     # rates: a steady left/right alternation averages out of the overall rate, so take the spread
     # of neighbouring-step means (x sqrt 2 for independent steps), not of single steps
@@ -186,8 +209,10 @@ def uncertainty(metric: Metric, sv: StepValues, ok: np.ndarray) -> float:
     return float(np.sqrt(u_sys ** 2 + max(np.nan_to_num(u_rand), u_noise) ** 2))
 
 
-def _status(metric: Metric, ctx: Context, u: float, n: int, per_side: dict[str, int]) -> tuple[str, list[str]]:
-    reasons, status = [], "ok"
+def _status(metric: Metric, ctx: Context, u: float, n: int, per_side: dict[str, int],
+            problems: tuple[str, ...] = ()) -> tuple[str, list[str]]:
+    reasons = list(problems) + ([metric.caveat] if metric.caveat else [])
+    status = "unreliable" if reasons else "ok"
     if metric.min_fps is not None and ctx.fps < metric.min_fps - 1:
         status = "unreliable"
         reasons.append(f"needs >= {metric.min_fps:.0f} fps; at {ctx.fps:.0f} fps one frame is "
@@ -219,7 +244,7 @@ def _categorical(metric: Metric, out: dict, x: np.ndarray, sides: dict[str, floa
 
 
 def summarise(metric: Metric, sv: StepValues, ctx: Context) -> MetricSummary:
-    base = dict(id=metric.id, name=metric.name, unit=metric.unit, view="side")
+    base = dict(id=metric.id, name=metric.name, unit=metric.unit, view=ctx.view)
     v = np.asarray(sv.value, float)
     ok = np.isfinite(v)
     n = int(ok.sum())
@@ -232,9 +257,10 @@ def summarise(metric: Metric, sv: StepValues, ctx: Context) -> MetricSummary:
     sides = {s: _location(v[ok & (foot == s)], metric.location) for s in SIDES}
     per_side = {s: int((ok & (foot == s)).sum()) for s in SIDES}
     u = uncertainty(metric, sv, ok)
-    status, reasons = _status(metric, ctx, u, n, per_side)
+    status, reasons = _status(metric, ctx, u, n, per_side, tuple(getattr(sv, "problems", ()) or ()))
     left, right = _nan_none(sides["left"]), _nan_none(sides["right"])
-    out = dict(base, value=_location(x, metric.location), spread=float(np.subtract(*np.percentile(x, [75, 25])) / 2),
+    spread = float(np.subtract(*np.percentile(x, [75, 25])) / 2) if metric.u_model == "steps" else None
+    out = dict(base, value=_location(x, metric.location), spread=spread,
                uncertainty=u, n=n, left=left, right=right, status=status, reason="; ".join(reasons) or None,
                asymmetry=abs(left - right) if left is not None and right is not None else None)
     if metric.category is not None:
@@ -256,13 +282,14 @@ def _nan_none(x: float) -> float | None:
 
 def compute_metrics(kps: KeypointSeries, events, *, height_cm: float | None = None, speed_mps: float | None = None,
                     neutral_foot_angle_deg: float | dict[str, float] | None = None) -> MetricsResult:
-    """Side-view metrics per step and summarised (see module docstring and ``REGISTRY``)."""
+    """The metrics of the clip's view (side, or rear/front for frontal events) per step and summarised
+    (see module docstring and ``REGISTRY``)."""
     ctx = make_context(kps, events, height_cm=height_cm, speed_mps=speed_mps,
                        neutral_foot_angle_deg=neutral_foot_angle_deg)
     steps = ctx.st.copy()
     summary: dict[str, MetricSummary] = {}
     warnings: list[str] = []
-    for metric in REGISTRY.values():
+    for metric in for_view(ctx.view):
         miss = _missing(ctx, metric)
         if miss is None:
             try:
@@ -270,12 +297,15 @@ def compute_metrics(kps: KeypointSeries, events, *, height_cm: float | None = No
             except NotMeasured as e:
                 miss = str(e)
         if miss is not None:
-            summary[metric.id] = MetricSummary(id=metric.id, name=metric.name, unit=metric.unit, view="side",
+            summary[metric.id] = MetricSummary(id=metric.id, name=metric.name, unit=metric.unit, view=ctx.view,
                                                status="not_measured", reason=miss)
             continue
         summary[metric.id] = summarise(metric, sv, ctx)
         steps[metric.id] = [metric.category(a) if np.isfinite(a) else None for a in sv.value] \
             if metric.category else sv.value
+        for col, vals in (getattr(sv, "extra", None) or {}).items():
+            steps[col] = vals
+    warnings.extend(w for w in ctx.warnings if w not in warnings)
     n_side = {s: int((steps.foot == s).sum()) for s in SIDES}
     if min(n_side.values()) < MIN_STEPS_PER_SIDE:
         warnings.append(f"only {n_side['left']} left / {n_side['right']} right steps: averages over >= "

@@ -65,8 +65,11 @@ def swing_peak(ctx) -> StepValues:
 
 _ev = "evidence.md §4 knee flexion"
 register(Metric("knee_flexion_ic", "Knee flexion at initial contact", "deg", at_ic, needs=NEEDS,
-                max_uncertainty=3.0, evidence=_ev + " at IC"))
+                max_uncertainty=3.0, evidence=_ev + " at IC", event="IC", series=series,
+                overlays=("knee", "shank", "heel_hip"), key=5, synth_tol=0.3))
 register(Metric("knee_flexion_stance_peak", "Peak knee flexion in stance", "deg", stance_peak, needs=NEEDS,
-                max_uncertainty=3.0, evidence="evidence.md §4 peak stance knee flexion"))
+                max_uncertainty=3.0, evidence="evidence.md §4 peak stance knee flexion", event="MS", series=series,
+                overlays=("knee", "plumb"), key=6, synth_tol=0.3))
 register(Metric("knee_flexion_swing_peak", "Peak knee flexion in swing (heel lift)", "deg", swing_peak,
-                needs=NEEDS, max_uncertainty=6.0, evidence="evidence.md §4 heel lift"))
+                needs=NEEDS, max_uncertainty=6.0, evidence="evidence.md §4 heel lift", event="SWING", series=series,
+                overlays=("knee", "thigh"), synth_tol=0.3))

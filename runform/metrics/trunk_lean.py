@@ -22,6 +22,12 @@ def _series(ctx) -> tuple[np.ndarray, float]:
     return lean, float(np.nanmedian(np.linalg.norm(sh - hip, axis=1)))
 
 
+def series(ctx) -> dict[str, np.ndarray]:
+    """Per frame, both sides alike (the trunk has no side)."""
+    lean = _series(ctx)[0]
+    return {"left": lean, "right": lean}
+
+
 def _noise(ctx, col: str, trunk: float) -> np.ndarray:
     return np.degrees(ctx.noise_sd(ctx.mean_conf_at(NEEDS, col)) / trunk)
 
@@ -44,6 +50,8 @@ def stance_mean(ctx) -> StepValues:
 
 
 register(Metric("trunk_lean_stance", "Trunk lean (stance mean)", "deg", stance_mean, needs=NEEDS,
-                max_uncertainty=2.0, evidence="evidence.md §4 trunk lean"))
+                max_uncertainty=2.0, evidence="evidence.md §4 trunk lean", event="MS", series=series,
+                overlays=("trunk", "plumb"), key=4, synth_tol=0.1))
 register(Metric("trunk_lean_ic", "Trunk lean at initial contact", "deg", at_ic, needs=NEEDS,
-                max_uncertainty=2.0, evidence="evidence.md §4 trunk lean"))
+                max_uncertainty=2.0, evidence="evidence.md §4 trunk lean", event="IC", series=series,
+                overlays=("trunk", "shank"), synth_tol=0.3))

@@ -35,6 +35,7 @@ def compute(ctx) -> StepValues:
 
 
 register(Metric("vertical_oscillation", "Vertical oscillation", "L", compute, needs=NEEDS,
-                max_uncertainty=0.015, evidence="evidence.md §4 vertical oscillation"))
+                max_uncertainty=0.015, evidence="evidence.md §4 vertical oscillation", event="MS", key=7,
+                synth_tol=0.004))
 register(Metric("vertical_oscillation_cm", "Vertical oscillation", "cm", in_cm(compute), needs=NEEDS,
-                max_uncertainty=1.5, evidence="evidence.md §4 vertical oscillation"))
+                max_uncertainty=1.5, evidence="evidence.md §4 vertical oscillation", event="MS", synth_tol=0.35))
