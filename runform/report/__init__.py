@@ -113,9 +113,7 @@ def _plan_pictures(analysis: Analysis, kps: KeypointSeries, view: str | None = N
     def add(key: str, pick: cx.StepPick | None, label: str, metric: str | None = None) -> None:
         if pick is None:
             return
-        overlays = fr.OVERLAYS_BY_METRIC.get(metric or "") or fr.OVERLAYS_BY_EVENT.get(pick.event, fr.OVERLAYS_BY_EVENT[None])
-        if frontal:
-            overlays = fr.OVERLAYS_FRONTAL.get(metric or "", ("pelvis",))
+        overlays = fr.overlays_for(metric, pick.event, view if frontal else "side")
         spec = fr.FrameSpec(frame=pick.frame, row=_row(kps, pick.time_s, pick.frame), foot=pick.foot,
                             event=pick.event, overlays=overlays, label=label, extra={"view": view})
         pics[key] = Picture(spec, key)

@@ -46,22 +46,21 @@ OVERLAYS_BY_EVENT = {
     "SWING": ("knee", "thigh"),
     None: ("trunk", "knee"),
 }
-#: A finding's picture shows the guide for its own metric first (its value heads the caption list).
-OVERLAYS_BY_METRIC = {
-    "overstride": ("heel_hip", "shank", "knee"), "overstride_cm": ("heel_hip", "shank", "knee"),
-    "shank_angle_ic": ("shank", "heel_hip", "knee"), "foot_strike_angle": ("foot", "shank", "knee"),
-    "foot_strike_pattern": ("foot", "shank", "knee"), "knee_flexion_ic": ("knee", "shank", "heel_hip"),
-    "knee_flexion_stance_peak": ("knee", "plumb"), "knee_flexion_swing_peak": ("knee", "thigh"),
-    "trunk_lean_ic": ("trunk", "shank"), "trunk_lean_stance": ("trunk", "plumb"),
-    "hip_ankle_offset_ms": ("plumb", "trunk", "knee"), "thigh_extension_to": ("thigh", "trunk", "knee"),
-    "pelvic_drop": ("pelvis",), "hip_adduction": ("pelvis",), "step_width": ("pelvis",),
-    "step_width_cm": ("pelvis",), "crossover": ("pelvis",),
-}
-#: Rear/front clips: the pelvis line always; where the feet land across the midline for the width metrics.
-OVERLAYS_FRONTAL = {
-    "pelvic_drop": ("pelvis",), "hip_adduction": ("pelvis", "midline"), "step_width": ("midline", "pelvis"),
-    "step_width_cm": ("midline", "pelvis"), "crossover": ("midline", "pelvis"),
-}
+#: Rear/front clips without a metric of their own: the pelvis line.
+OVERLAYS_FRONTAL_DEFAULT = ("pelvis",)
+
+
+def overlays_for(metric_id: str | None, event: str | None, view: str) -> tuple[str, ...]:
+    """A finding's picture shows its own metric's guides (the registry's ``overlays``, own first) when the
+    metric is measured from this view; else the guides of the event (side) or the pelvis line (rear/front)."""
+    from ..metrics.registry import REGISTRY
+
+    m = REGISTRY.get(metric_id or "")
+    if m is not None and m.overlays and view in m.views:
+        return m.overlays
+    if view != "side":
+        return OVERLAYS_FRONTAL_DEFAULT
+    return OVERLAYS_BY_EVENT.get(event, OVERLAYS_BY_EVENT[None])
 
 
 def side_colour(name: str) -> tuple[int, int, int]:
