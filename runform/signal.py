@@ -82,7 +82,9 @@ def cross_time(t: np.ndarray, x: np.ndarray, i: int, level: float) -> float:
     For detectors that already know the frame where a threshold was passed. Falls back to the
     nearest sample time when there is no pair to interpolate (edge, gap or flat signal).
     """
-    i = min(int(i), len(x) - 1)
+    i = int(i)
+    if i >= len(x):
+        return float(t[len(x) - 1])
     if i <= 0 or not (np.isfinite(x[i - 1]) and np.isfinite(x[i])) or x[i] == x[i - 1]:
         return float(t[max(i, 0)])
     frac = float(np.clip((level - x[i - 1]) / (x[i] - x[i - 1]), 0.0, 1.0))
@@ -90,8 +92,9 @@ def cross_time(t: np.ndarray, x: np.ndarray, i: int, level: float) -> float:
 
 
 # -- peak refinement -------------------------------------------------------------------------------
-def _vertex(y0: float, y1: float, y2: float) -> tuple[float, float]:
-    """Offset (samples) and height of the vertex of the parabola through three samples."""
+def parabolic_vertex(y0: float, y1: float, y2: float) -> tuple[float, float]:
+    """Offset (samples, from the middle one) and height of the vertex of the parabola through
+    three equally spaced samples: the sub-sample position of a sampled peak."""
     den = y0 - 2 * y1 + y2
     if den == 0:
         return 0.0, float(y1)
@@ -103,7 +106,7 @@ def parabolic_peak(t: np.ndarray, x: np.ndarray, i: int) -> float:
     """Sub-frame time of the extremum at sample ``i`` (parabola through it and its neighbours)."""
     if i <= 0 or i >= len(x) - 1 or not np.all(np.isfinite(x[i - 1:i + 2])):
         return float(t[i])
-    d, _ = _vertex(x[i - 1], x[i], x[i + 1])
+    d, _ = parabolic_vertex(x[i - 1], x[i], x[i + 1])
     d = float(np.clip(d, -0.5, 0.5))
     return float(t[i] + d * (t[i + 1] - t[i - 1]) / 2)
 
@@ -117,7 +120,7 @@ def parabolic_extreme(t: np.ndarray, x: np.ndarray, maximum: bool = True) -> flo
     xs = np.where(ok, x, -np.inf if maximum else np.inf)
     i = int(np.argmax(xs) if maximum else np.argmin(xs))
     if 0 < i < len(x) - 1 and np.isfinite(x[i - 1]) and np.isfinite(x[i + 1]):
-        return _vertex(x[i - 1], x[i], x[i + 1])[1]
+        return parabolic_vertex(x[i - 1], x[i], x[i + 1])[1]
     return float(x[i])
 
 
