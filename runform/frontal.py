@@ -12,15 +12,18 @@ front view: mirrored (``side = -1``). All lateral quantities are expressed so th
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import partial
 
 import numpy as np
 import pandas as pd
 from scipy.signal import find_peaks
 
+from . import body
+from .body import LEG_LENGTH_PER_HEIGHT, leg_length_series
 from .errors import InputError, NotRunningError, TooShortError
 from .keypoints import KeypointSeries
-from .metrics.context import LEG_LENGTH_PER_HEIGHT
 from .schema import Event, MetricSummary
+from .signal import cross_time, fill_gaps
 
 FEET = ("left", "right")
 MIN_STRIDES = 3
@@ -59,52 +62,8 @@ MIN_CONF = 0.3  # keypoints below this confidence count as missing
 FLOOR_PCT = 5.0  # a point's floor: this percentile of its height over the stride (the minimum follows noise)
 
 
-def _seg_lengths(kps: KeypointSeries, a: str, b: str) -> np.ndarray:
-    """Per-frame length of one segment, both legs stacked (T, 2)."""
-    return np.stack([np.linalg.norm(kps[f"{s}_{a}"] - kps[f"{s}_{b}"], axis=1) for s in FEET], axis=1)
-
-
-def leg_length(kps: KeypointSeries) -> float:
-    """Hip-knee + knee-ankle length (image units), each segment at its 90th percentile over frames.
-
-    From behind or in front the thigh and shank are foreshortened whenever they point forward or
-    back (the swing shank most of all), so the median length of the side view would come out 9-13 %
-    short (measured on RBDS001); a segment is near its true length when it hangs vertically in stance.
-    """
-    total = 0.0
-    for a, b in (("hip", "knee"), ("knee", "ankle")):
-        v = _seg_lengths(kps, a, b).ravel()
-        v = v[np.isfinite(v)]
-        if not len(v):
-            return float("nan")
-        total += float(np.percentile(v, 90))
-    return total
-
-
-def leg_length_series(kps: KeypointSeries, window_s: float = 0.8) -> np.ndarray:
-    """Leg length per frame over a moving window: a runner approaching or leaving the camera changes scale."""
-    from scipy.ndimage import percentile_filter
-
-    n = len(kps)
-    win = max(3, int(round(window_s * kps.frame_rate)))
-    if n <= win:
-        return np.full(n, leg_length(kps))
-    total = np.zeros(n)
-    for a, b in (("hip", "knee"), ("knee", "ankle")):
-        v = np.nanmax(_seg_lengths(kps, a, b), axis=1) if np.isfinite(_seg_lengths(kps, a, b)).any() else None
-        if v is None:
-            return np.full(n, np.nan)
-        v = _interp_nan(v)
-        total += percentile_filter(v, 90, size=win, mode="nearest")
-    return total
-
-
-def _interp_nan(y: np.ndarray) -> np.ndarray:
-    ok = np.isfinite(y)
-    if ok.all() or ok.sum() < 2:
-        return y
-    idx = np.arange(len(y))
-    return np.interp(idx, idx[ok], y[ok])
+#: Leg length seen from behind or in front: each segment at its 90th percentile (foreshortening, see body.py).
+leg_length = partial(body.leg_length, pool="segments", percentile=90.0)
 
 
 def _foot_points(kps: KeypointSeries, side: str) -> dict[str, np.ndarray]:
@@ -116,7 +75,7 @@ def _foot_points(kps: KeypointSeries, side: str) -> dict[str, np.ndarray]:
             continue
         y = np.where(kps.c(name) >= MIN_CONF, kps[name][:, 1], np.nan)
         if np.isfinite(y).mean() >= 0.5:
-            out[p] = -_interp_nan(y)
+            out[p] = -fill_gaps(y, edges=True)
     return out
 
 
@@ -191,8 +150,8 @@ def detect_frontal_events(kps: KeypointSeries, *, contact_fraction: float = 0.10
             if i0 == 0 or i1 == len(c) - 1 or i1 <= i0:
                 continue  # contact not bounded by swing inside this window
             ic, to = a + i0, a + i1
-            ic_t = _cross_time(t, c, i0 - 1, i0, 1.0, offset=a)
-            to_t = _cross_time(t, c, i1, i1 + 1, 1.0, offset=a)
+            ic_t = cross_time(t[a:b + 1], c, i0, 1.0)
+            to_t = cross_time(t[a:b + 1], c, i1 + 1, 1.0)
             hip_y = mid_hip_y[ic:to + 1]
             ms = ic + int(np.nanargmax(hip_y)) if np.isfinite(hip_y).any() else (ic + to) // 2
             rows.append(dict(foot=side, ic_frame=int(ic), ic_time=ic_t, ms_frame=int(ms), ms_time=float(t[ms]),
@@ -208,15 +167,6 @@ def detect_frontal_events(kps: KeypointSeries, *, contact_fraction: float = 0.10
         ev.warnings.append(f"At {fps:.0f} fps one frame is {1000 / fps:.0f} ms: contact timing from behind is coarse; "
                            "the frontal angles are read at midstance and are less affected.")
     return ev
-
-
-def _cross_time(t: np.ndarray, y: np.ndarray, i0: int, i1: int, thr: float, offset: int = 0) -> float:
-    """Sub-frame time where y (indexed from `offset` in t) crosses `thr` between samples i0 and i1."""
-    i0, i1 = max(i0, 0), min(i1, len(y) - 1)
-    if i0 == i1 or y[i1] == y[i0]:
-        return float(t[offset + i1])
-    f = float(np.clip((thr - y[i0]) / (y[i1] - y[i0]), 0.0, 1.0))
-    return float(t[offset + i0] + f * (t[offset + i1] - t[offset + i0]))
 
 
 def _check_running(stances: pd.DataFrame, kps: KeypointSeries) -> None:
@@ -266,10 +216,6 @@ def hip_adduction(kps: KeypointSeries, foot: str, frame: int, side_sign: int) ->
     return float(np.degrees(np.arctan2(medial, along)))
 
 
-def frontal_leg_length_px(kps: KeypointSeries) -> float:
-    return leg_length(kps)
-
-
 MIN_STEPS_PER_SIDE = 7  # Dingenen 2018: average over at least 7 steps per side
 MIN_HIP_WIDTH_L = 0.10  # apparent hip width below this (leg lengths): camera far from square to the runner
 #: Beyond these standard uncertainties a value cannot be read against the ranges in evidence.md section 5.
@@ -281,7 +227,7 @@ def _stride_mean(x: np.ndarray, fps: float, stride_s: float) -> np.ndarray:
     from scipy.ndimage import uniform_filter1d
 
     win = max(1, int(round(stride_s * fps)))
-    return uniform_filter1d(_interp_nan(x), size=win, mode="nearest")
+    return uniform_filter1d(fill_gaps(x, edges=True), size=win, mode="nearest")
 
 
 def _keypoint_noise(kps: KeypointSeries, names: tuple[str, ...]) -> float:

@@ -572,6 +572,8 @@ def _degrade(kps: KeypointSeries, direction: int, noise: float, dropout: float, 
 
 def _truth_table(sim, legs, params, stride, speed, h, lean, amp, t_frames, duration) -> pd.DataFrame:
     """One row per stance inside the clip: events + true per-step metric values."""
+    from .metrics.foot_strike import pattern_of  # the product's own thresholds
+
     t, hip = sim["t"], sim["hip"]
     L = (THIGH_H + SHANK_H) * h
 
@@ -621,6 +623,6 @@ def _truth_table(sim, legs, params, stride, speed, h, lean, amp, t_frames, durat
             row["overstride_cm"] = row["overstride"] * L * 100
             row["vertical_oscillation_cm"] = row["vertical_oscillation"] * L * 100
             fsa = row["foot_strike_angle"]
-            row["foot_strike_pattern"] = "rearfoot" if fsa > 7.4 else ("forefoot" if fsa < -0.8 else "midfoot")
+            row["foot_strike_pattern"] = pattern_of(fsa)
             rows.append(row)
     return pd.DataFrame(rows).sort_values("ic_time").reset_index(drop=True)

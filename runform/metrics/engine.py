@@ -22,19 +22,25 @@ Summary of one metric (``summarise``):
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import partial
 
 import numpy as np
 import pandas as pd
 
 from ..errors import InputError
+from ..events import STANCE_COLUMNS
 from ..keypoints import KeypointSeries
 from ..schema import MetricSummary
-from .context import LEG_LENGTH_PER_HEIGHT, LEG_RATIO_REL_SD, MIN_CONF, SIDES, Context
+from .. import body
+from ..body import LEG_LENGTH_PER_HEIGHT, LEG_RATIO_REL_SD
+from ..signal import fill_gaps, lowpass
+from .context import MIN_CONF, SIDES, Context
 from .registry import FRONTAL, Metric, NotMeasured, StepValues, for_view
 
 MIN_STEPS_PER_SIDE = 7  # Dingenen 2018
 MIN_STEPS = 3  # below this there is no spread to estimate an uncertainty from
-STANCE_COLUMNS = ("foot", "ic_time", "ms_time", "to_time")
+#: What the metrics read of the stances table: its side and event times, not the frames.
+STANCE_TIMES = tuple(c for c in STANCE_COLUMNS if not c.endswith("_frame"))
 
 
 @dataclass
@@ -50,28 +56,16 @@ class MetricsResult:
 # -- preparation ---------------------------------------------------------------------------------
 
 
-def leg_length(kps: KeypointSeries) -> float:
-    """Median over frames of hip-knee + knee-ankle (confident samples), mean of the two sides."""
-    out = []
-    for s in SIDES:
-        pts = []
-        for n in (f"{s}_hip", f"{s}_knee", f"{s}_ankle"):
-            pts.append(np.where((kps.c(n) >= MIN_CONF)[:, None], kps[n], np.nan))
-        v = np.linalg.norm(pts[0] - pts[1], axis=1) + np.linalg.norm(pts[1] - pts[2], axis=1)
-        if np.isfinite(v).any():
-            out.append(np.nanmedian(v))
-    return float(np.mean(out)) if out else float("nan")
+#: The metrics' L (runform.body): per leg the median over confident frames, mean of the legs.
+leg_length = partial(body.leg_length, min_conf=MIN_CONF)
 
 
 def keypoint_noise(kps: KeypointSeries) -> float:
     """Keypoint noise SD (keypoint units) from the jitter of the smoothest keypoints (hips,
     shoulders) around a zero-lag low-pass: robust SD of the residual, corrected for the share
     of white noise the low-pass keeps."""
-    from scipy.signal import butter, filtfilt
-
     fps = kps.frame_rate
     fc = min(12.0, 0.35 * fps)
-    b, a = butter(2, fc / (fps / 2))
     res = []
     for n in ("left_hip", "right_hip", "left_shoulder", "right_shoulder"):
         if n not in kps.names:
@@ -81,8 +75,8 @@ def keypoint_noise(kps: KeypointSeries) -> float:
             ok = np.isfinite(x)
             if ok.sum() < 30:
                 continue
-            xi = np.interp(np.arange(len(x)), np.flatnonzero(ok), x[ok])
-            r = (xi - filtfilt(b, a, xi))[ok]
+            xi = fill_gaps(x, edges=True)
+            r = (xi - lowpass(xi, fc, fps))[ok]
             res.append(1.4826 * np.median(np.abs(r - np.median(r))))
     if not res:
         return 0.0
@@ -91,7 +85,7 @@ def keypoint_noise(kps: KeypointSeries) -> float:
 
 def _stance_table(events) -> pd.DataFrame:
     st = getattr(events, "stances", None)
-    if st is None or any(c not in st.columns for c in STANCE_COLUMNS):
+    if st is None or any(c not in st.columns for c in STANCE_TIMES):
         raise InputError("gait events lack a stances table (foot, ic_time, ms_time, to_time).")
     st = st.sort_values("ic_time").reset_index(drop=True).copy()
     ic, foot = st.ic_time.to_numpy(float), st.foot.to_numpy()

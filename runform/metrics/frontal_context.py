@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import frontal as fr
+from ..body import leg_length_series
 
 
 def _cached(ctx, key: str, make):
@@ -25,7 +26,7 @@ def side_sign(ctx) -> int:
 
 def local_leg_length(ctx) -> np.ndarray:
     """Leg length per frame (a runner leaving the camera shrinks)."""
-    return _cached(ctx, "frontal:Ls", lambda: fr.leg_length_series(ctx.kps))
+    return _cached(ctx, "frontal:Ls", lambda: leg_length_series(ctx.kps))
 
 
 def line_of_progression(ctx) -> np.ndarray:

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .context import REFILTER_GAIN, knee_flexion, parabolic_extreme, savgol_smooth
+from ..signal import parabolic_extreme
+from .context import REFILTER_GAIN, knee_flexion, savgol_smooth
 from .registry import Metric, StepValues, register
 
 NEEDS = ("{side}_hip", "{side}_knee", "{side}_ankle")

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .context import REFILTER_GAIN, in_cm, parabolic_extreme
+from ..signal import parabolic_extreme
+from .context import REFILTER_GAIN, in_cm
 from .registry import Metric, StepValues, register
 
 NEEDS = ("left_hip", "right_hip")

@@ -7,8 +7,11 @@ numbers in the metrics table come from `analysis.summary`, never from here.
 
 from __future__ import annotations
 
+from functools import partial
+
 import numpy as np
 
+from .. import body
 from ..keypoints import KeypointSeries
 
 
@@ -29,16 +32,8 @@ def direction_of(kps: KeypointSeries | None, analysis=None) -> int:
     return 1
 
 
-def leg_length(kps: KeypointSeries) -> float:
-    """Median over frames of hip-knee + knee-ankle, both legs pooled (the brief's L)."""
-    lengths = []
-    for side in ("left", "right"):
-        thigh = np.linalg.norm(kps[f"{side}_hip"] - kps[f"{side}_knee"], axis=1)
-        shank = np.linalg.norm(kps[f"{side}_knee"] - kps[f"{side}_ankle"], axis=1)
-        lengths.append(thigh + shank)
-    v = np.concatenate(lengths)
-    v = v[np.isfinite(v)]
-    return float(np.median(v)) if len(v) else float("nan")
+#: The brief's L for drawings: the median of every (frame, leg) length (runform.body).
+leg_length = partial(body.leg_length, pool="frames")
 
 
 def _vertical_angle(top: np.ndarray, bottom: np.ndarray, direction: int) -> np.ndarray:
