@@ -7,7 +7,6 @@ tests/test_metric_registry.py fails when the committed file differs from what th
 
 from __future__ import annotations
 
-import re
 import sys
 from pathlib import Path
 
@@ -30,7 +29,8 @@ do not edit by hand (a test checks this file is fresh). How to add one: [adding-
   that read it (with their own cut-offs), `limits.yaml` the physical limits beyond which a value is a
   measurement error. All three are in `runform/assess/`.
 - **tested in**: every metric is checked against a synthetic runner's known truth in
-  `tests/test_metric_registry.py`; then the test files that name it most often.
+  `tests/test_metric_registry.py`, and at several frame rates and with noise in its view's test file;
+  `grep -l '"ID"' tests/*.py` finds the others (findings, reports, real data).
 
 """
 
@@ -46,27 +46,15 @@ def _findings_by_metric() -> dict[str, list[str]]:
 
 
 TRUTH_TEST = "test_metric_registry.py"
-MAX_TESTS = 3
+#: The test file that checks each view's metrics at every frame rate and with noise.
+VIEW_TESTS = {"side": "test_metrics.py", "rear": "test_frontal.py", "front": "test_frontal.py"}
 
 
-def _tests_by_metric(ids: list[str]) -> dict[str, str]:
-    """The synthetic-truth test, then the files that name the id most often (ties by name)."""
-    counts: dict[str, list[tuple[int, str]]] = {i: [] for i in ids}
-    tests = ROOT / "tests"
-    for path in sorted(tests.glob("test_*.py")) if tests.is_dir() else []:
-        if path.name == TRUTH_TEST:
-            continue
-        text = path.read_text(encoding="utf-8")
-        for i in ids:
-            n = len(re.findall(rf"[\"']{re.escape(i)}[\"']", text))
-            if n:
-                counts[i].append((-n, path.name))
-    out = {}
-    for i, found in counts.items():
-        names = [TRUTH_TEST] + [name for _, name in sorted(found)[:MAX_TESTS]]
-        more = len(found) - MAX_TESTS
-        out[i] = ", ".join(names) + (f" (+{more} more)" if more > 0 else "")
-    return out
+def _tests(m) -> str:
+    """The synthetic-truth test and the view's own test file (not a search: unrelated edits to tests
+    must not make this table stale)."""
+    names = [TRUTH_TEST] + sorted({VIEW_TESTS[v] for v in m.views})
+    return ", ".join(names)
 
 
 def _thresholds(mid: str, ranges: dict, limits: dict, findings: dict[str, list[str]]) -> str:
@@ -88,7 +76,6 @@ def render() -> str:
     limits = yaml.safe_load((ASSESS / "limits.yaml").read_text(encoding="utf-8")) or {}
     findings = _findings_by_metric()
     metrics = sorted(REGISTRY.values(), key=lambda m: (m.views[0] != "side", m.module, m.id))
-    tests = _tests_by_metric([m.id for m in metrics])
     rows = ["| id | label | unit | view | event | evidence | defined in | threshold | tested in |",
             "|---|---|---|---|---|---|---|---|---|"]
     for m in metrics:
@@ -96,7 +83,7 @@ def render() -> str:
         key = f" (key metric #{m.key})" if m.key is not None else ""
         row = [f"`{m.id}`", m.name + key, m.unit, ", ".join(m.views), EVENT_WORDS[m.event],
                m.evidence.replace("evidence.md ", "evidence.md "), f"[{module}](../{module})",
-               _thresholds(m.id, ranges, limits, findings), tests[m.id]]
+               _thresholds(m.id, ranges, limits, findings), _tests(m)]
         rows.append("| " + " | ".join(c.replace("|", "/") for c in row) + " |")
     return HEADER + "\n".join(rows) + "\n"
 

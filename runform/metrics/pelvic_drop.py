@@ -3,7 +3,7 @@
 evidence.md §5 "pelvic drop": the hip-hip line against the horizontal while one foot stands,
 + = the swing-side (contralateral) hip lower than the stance hip. Read at midstance (the stance
 hip's highest point). Uncertainty floor: keypoint noise over the apparent hip width, plus 1.5
-deg for camera roll and keypoint definition (runform.frontal._systematic). Camera roll adds to
+deg for camera roll and keypoint definition (frontal_context.systematic_floor). Camera roll adds to
 one side and takes from the other, so it cancels in the mean of left and right.
 """
 
