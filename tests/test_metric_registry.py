@@ -116,3 +116,33 @@ def test_docs_metrics_table_is_fresh():
 
     path = Path(__file__).resolve().parents[1] / "docs" / "metrics.md"
     assert path.read_text() == render(), "docs/metrics.md is stale: run python -m runform.metrics._table"
+
+
+def test_pictures_draw_the_metrics_own_series(monkeypatch):
+    """The report's guides read the metric's own ``series`` (no copy of a formula): replacing a metric's
+    series changes the value drawn, and on the synthetic runners the drawn value is the truth."""
+    from runform.metrics import hip_ankle_offset, pelvic_drop, step_width
+    from runform.report import frames as fr
+
+    kps, truth = synth_runner(fps=60, duration_s=3.0)
+    st = truth.stances.iloc[2]
+    spec = fr.FrameSpec(frame=int(st.ms_frame), row=int(st.ms_frame), foot=st.foot, event="MS", overlays=("plumb",))
+    _, vals = fr.render(kps, spec, direction=truth.direction, L=truth.leg_length)
+    assert vals["hip_ankle_offset"] == pytest.approx(st.hip_ankle_offset_ms, abs=0.01)
+    monkeypatch.setattr(hip_ankle_offset, "series", lambda ctx: {s: np.full(len(ctx.kps), 0.123) for s in ("left", "right")})
+    _, vals = fr.render(kps, spec, direction=truth.direction, L=truth.leg_length)
+    assert vals["hip_ankle_offset"] == 0.123
+    monkeypatch.undo()
+
+    rear, tr = rear_runner(fps=60, duration_s=4.0, **FRONTAL_TRUTH)
+    ev = detect_frontal_events(rear).stances
+    for foot in ("left", "right"):
+        ms = int(ev[ev.foot == foot].ms_frame.iloc[1])
+        spec = fr.FrameSpec(frame=ms, row=ms, foot=foot, event="MS", overlays=("pelvis", "midline"),
+                            extra={"view": "rear"})
+        _, vals = fr.render(rear, spec)
+        # the pelvis guide is signed '+ = left hip lower': pelvic drop of a right stance, minus that of a left one
+        want = tr.pelvic_drop_deg[foot] * (1 if foot == "right" else -1)
+        assert vals["pelvis_tilt"] == pytest.approx(want, abs=0.2), foot
+        assert vals["ankle_from_midline"] == pytest.approx(tr.foot_lateral_m[foot] / tr.leg_length_m, abs=0.01), foot
+    assert callable(pelvic_drop.series) and callable(step_width.series)

@@ -131,6 +131,18 @@ class Context:
         return lowpass(x, float(cut), self.fps)
 
 
+STANCE_TABLE = ("foot", "ic_frame", "ic_time", "ms_frame", "ms_time", "to_frame", "to_time", "next_ic_time",
+                "next_same_ic_time")
+
+
+def drawing_context(kps: KeypointSeries, direction: int, leg_length: float, view: str = "side") -> Context:
+    """A context without stances for a metric's per-frame ``series`` (the report's pictures and plots):
+    every sample is kept (min_conf 0), so a drawing shows the metric's own value at any frame."""
+    return Context(kps=kps, st=pd.DataFrame(columns=list(STANCE_TABLE)), direction=direction, treadmill=False,
+                   fps=kps.frame_rate, leg_length=leg_length, leg_length_cm=None, scale_rel_sd=0.0, height_cm=None,
+                   speed_mps=None, sigma_t=0.0, sigma_kp=0.0, view=view, min_conf=0.0)
+
+
 # what the cleaning's low-pass took off a peak / what one more pass takes off: 1.5-2.2 for knee
 # flexion and vertical oscillation on synthetic runners at 30-120 fps (docs/validation.md, Metrics)
 REFILTER_GAIN = 2.5

@@ -48,17 +48,20 @@ def frames(ctx, col: str) -> np.ndarray:
     return ctx.st[f"{col}_frame"].to_numpy(int)
 
 
+def lateral(ctx, foot: str, x, k):
+    """Image x of a point of ``foot`` at frame(s) ``k`` as a lateral position from the line of progression,
+    in local leg lengths (+ = on the foot's own side, - = past the line)."""
+    own = -1 if foot == "left" else 1  # runner's right = +x in a rear view (s = +1)
+    return side_sign(ctx) * own * (x - line_of_progression(ctx)[k]) / local_scale(ctx)[k]
+
+
 def foot_lateral(ctx) -> np.ndarray:
-    """Per stance: the ankle's mean lateral position over the stance from the line of progression, in
-    local leg lengths (+ = on its own side, - = past the line)."""
+    """Per stance: the ankle's mean x over the stance, as a lateral position at midstance."""
     def make():
-        s, Ls, line = side_sign(ctx), local_scale(ctx), line_of_progression(ctx)
         out = np.full(len(ctx.st), np.nan)
         for i, (foot, ic, ms, to) in enumerate(zip(ctx.st.foot, frames(ctx, "ic"), frames(ctx, "ms"),
                                                    frames(ctx, "to"))):
-            own = -1 if foot == "left" else 1  # runner's right = +x in a rear view (s = +1)
-            foot_x = float(np.nanmean(ctx.kps[f"{foot}_ankle"][ic:to + 1, 0]))
-            out[i] = s * own * (foot_x - line[ms]) / float(Ls[ms])
+            out[i] = float(lateral(ctx, foot, float(np.nanmean(ctx.kps[f"{foot}_ankle"][ic:to + 1, 0])), ms))
         return out
     return _cached(ctx, "frontal:lateral", make)
 

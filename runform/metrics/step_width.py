@@ -20,6 +20,12 @@ NEEDS = ("left_hip", "right_hip", "{side}_ankle")
 NEAR_LINE_L = 0.01  # closer to the line than this the measurement cannot tell the side
 
 
+def series(ctx) -> dict[str, np.ndarray]:
+    """Per frame: each ankle's lateral position from the line of progression, in local leg lengths
+    (+ = on its own side); what a picture of a contact shows."""
+    return {f: fc.lateral(ctx, f, ctx.kps[f"{f}_ankle"][:, 0], np.arange(len(ctx.kps))) for f in ("left", "right")}
+
+
 def _successive(ctx) -> np.ndarray:
     """Lateral sum of each stance and the next contralateral one (NaN when a contact was missed)."""
     lat, feet = fc.foot_lateral(ctx), ctx.st.foot.to_numpy()
@@ -50,7 +56,7 @@ def crossover(ctx) -> StepValues:
     return StepValues(v, np.zeros_like(v), np.zeros_like(v), tuple(problems))
 
 
-_common = dict(needs=NEEDS, views=FRONTAL, event="MS", overlays=("midline", "pelvis"),
+_common = dict(needs=NEEDS, views=FRONTAL, event="MS", overlays=("midline", "pelvis"), series=series,
                evidence="evidence.md §5 step width, crossover")
 register(Metric("step_width", "Step width", "L", width, max_uncertainty=0.03, key=12, synth_tol=0.003,
                 extra_columns=("foot_lateral_L",), **_common))

@@ -19,7 +19,8 @@ NEEDS = ("left_shoulder", "right_shoulder", "left_hip", "right_hip")
 def _series(ctx) -> tuple[np.ndarray, float]:
     hip, sh = ctx.mid("left_hip", "right_hip"), ctx.mid("left_shoulder", "right_shoulder")
     lean = -angle_from_vertical(sh, hip)  # bottom (hip) behind top (shoulder) = forward lean
-    return lean, float(np.nanmedian(np.linalg.norm(sh - hip, axis=1)))
+    trunk = np.linalg.norm(sh - hip, axis=1)
+    return lean, float(np.nanmedian(trunk)) if np.isfinite(trunk).any() else float("nan")
 
 
 def series(ctx) -> dict[str, np.ndarray]:
