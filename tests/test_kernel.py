@@ -131,6 +131,7 @@ def test_fill_gaps_fills_short_gaps_only():
     y = fill_gaps(x, 3)
     np.testing.assert_allclose(y[5:8], [5, 6, 7])
     assert np.isnan(y[12:16]).all() and np.isnan(y[:2]).all()
+    np.testing.assert_allclose(fill_gaps(x, 3, long_gaps="head")[12:16], [12, 13, 14, np.nan])  # 3 of 4
     z = fill_gaps(x, edges=True)
     np.testing.assert_allclose(z[2:], np.arange(2, 20))
     assert (z[:2] == 2).all()  # the first seen value is held over the missing start
