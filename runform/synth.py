@@ -606,7 +606,7 @@ def _truth_table(sim, legs, params, stride, speed, h, lean, amp, t_frames, durat
                        flight_time=1000 * (nxt_other - to), duty_factor=100 * contact / stride,
                        trunk_lean_ic=float(_trunk_lean(np.array([ic]), lean, amp, stride)[0]),
                        trunk_lean_stance=float(np.trapezoid(lam, t[m]) / contact),
-                       hip_ankle_offset_ms=(at(hip[:, 0], ms) - at(d["ankle"][:, 0], ms)) / L,
+                       hip_ankle_offset_midstance=(at(hip[:, 0], ms) - at(d["ankle"][:, 0], ms)) / L,
                        overstride=(at(d["heel"][:, 0], ic) - at(hip[:, 0], ic)) / L,
                        shank_angle_ic=float(np.degrees(at(d["theta"] - d["k"], ic + SHANK_IC_DELAY_S))),
                        shank_angle_at_ic=float(np.degrees(at(d["theta"] - d["k"], ic))),

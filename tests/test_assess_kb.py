@@ -11,7 +11,7 @@ from runform.assess.kb import LEVELS, condition_leaves, load_kb, metric_ids, val
 from runform.assess.wording import check_text, fmt, unitless_numbers
 
 METRIC_IDS = {
-    "cadence", "trunk_lean_stance", "trunk_lean_ic", "hip_ankle_offset_ms", "overstride", "overstride_cm",
+    "cadence", "trunk_lean_stance", "trunk_lean_ic", "hip_ankle_offset_midstance", "overstride", "overstride_cm",
     "shank_angle_ic", "foot_strike_angle", "foot_strike_pattern", "knee_flexion_ic", "knee_flexion_stance_peak",
     "knee_flexion_swing_peak", "thigh_extension_to", "vertical_oscillation", "vertical_oscillation_cm",
     "contact_time", "flight_time", "duty_factor", "step_length", "pelvic_drop", "hip_adduction", "step_width",

@@ -5,7 +5,7 @@ sign convention, noise model and the evidence.md section it implements, and regi
 
   cadence.py               cadence
   trunk_lean.py            trunk_lean_stance, trunk_lean_ic
-  hip_ankle_offset.py      hip_ankle_offset_ms
+  hip_ankle_offset.py      hip_ankle_offset_midstance
   overstride.py            overstride, overstride_cm
   shank_angle.py           shank_angle_ic
   foot_strike.py           foot_strike_angle, foot_strike_pattern

@@ -21,7 +21,7 @@ METRIC_EVENT = {
     "overstride": "IC", "overstride_cm": "IC", "shank_angle_ic": "IC", "foot_strike_angle": "IC",
     "foot_strike_pattern": "IC", "knee_flexion_ic": "IC", "trunk_lean_ic": "IC", "cadence": "IC",
     "step_length": "IC",
-    "hip_ankle_offset_ms": "MS", "knee_flexion_stance_peak": "MS", "trunk_lean_stance": "MS",
+    "hip_ankle_offset_midstance": "MS", "knee_flexion_stance_peak": "MS", "trunk_lean_stance": "MS",
     "vertical_oscillation": "MS", "vertical_oscillation_cm": "MS", "pelvic_drop": "MS", "hip_adduction": "MS",
     "step_width": "MS", "step_width_cm": "MS", "crossover": "MS", "arm_crossover": "MS", "trunk_rotation": "MS",
     "thigh_extension_to": "TO", "contact_time": "TO", "flight_time": "TO", "duty_factor": "TO",

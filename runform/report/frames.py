@@ -53,7 +53,7 @@ OVERLAYS_BY_METRIC = {
     "foot_strike_pattern": ("foot", "shank", "knee"), "knee_flexion_ic": ("knee", "shank", "heel_hip"),
     "knee_flexion_stance_peak": ("knee", "plumb"), "knee_flexion_swing_peak": ("knee", "thigh"),
     "trunk_lean_ic": ("trunk", "shank"), "trunk_lean_stance": ("trunk", "plumb"),
-    "hip_ankle_offset_ms": ("plumb", "trunk", "knee"), "thigh_extension_to": ("thigh", "trunk", "knee"),
+    "hip_ankle_offset_midstance": ("plumb", "trunk", "knee"), "thigh_extension_to": ("thigh", "trunk", "knee"),
     "pelvic_drop": ("pelvis",), "hip_adduction": ("pelvis",), "step_width": ("pelvis",),
     "step_width_cm": ("pelvis",), "crossover": ("pelvis",),
 }
