@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from runform.body import LEG_LENGTH_PER_HEIGHT, leg_length, leg_length_series
+from runform.body import LEG_LENGTH_PER_HEIGHT, SHANK_PER_H, THIGH_PER_H, leg_length, leg_length_series
 from runform.signal import (cross_time, crossings, design_lowpass, fill_gaps, lowpass, parabolic_extreme,
                             parabolic_peak)
 from runform.synth import synth_runner
@@ -141,6 +141,7 @@ def test_fill_gaps_fills_short_gaps_only():
 def test_leg_length_on_the_synthetic_runner():
     kps, truth = synth_runner(fps=60, duration_s=6, noise=2.0)
     assert truth.leg_length_m == pytest.approx(LEG_LENGTH_PER_HEIGHT * truth.height_cm / 100)
+    assert LEG_LENGTH_PER_HEIGHT == pytest.approx(THIGH_PER_H + SHANK_PER_H)
     for pool in ("sides", "frames", "segments"):  # side view: segments at full length in every frame
         assert leg_length(kps, pool=pool) == pytest.approx(truth.leg_length, rel=0.002)
     rear, truth = synth_runner(fps=60, duration_s=6, view="rear")
