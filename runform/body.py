@@ -14,9 +14,12 @@ from .signal import fill_gaps
 SIDES = ("left", "right")
 SEGMENTS = (("hip", "knee"), ("knee", "ankle"))
 
-#: Leg length (hip joint to ankle joint = thigh + shank) / standing height, Winter 2009
-#: (Biomechanics and Motor Control of Human Movement, segment lengths 0.245 H + 0.246 H).
-LEG_LENGTH_PER_HEIGHT = 0.491
+#: Segment lengths / standing height H, Winter 2009 (Biomechanics and Motor Control of Human
+#: Movement): they turn a runner's height into centimetres and build the synthetic runner.
+THIGH_PER_H, SHANK_PER_H, FOOT_PER_H, ANKLE_HEIGHT_PER_H = 0.245, 0.246, 0.152, 0.039
+TRUNK_PER_H, HEAD_PER_H, UPPER_ARM_PER_H, FOREARM_PER_H = 0.288, 0.13, 0.186, 0.146
+#: Leg length (hip joint to ankle joint = thigh + shank) / standing height.
+LEG_LENGTH_PER_HEIGHT = 0.491  # THIGH_PER_H + SHANK_PER_H
 #: Relative spread of that ratio between adults (~3 %, [inf] from anthropometric tables).
 LEG_RATIO_REL_SD = 0.03
 

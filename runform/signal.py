@@ -59,6 +59,17 @@ def lowpass(x: np.ndarray, cutoff_hz: float, fs: float, order: int = FILTER_ORDE
     return out
 
 
+def residual_noise_share(cutoff_hz: float, fs: float, order: int = FILTER_ORDER) -> float:
+    """Share of white-noise power left in ``x - lowpass(x)``: turns the SD of that residual into
+    the noise SD. From the two-pass response itself (about 1 - 2 fc/fs for an ideal filter)."""
+    from scipy.signal import sosfreqz
+
+    if cutoff_hz >= 0.5 * fs:
+        return 1.0
+    _, h = sosfreqz(design_lowpass(cutoff_hz, fs, order), worN=4096, fs=fs)
+    return float(np.mean((1.0 - np.abs(h) ** 2) ** 2))
+
+
 # -- threshold crossings ---------------------------------------------------------------------------
 def crossings(t: np.ndarray, x: np.ndarray, level: float, rising: bool | None = None) -> np.ndarray:
     """Times where ``x`` crosses ``level``, linearly interpolated between samples.
@@ -125,12 +136,19 @@ def parabolic_extreme(t: np.ndarray, x: np.ndarray, maximum: bool = True) -> flo
 
 
 # -- gap fill --------------------------------------------------------------------------------------
-def fill_gaps(x: np.ndarray, max_gap: int | None = None, *, edges: bool = False) -> np.ndarray:
-    """Linear fill of NaN runs of at most ``max_gap`` samples (``None``: any length); longer gaps stay NaN.
+def fill_gaps(x: np.ndarray, max_gap: int | None = None, *, edges: bool = False,
+              long_gaps: str = "keep") -> np.ndarray:
+    """Linear fill of NaN runs of at most ``max_gap`` samples (``None``: any length).
 
+    ``long_gaps``: what happens to a longer gap. ``"keep"``: it stays NaN. ``"head"``: its first
+    ``max_gap`` samples take the straight line across the gap and the rest stay NaN (pandas'
+    ``interpolate(limit=...)``); the event signals have always been prepared this way and their
+    validation numbers rest on it (a switch to "keep" moves 30 fps events with dropouts by a few ms).
     ``edges=True`` also holds the first/last value over missing ends (for smoothing that needs a
     complete series); otherwise nothing outside the observed span is invented.
     """
+    if long_gaps not in ("keep", "head"):
+        raise ValueError(f"long_gaps must be 'keep' or 'head', not {long_gaps!r}")
     x = np.asarray(x, dtype=float)
     ok = np.isfinite(x)
     if ok.all() or ok.sum() < 2:
@@ -140,7 +158,11 @@ def fill_gaps(x: np.ndarray, max_gap: int | None = None, *, edges: bool = False)
     out = x.copy()
     first, last = np.flatnonzero(ok)[[0, -1]]
     for a, b in runs(~ok):
-        inside = a > first and b <= last
-        if (inside and (max_gap is None or b - a <= max_gap)) or (edges and not inside):
+        if not (a > first and b <= last):  # a missing start or end
+            if edges:
+                out[a:b] = filled[a:b]
+        elif max_gap is None or b - a <= max_gap:
             out[a:b] = filled[a:b]
+        elif long_gaps == "head":
+            out[a:a + max_gap] = filled[a:a + max_gap]
     return out

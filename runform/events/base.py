@@ -60,10 +60,10 @@ def prepare_signals(kps, *, direction: int, treadmill: bool, max_gap_s: float = 
     L = leg_length(kps)
 
     def fwd(name: str) -> np.ndarray:
-        return fill_gaps(direction * kps[name][:, 0], gap) / L
+        return fill_gaps(direction * kps[name][:, 0], gap, long_gaps="head") / L
 
     def up(name: str) -> np.ndarray:
-        return fill_gaps(-kps[name][:, 1], gap) / L
+        return fill_gaps(-kps[name][:, 1], gap, long_gaps="head") / L
 
     def with_fallback(name: str, fallback: str, fn) -> np.ndarray:
         a = fn(name)

@@ -33,7 +33,7 @@ from ..keypoints import KeypointSeries
 from ..schema import MetricSummary
 from .. import body
 from ..body import LEG_LENGTH_PER_HEIGHT, LEG_RATIO_REL_SD
-from ..signal import fill_gaps, lowpass
+from ..signal import fill_gaps, lowpass, residual_noise_share
 from .context import MIN_CONF, SIDES, Context
 from .registry import FRONTAL, Metric, NotMeasured, StepValues, for_view
 
@@ -62,8 +62,8 @@ leg_length = partial(body.leg_length, min_conf=MIN_CONF)
 
 def keypoint_noise(kps: KeypointSeries) -> float:
     """Keypoint noise SD (keypoint units) from the jitter of the smoothest keypoints (hips,
-    shoulders) around a zero-lag low-pass: robust SD of the residual, corrected for the share
-    of white noise the low-pass keeps."""
+    shoulders) around a zero-lag low-pass: robust SD of the residual, divided by the share of
+    white noise that residual holds (from the filter's own response, not a brick-wall guess)."""
     fps = kps.frame_rate
     fc = min(12.0, 0.35 * fps)
     res = []
@@ -80,7 +80,7 @@ def keypoint_noise(kps: KeypointSeries) -> float:
             res.append(1.4826 * np.median(np.abs(r - np.median(r))))
     if not res:
         return 0.0
-    return float(np.median(res) / np.sqrt(max(1 - 2 * fc / fps, 0.2)))
+    return float(np.median(res) / np.sqrt(residual_noise_share(fc, fps)))
 
 
 def _stance_table(events) -> pd.DataFrame:

@@ -23,6 +23,6 @@ def compute(ctx) -> StepValues:
     return StepValues(v, r * ctx.sigma_t, 1.22 * noise / ctx.leg_length)  # sqrt(1/2 + 1)
 
 
-register(Metric("hip_ankle_offset_ms", "Hip-ankle offset at midstance", "L", compute, needs=NEEDS,
+register(Metric("hip_ankle_offset_midstance", "Hip-ankle offset at midstance", "L", compute, needs=NEEDS,
                 max_uncertainty=0.05, evidence="evidence.md §4 hip-ankle offset at midstance",
                 event="MS", series=series, overlays=("plumb", "trunk", "knee"), synth_tol=0.002))

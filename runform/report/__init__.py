@@ -130,7 +130,7 @@ def _plan_pictures(analysis: Analysis, kps: KeypointSeries, view: str | None = N
             add(f"finding:{f.id}", pick, f"{pick.foot} {cx.EVENT_LABEL.get(pick.event, pick.event)}, t {_t(kps, pick)} s",
                 metric)
     moments = (("MS", "pelvic_drop"),) if frontal else \
-        (("IC", "overstride"), ("MS", "hip_ankle_offset_ms"), ("TO", "thigh_extension_to"))
+        (("IC", "overstride"), ("MS", "hip_ankle_offset_midstance"), ("TO", "thigh_extension_to"))
     for foot in ("left", "right"):
         for event, metric in moments:
             pick = cx.pick_step(analysis, metric, foot=foot, event=event, view=view)
