@@ -128,7 +128,7 @@ def test_pictures_draw_the_metrics_own_series(monkeypatch):
     st = truth.stances.iloc[2]
     spec = fr.FrameSpec(frame=int(st.ms_frame), row=int(st.ms_frame), foot=st.foot, event="MS", overlays=("plumb",))
     _, vals = fr.render(kps, spec, direction=truth.direction, L=truth.leg_length)
-    assert vals["hip_ankle_offset"] == pytest.approx(st.hip_ankle_offset_ms, abs=0.01)
+    assert vals["hip_ankle_offset"] == pytest.approx(st.hip_ankle_offset_midstance, abs=0.01)
     monkeypatch.setattr(hip_ankle_offset, "series", lambda ctx: {s: np.full(len(ctx.kps), 0.123) for s in ("left", "right")})
     _, vals = fr.render(kps, spec, direction=truth.direction, L=truth.leg_length)
     assert vals["hip_ankle_offset"] == 0.123
