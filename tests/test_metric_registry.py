@@ -19,7 +19,8 @@ from runform.metrics.registry import FRONTAL, for_view, key_metrics
 from runform.synth import synth_runner
 from runform.synth_frontal import rear_runner
 
-FRONTAL_TRUTH = dict(pelvic_drop_deg=(4.0, 7.0), hip_adduction_deg=(8.0, 12.0), foot_lateral_m=(0.05, -0.02))
+FRONTAL_TRUTH = dict(pelvic_drop_deg=(4.0, 7.0), hip_adduction_deg=(8.0, 12.0), foot_lateral_m=(0.05, -0.02),
+                     trunk_lean_lateral_deg=(4.0, 6.0))
 
 
 def _side():
