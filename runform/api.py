@@ -282,12 +282,13 @@ def analyze_view(src, *, treadmill: bool | None = None, view: str | None = None,
         quality.steps_detected, quality.steps_valid, quality.steps_excluded = gate.detected, gate.valid, gate.excluded
         quality.exclusions = dict(gate.reasons)
     else:
-        from .frontal import compute_frontal, detect_frontal_events
+        from .frontal import detect_frontal_events
+        from .metrics import compute_metrics  # one engine for every view: the events say which
 
         ev = detect_frontal_events(kps)
         progress("events", 1.0)
         progress("metrics", 0.0)
-        res = compute_frontal(kps, ev, height_cm=height_cm)
+        res = compute_metrics(kps, ev, height_cm=height_cm)
     quality.treadmill = getattr(ev, "treadmill", None)
     quality.treadmill_detected = getattr(ev, "treadmill_detected", None)
     quality.warnings.extend(getattr(ev, "warnings", []))

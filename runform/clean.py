@@ -14,9 +14,10 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy.interpolate import CubicSpline, PchipInterpolator
 from scipy.ndimage import maximum_filter1d
-from scipy.signal import butter, sosfiltfilt
 
+from . import body
 from .keypoints import KeypointSeries
+from .signal import design_lowpass, filtfilt_run, runs
 
 #: Pairs that swap together. Pose models mix up the *legs* when they cross at midstance
 #: (the hips barely move); a front/back confusion flips the *trunk* (and usually all groups).
@@ -36,7 +37,6 @@ CUTOFF_TABLE: tuple[tuple[float, float], ...] = (
     (90.0, 12.0),  # 100-240 fps, motion capture
 )
 
-FILTER_ORDER = 2  # per pass; filtfilt makes it a 4th-order zero-phase filter (Winter)
 MAX_GAP_S = 0.12  # longer gaps stay NaN: interpolating through a whole foot contact invents data
 FILLED_CONF_FACTOR = 0.5  # confidence of a filled point: this times the lower neighbour
 SWAP_HALF_WINDOW_S = 0.1  # rolling-median window for the swap emission cost
@@ -74,19 +74,10 @@ def cutoff_for_fps(fps: float) -> float:
 
 
 def body_scale(kps: KeypointSeries) -> float:
-    """Median leg length (hip-knee + knee-ankle), the unit for every tolerance here."""
-    lengths = []
-    for side in ("left", "right"):
-        try:
-            h, k, a = kps[f"{side}_hip"], kps[f"{side}_knee"], kps[f"{side}_ankle"]
-        except ValueError:
-            continue
-        lengths.append(np.linalg.norm(h - k, axis=1) + np.linalg.norm(k - a, axis=1))
-    if lengths:
-        leg = np.concatenate(lengths)
-        leg = leg[np.isfinite(leg)]
-        if leg.size:
-            return float(np.median(leg))
+    """Median leg length (runform.body, every frame and leg pooled), the unit for every tolerance here."""
+    leg = body.leg_length(kps, pool="frames")
+    if np.isfinite(leg):
+        return leg
     pts = kps.xy.reshape(-1, 2)
     pts = pts[np.isfinite(pts).all(axis=1)]
     if len(pts) < 2:
@@ -190,12 +181,6 @@ def _viterbi_swaps(L: np.ndarray, R: np.ndarray, w: np.ndarray, scale: float, *,
     return states.astype(bool)
 
 
-def _episodes(mask: np.ndarray) -> list[tuple[int, int]]:
-    """Runs of True as (start, stop)."""
-    d = np.diff(np.concatenate([[0], mask.astype(int), [0]]))
-    return list(zip(np.flatnonzero(d == 1), np.flatnonzero(d == -1)))
-
-
 def repair_swaps(kps: KeypointSeries, report: CleanReport, scale: float) -> KeypointSeries:
     """Relabel left/right per group where the Viterbi path says they were exchanged."""
     out = kps.copy()
@@ -214,12 +199,12 @@ def repair_swaps(kps: KeypointSeries, report: CleanReport, scale: float) -> Keyp
             trunk_mask = swapped
         frames = np.flatnonzero(swapped)
         report.swap_frames[group] = [int(f) for f in frames]
-        report.swaps_repaired += len(_episodes(swapped))
+        report.swaps_repaired += len(runs(swapped))
         for a, b in zip(li, ri):
             out.xy[frames, a], out.xy[frames, b] = kps.xy[frames, b], kps.xy[frames, a]
             out.conf[frames, a], out.conf[frames, b] = kps.conf[frames, b], kps.conf[frames, a]
     if trunk_mask is not None:
-        report.body_flips_repaired = len(_episodes(trunk_mask))
+        report.body_flips_repaired = len(runs(trunk_mask))
     return out
 
 
@@ -286,7 +271,7 @@ def fill_gaps(kps: KeypointSeries, report: CleanReport, max_gap_s: float = MAX_G
         ok = np.isfinite(kps.xy[:, k]).all(-1)
         if ok.sum() < 2:
             continue
-        for s, e in _episodes(~ok):
+        for s, e in runs(~ok):
             if s == 0 or e == len(t):
                 continue  # edges: nothing to interpolate towards
             if t[e] - t[s - 1] > max_gap_s + 1.5 / kps.frame_rate:
@@ -301,26 +286,7 @@ def fill_gaps(kps: KeypointSeries, report: CleanReport, max_gap_s: float = MAX_G
     return out
 
 
-# -- zero-lag low-pass -------------------------------------------------------------------
-def design_lowpass(cutoff_hz: float, fs: float, order: int = FILTER_ORDER) -> np.ndarray:
-    """Butterworth SOS whose *two-pass* response is -3 dB at ``cutoff_hz``.
-
-    A forward-backward pass squares the magnitude, so the single-pass corner is moved up
-    (Winter's correction, done on the pre-warped frequency as scipy's bilinear design uses).
-    """
-    c = (np.sqrt(2.0) - 1.0) ** (-1.0 / (2 * order))
-    wc = np.arctan(np.tan(np.pi * cutoff_hz / fs) * c) / np.pi * fs  # corrected corner (Hz)
-    wc = min(wc, 0.49 * fs)
-    return butter(order, wc, btype="low", fs=fs, output="sos")
-
-
-def _filter_run(y: np.ndarray, sos: np.ndarray) -> np.ndarray:
-    padlen = min(3 * (2 * len(sos) + 1), len(y) - 1)
-    if len(y) < 4:
-        return y
-    return sosfiltfilt(sos, y, axis=0, padlen=padlen)
-
-
+# -- zero-lag low-pass (runform.signal) ----------------------------------------------------
 def is_irregular(t: np.ndarray, tol: float = 0.1) -> bool:
     """Timestamps differ from a uniform grid by more than ``tol`` of a frame (VFR video)."""
     dt = np.diff(t)
@@ -342,17 +308,17 @@ def lowpass(kps: KeypointSeries, cutoff_hz: float, report: CleanReport) -> Keypo
     sos = design_lowpass(cutoff_hz, fs)
     for k in range(len(kps.names)):
         ok = np.isfinite(kps.xy[:, k]).all(-1)
-        for s, e in _episodes(ok):
+        for s, e in runs(ok):
             y = kps.xy[s:e, k]
             if not irregular:
-                out.xy[s:e, k] = _filter_run(y, sos)
+                out.xy[s:e, k] = filtfilt_run(y, sos)
                 continue
             # VFR: resample to a uniform grid, filter there, sample back at the original times
             grid = np.arange(t[s], t[e - 1] + 0.5 / fs, 1.0 / fs)
             if len(grid) < 4 or e - s < 2:
                 continue
             yg = CubicSpline(t[s:e], y, axis=0)(np.clip(grid, t[s], t[e - 1]))
-            fg = _filter_run(yg, sos)
+            fg = filtfilt_run(yg, sos)
             out.xy[s:e, k] = np.stack([np.interp(t[s:e], grid, fg[:, d]) for d in (0, 1)], -1)
     return out
 

@@ -42,13 +42,14 @@ import numpy as np
 import pandas as pd
 from scipy.interpolate import CubicHermiteSpline, PchipInterpolator
 
+from . import body
 from .keypoints import KEYPOINT_NAMES, KeypointSeries
 
 DENSE_HZ = 2400.0  # multiple of 30, 60, 120 and 240: frames are exact samples of the model
 SHANK_IC_DELAY_S = 0.00625  # runform.metrics.shank_angle evaluates 1.5 frames at 240 fps after IC
-# Winter 2009 (Biomechanics and Motor Control of Human Movement) segment lengths / height
-THIGH_H, SHANK_H, FOOT_H, ANKLE_H = 0.245, 0.246, 0.152, 0.039
-TRUNK_H, HEAD_H, UPPER_ARM_H, FOREARM_H = 0.288, 0.13, 0.186, 0.146
+# Winter 2009 segment lengths / height (runform.body)
+THIGH_H, SHANK_H, FOOT_H, ANKLE_H = body.THIGH_PER_H, body.SHANK_PER_H, body.FOOT_PER_H, body.ANKLE_HEIGHT_PER_H
+TRUNK_H, HEAD_H, UPPER_ARM_H, FOREARM_H = body.TRUNK_PER_H, body.HEAD_PER_H, body.UPPER_ARM_PER_H, body.FOREARM_PER_H
 HEEL_BACK = 0.19  # share of foot length behind the ankle
 SWING_KNEE_PEAK = 0.5  # share of swing at which the knee peaks
 SWING_DORSIFLEXION = 5.0  # deg, ankle in mid-swing (toe clearance)
@@ -572,6 +573,8 @@ def _degrade(kps: KeypointSeries, direction: int, noise: float, dropout: float, 
 
 def _truth_table(sim, legs, params, stride, speed, h, lean, amp, t_frames, duration) -> pd.DataFrame:
     """One row per stance inside the clip: events + true per-step metric values."""
+    from .metrics.foot_strike import pattern_of  # the product's own thresholds
+
     t, hip = sim["t"], sim["hip"]
     L = (THIGH_H + SHANK_H) * h
 
@@ -604,7 +607,7 @@ def _truth_table(sim, legs, params, stride, speed, h, lean, amp, t_frames, durat
                        flight_time=1000 * (nxt_other - to), duty_factor=100 * contact / stride,
                        trunk_lean_ic=float(_trunk_lean(np.array([ic]), lean, amp, stride)[0]),
                        trunk_lean_stance=float(np.trapezoid(lam, t[m]) / contact),
-                       hip_ankle_offset_ms=(at(hip[:, 0], ms) - at(d["ankle"][:, 0], ms)) / L,
+                       hip_ankle_offset_midstance=(at(hip[:, 0], ms) - at(d["ankle"][:, 0], ms)) / L,
                        overstride=(at(d["heel"][:, 0], ic) - at(hip[:, 0], ic)) / L,
                        shank_angle_ic=float(np.degrees(at(d["theta"] - d["k"], ic + SHANK_IC_DELAY_S))),
                        shank_angle_at_ic=float(np.degrees(at(d["theta"] - d["k"], ic))),
@@ -621,6 +624,6 @@ def _truth_table(sim, legs, params, stride, speed, h, lean, amp, t_frames, durat
             row["overstride_cm"] = row["overstride"] * L * 100
             row["vertical_oscillation_cm"] = row["vertical_oscillation"] * L * 100
             fsa = row["foot_strike_angle"]
-            row["foot_strike_pattern"] = "rearfoot" if fsa > 7.4 else ("forefoot" if fsa < -0.8 else "midfoot")
+            row["foot_strike_pattern"] = pattern_of(fsa)
             rows.append(row)
     return pd.DataFrame(rows).sort_values("ic_time").reset_index(drop=True)

@@ -25,12 +25,25 @@ class FrontalTruth:
     foot_lateral_m: dict[str, float]  # foot centre from the midline, + = own side
     leg_length_m: float
     px_per_m: float
+    trunk_rotation: float = 0.0  # range per stride of the shoulder/hip width ratio (pelvis tilt narrows the hips)
+    arm_crossover_pct: float = 0.0  # share of frames a wrist is past the midline
+    trunk_lean_lateral_deg: dict[str, float] | None = None  # at midstance, + = shoulders over the stance leg
+
+    def value(self, metric: str, foot: str) -> float:
+        """The true value of a registered frontal metric for one foot (``runform.metrics.REGISTRY`` ids)."""
+        lat = self.foot_lateral_m[foot]
+        return {"pelvic_drop": self.pelvic_drop_deg[foot], "hip_adduction": self.hip_adduction_deg[foot],
+                "step_width": self.step_width_m / self.leg_length_m, "step_width_cm": 100 * self.step_width_m,
+                "crossover": 100.0 if lat < 0 else 0.0, "arm_crossover": self.arm_crossover_pct,
+                "trunk_rotation": self.trunk_rotation,
+                "trunk_lean_lateral": (self.trunk_lean_lateral_deg or {}).get(foot, 0.0)}[metric]
 
 
 def rear_runner(*, fps: float = 60.0, duration_s: float = 8.0, cadence: float = 170.0, duty_factor: float = 0.36,
                 pelvic_drop_deg: tuple[float, float] = (5.0, 5.0), hip_adduction_deg: tuple[float, float] = (10.0, 10.0),
                 foot_lateral_m: tuple[float, float] = (0.05, 0.05), view: str = "rear", noise_px: float = 0.0,
-                px_per_m: float = 400.0, heel_off_m: float = 0.04, seed: int = 0) -> tuple[KeypointSeries, FrontalTruth]:
+                px_per_m: float = 400.0, heel_off_m: float = 0.04, trunk_lean_lateral_deg: tuple[float, float] = (0.0, 0.0),
+                seed: int = 0) -> tuple[KeypointSeries, FrontalTruth]:
     """(left, right) tuples set each side: drop of the *contralateral* hip while that foot stands, the stance
     leg's peak adduction, and where that foot lands relative to the midline (negative = crossover).
 
@@ -59,6 +72,12 @@ def rear_runner(*, fps: float = 60.0, duration_s: float = 8.0, cadence: float = 
         amp = pelvic_drop_deg[i] * np.sin(np.pi * phase[s][st])
         obliq[st] += amp if s == "left" else -amp
     ob = np.radians(obliq)
+    # the rigid trunk tips over the stance leg about the mid-hip: + = towards the runner's right (X+)
+    tip = np.zeros(n)
+    for s, i in sides.items():
+        st = phase[s] >= 0
+        tip[st] += lat_sign[s] * trunk_lean_lateral_deg[i] * np.sin(np.pi * phase[s][st])
+    lam = np.radians(tip)
     centre = np.stack([np.zeros(n), hip_h - 0.03 * np.cos(2 * np.pi * (t - stance / 2) / (stride / 2))], axis=1)
     for s in sides:
         # right hip lower when obliq > 0: hip y = centre.y - X*tan(ob) for X>0
@@ -87,11 +106,13 @@ def rear_runner(*, fps: float = 60.0, duration_s: float = 8.0, cadence: float = 
         pos[f"{s}_heel"] = ankle + np.stack([np.zeros(n), -0.06 + heel_rise], axis=1)
         pos[f"{s}_toe"] = ankle + np.array([0.0, -0.07])
         pos[f"{s}_ankle"] = ankle + np.stack([np.zeros(n), heel_rise], axis=1)
-        pos[f"{s}_shoulder"] = np.stack([np.full(n, lat_sign[s] * sh_half), centre[:, 1] + trunk], axis=1)
+        pos[f"{s}_shoulder"] = np.stack([trunk * np.sin(lam) + lat_sign[s] * sh_half * np.cos(lam),
+                                         centre[:, 1] + trunk * np.cos(lam) - lat_sign[s] * sh_half * np.sin(lam)],
+                                        axis=1)
         arm = 0.02 * np.sin(2 * np.pi * (t - offset[s]) / stride)
         pos[f"{s}_elbow"] = pos[f"{s}_shoulder"] + np.stack([lat_sign[s] * 0.03 + arm, np.full(n, -0.28)], axis=1)
         pos[f"{s}_wrist"] = pos[f"{s}_elbow"] + np.stack([-lat_sign[s] * 0.05 + arm, np.full(n, -0.12)], axis=1)
-    pos["nose"] = np.stack([np.zeros(n), centre[:, 1] + trunk + 0.25], axis=1)
+    pos["nose"] = np.stack([(trunk + 0.25) * np.sin(lam), centre[:, 1] + (trunk + 0.25) * np.cos(lam)], axis=1)
     mirror = 1.0 if view == "rear" else -1.0
     cx, cy = 640.0, 100.0 + (hip_h + trunk + 0.3) * px_per_m
     xy = np.stack([np.stack([cx + mirror * pos[k][:, 0] * px_per_m, cy - pos[k][:, 1] * px_per_m], axis=1)
@@ -105,13 +126,19 @@ def rear_runner(*, fps: float = 60.0, duration_s: float = 8.0, cadence: float = 
     kps = KeypointSeries(t=t, xy=xy, conf=conf, fps=fps, width=1280, height=1280,
                          source="synthetic-rear", meta={"synthetic": True, "view": view})
     ic = {s: np.arange(offset[s], duration_s, stride) for s in sides}
+    past = [(lat_sign[s] * pos[f"{s}_wrist"][:, 0] < 0) for s in sides]  # the midline is X = 0
+    hip_w = np.abs(pos["left_hip"][:, 0] - pos["right_hip"][:, 0])
+    ratio = np.abs(pos["left_shoulder"][:, 0] - pos["right_shoulder"][:, 0]) / hip_w
     truth = FrontalTruth(
         ic_times=ic, to_times={s: ic[s] + stance for s in sides},
         pelvic_drop_deg={s: pelvic_drop_deg[i] for s, i in sides.items()},
         hip_adduction_deg={s: hip_adduction_deg[i] for s, i in sides.items()},
         step_width_m=float(foot_lateral_m[0] + foot_lateral_m[1]),
         foot_lateral_m={s: foot_lateral_m[i] for s, i in sides.items()},
-        leg_length_m=thigh + shank, px_per_m=px_per_m)
+        leg_length_m=thigh + shank, px_per_m=px_per_m,
+        trunk_lean_lateral_deg={s: trunk_lean_lateral_deg[i] for s, i in sides.items()},
+        # every stride holds both stances' peak obliquity: the ratio's range per stride is its range over the clip
+        trunk_rotation=float(np.ptp(ratio)), arm_crossover_pct=float(100 * np.mean(past[0] | past[1])))
     return kps, truth
 
 

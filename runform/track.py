@@ -16,6 +16,7 @@ from scipy.ndimage import maximum_filter1d, median_filter, uniform_filter1d
 from .clean import body_scale
 from .errors import InputError, MultiplePeopleError, NoPersonError, NotRunningError
 from .keypoints import KeypointSeries
+from .signal import parabolic_vertex
 
 CORE = ("left_hip", "right_hip", "left_ankle", "right_ankle")
 MIN_TRACKED = 0.3  # share of frames with hips and ankles to judge at all
@@ -91,8 +92,7 @@ def _autocorr_period(x: np.ndarray, fps: float) -> tuple[float, float]:
     k = lo + i
     # parabolic refinement of the lag
     a, b, c = r[k - 1], r[k], r[k + 1]
-    den = a - 2 * b + c
-    shift = 0.5 * (a - c) / den if den < 0 else 0.0
+    shift = parabolic_vertex(a, b, c)[0] if a - 2 * b + c < 0 else 0.0
     return (k + shift) / fps, float(b)
 
 

@@ -15,16 +15,16 @@ from runform.assess import assess
 from runform.assess.wording import check_text
 from runform.schema import Analysis, MetricSummary, Runner
 
-UNITS = {"cadence": "steps/min", "hip_ankle_offset_ms": "L", "overstride": "L", "overstride_cm": "cm",
+UNITS = {"cadence": "steps/min", "hip_ankle_offset_midstance": "L", "overstride": "L", "overstride_cm": "cm",
          "vertical_oscillation": "L", "vertical_oscillation_cm": "cm", "step_width": "L", "step_width_cm": "cm",
          "crossover": "%", "trunk_rotation": "ratio", "contact_time": "ms", "duty_factor": "%"}
 # Typical uncertainties of a 30 fps side video (per metric summary, standard uncertainty).
-U = {"cadence": 1.0, "trunk_lean_stance": 1.0, "hip_ankle_offset_ms": 0.02, "overstride": 0.02, "shank_angle_ic": 1.5,
+U = {"cadence": 1.0, "trunk_lean_stance": 1.0, "hip_ankle_offset_midstance": 0.02, "overstride": 0.02, "shank_angle_ic": 1.5,
      "knee_flexion_ic": 2.0, "knee_flexion_stance_peak": 2.0, "knee_flexion_swing_peak": 2.5,
      "thigh_extension_to": 2.0, "vertical_oscillation_cm": 0.8, "vertical_oscillation": 0.01, "pelvic_drop": 1.0,
      "hip_adduction": 1.5, "step_width": 0.01, "crossover": 5.0, "trunk_rotation": 0.02}
 # A typical recreational runner at about 3.0 m/s, from the norms in evidence.md sections 4-5.
-TYPICAL = {"cadence": 170.0, "trunk_lean_stance": 7.3, "hip_ankle_offset_ms": 0.10, "overstride": 0.20,
+TYPICAL = {"cadence": 170.0, "trunk_lean_stance": 7.3, "hip_ankle_offset_midstance": 0.10, "overstride": 0.20,
            "shank_angle_ic": 2.0, "knee_flexion_ic": 12.4, "knee_flexion_stance_peak": 40.2,
            "knee_flexion_swing_peak": 96.5, "thigh_extension_to": 20.0, "vertical_oscillation_cm": 8.0,
            "vertical_oscillation": 0.09, "foot_strike_pattern": "rearfoot"}
@@ -164,7 +164,7 @@ def test_claim_lean_should_be_subtle():
 
 
 def test_claim_over_lean_heavy_dragging_legs_and_hip_flexors():
-    s = runner_summary(trunk_lean_stance=17.0, hip_ankle_offset_ms=0.27)
+    s = runner_summary(trunk_lean_stance=17.0, hip_ankle_offset_midstance=0.27)
     for feel in ("heavy-legs", "legs-drag"):
         a = run(s, feels=[feel])
         f = get(a, "over_lean")
@@ -175,7 +175,7 @@ def test_claim_over_lean_heavy_dragging_legs_and_hip_flexors():
         assert f.opinion and "coaching opinion" in f.explanation
     assert get(run(s, pain=["hip-flexor"]), "over_lean").severity == "priority"
     # hip ahead alone, normal lean: the hip-over-ankle reference point still catches it
-    a = run(runner_summary(hip_ankle_offset_ms=0.27), feels=["legs drag behind"])
+    a = run(runner_summary(hip_ankle_offset_midstance=0.27), feels=["legs drag behind"])
     assert get(a, "hip_ahead_of_ankle").matches_reported == ["legs-drag"]
 
 
@@ -200,7 +200,7 @@ def test_claim_over_lean_and_hamstrings_only_at_speed():
 
 
 def test_claim_under_lean_and_sore_quads():
-    s = runner_summary(trunk_lean_stance=1.0, hip_ankle_offset_ms=-0.12)
+    s = runner_summary(trunk_lean_stance=1.0, hip_ankle_offset_midstance=-0.12)
     a = run(s, pain=["quads"])
     f = get(a, "under_lean")
     assert f.severity == "priority" and f.matches_reported == ["quads"] and not f.opinion
@@ -395,7 +395,7 @@ def test_no_priority_without_pain_or_goal_even_far_out():
 
 
 def test_at_most_three_priorities():
-    s = runner_summary(rear=True, cadence=150.0, trunk_lean_stance=1.0, hip_ankle_offset_ms=-0.15,
+    s = runner_summary(rear=True, cadence=150.0, trunk_lean_stance=1.0, hip_ankle_offset_midstance=-0.15,
                        pelvic_drop=10.0, hip_adduction=16.0, crossover=50.0, knee_flexion_stance_peak=30.0,
                        vertical_oscillation_cm=13.0, trunk_rotation=0.02)
     a = run(s, pain=ALL_SYMPTOMS)
@@ -435,8 +435,8 @@ def test_unknown_symptom_is_an_input_error():
 
 
 SCENARIOS = [
-    {"summary": {"trunk_lean_stance": 17.0, "hip_ankle_offset_ms": 0.27}, "feels": ["heavy-legs"]},
-    {"summary": {"trunk_lean_stance": 1.0, "hip_ankle_offset_ms": -0.12}, "pain": ["quads", "plantar-fascia"]},
+    {"summary": {"trunk_lean_stance": 17.0, "hip_ankle_offset_midstance": 0.27}, "feels": ["heavy-legs"]},
+    {"summary": {"trunk_lean_stance": 1.0, "hip_ankle_offset_midstance": -0.12}, "pain": ["quads", "plantar-fascia"]},
     {"summary": {"overstride": 0.42, "shank_angle_ic": 11.0, "knee_flexion_ic": 4.0}, "pain": ["low-back"]},
     {"summary": {"knee_flexion_swing_peak": 70.0, "thigh_extension_to": 4.0, "overstride": 0.28}, "pain": ["hip-flexor"], "speed": 4.5},
     {"summary": {"cadence": 150.0, "vertical_oscillation_cm": 13.5, "knee_flexion_stance_peak": 30.0}, "pain": ["knee", "shin"]},

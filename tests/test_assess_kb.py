@@ -9,14 +9,9 @@ import pytest
 
 from runform.assess.kb import LEVELS, condition_leaves, load_kb, metric_ids, validate
 from runform.assess.wording import check_text, fmt, unitless_numbers
+from runform.metrics import REGISTRY
 
-METRIC_IDS = {
-    "cadence", "trunk_lean_stance", "trunk_lean_ic", "hip_ankle_offset_ms", "overstride", "overstride_cm",
-    "shank_angle_ic", "foot_strike_angle", "foot_strike_pattern", "knee_flexion_ic", "knee_flexion_stance_peak",
-    "knee_flexion_swing_peak", "thigh_extension_to", "vertical_oscillation", "vertical_oscillation_cm",
-    "contact_time", "flight_time", "duty_factor", "step_length", "pelvic_drop", "hip_adduction", "step_width",
-    "step_width_cm", "crossover", "arm_crossover", "trunk_rotation",
-}
+METRIC_IDS = set(REGISTRY)  # every view's metrics: the registry is where ids are defined
 # evidence.md section 6 symptoms and section 2 claims -> the entries that make each checkable.
 SECTION6 = ["knee-front", "knee-outside", "shin", "achilles", "plantar-fascia", "hamstring", "hip-flexor",
             "low-back", "quads", "heavy-legs", "legs-drag"]

@@ -82,7 +82,7 @@ def test_baseline_warns_about_different_speeds():
 
 
 def test_rendered_text_reads_like_advice():
-    a = run(runner_summary(cadence=150.0, trunk_lean_stance=1.0, hip_ankle_offset_ms=-0.12), pain=["knee", "shin"])
+    a = run(runner_summary(cadence=150.0, trunk_lean_stance=1.0, hip_ankle_offset_midstance=-0.12), pain=["knee", "shin"])
     text = render_findings_text(a)
     assert "## What stood out" in text and "front of the knee" in text
     assert "Cadence is low for your pace" in text and "150 steps/min ± 1.0 steps/min" in text
@@ -120,3 +120,20 @@ def test_film_again_names_the_views_that_matter():
     assert "straight behind at hip height" in a.plan[-1]["how"]
     side = run(runner_summary(cadence=140.0))
     assert "side-on at hip height" in side.plan[-1]["how"] and "behind" not in side.plan[-1]["how"]
+
+
+def test_an_old_analysis_with_the_old_metric_id_still_works_as_a_baseline(tmp_path):
+    # analysis.json files written before the rename carry "hip_ankle_offset_ms" (it meant midstance)
+    earlier = _analysis(runner_summary(hip_ankle_offset_midstance=0.30))
+    raw = json.loads(earlier.model_dump_json())
+    raw["summary"]["hip_ankle_offset_ms"] = raw["summary"].pop("hip_ankle_offset_midstance")
+    raw["summary"]["hip_ankle_offset_ms"]["id"] = "hip_ankle_offset_ms"
+    path = tmp_path / "analysis.json"
+    path.write_text(json.dumps(raw))
+    old = Analysis.load(path)
+    assert "hip_ankle_offset_ms" in old.summary
+    now = _analysis(runner_summary(hip_ankle_offset_midstance=0.05))
+    assess(now, baseline=old)
+    row = next(r for r in now.baseline["metrics"] if r["id"] == "hip_ankle_offset_midstance")
+    assert row["before"] == pytest.approx(0.30) and row["after"] == pytest.approx(0.05) and row["significant"]
+    assert "hip_ankle_offset_ms" in old.summary  # the caller's object is not changed

@@ -75,7 +75,7 @@ PAIN_CASES = {
     "hamstring": dict(trunk_lean_stance=17.0, speed=6.5),
     "hip-flexor": dict(thigh_extension_to=3.0, overstride=0.3),
     "low-back": dict(rear=True, pelvic_drop=9.5, shank_angle_ic=11.0),
-    "quads": dict(trunk_lean_stance=0.5, hip_ankle_offset_ms=-0.12),
+    "quads": dict(trunk_lean_stance=0.5, hip_ankle_offset_midstance=-0.12),
 }
 
 
@@ -397,7 +397,7 @@ def test_cli_shin_pain_hops_only_after_screen(tmp_path, pelvic_drop_runner):
 
 
 def test_a_plan_resting_only_on_opinion_says_so():
-    a = run(runner_summary(trunk_lean_stance=17.0, hip_ankle_offset_ms=0.27), pain=["hip-flexor"], screen="none")
+    a = run(runner_summary(trunk_lean_stance=17.0, hip_ankle_offset_midstance=0.27), pain=["hip-flexor"], screen="none")
     assert [p["finding_id"] for p in practice(a)] == ["over_lean"]
     assert any(p["type"] == "opinion" and "coaching or expert opinion" in p["text"] for p in a.plan)
     b = run(runner_summary(cadence=150.0), pain=["knee"], screen="none")

@@ -9,8 +9,8 @@ import pytest
 from scipy.signal import sosfiltfilt
 from test_track import make_person
 
-from runform.clean import (CUTOFF_TABLE, SWAP_GROUPS, _group_indices, clean_keypoints, cutoff_for_fps,
-                           design_lowpass)
+from runform.clean import CUTOFF_TABLE, SWAP_GROUPS, _group_indices, clean_keypoints, cutoff_for_fps
+from runform.signal import design_lowpass
 from runform.keypoints import KEYPOINT_NAMES, KeypointSeries
 
 

@@ -141,7 +141,7 @@ def test_pipeline_contact_time_and_height_scale_against_mocap(fukuchi):
     of the force plate's; and the px->cm rule (L = 0.491 x height, Winter) matches this runner's
     measured hip-knee-ankle length (894 mm vs 0.491 x 181 cm = 889 mm) within 3 %."""
     from runform.events import detect_events
-    from runform.metrics.context import LEG_LENGTH_PER_HEIGHT
+    from runform.body import LEG_LENGTH_PER_HEIGHT
 
     name, kps, st, res = fukuchi
     det = compute_metrics(kps, detect_events(kps), speed_mps=SPEED[name])

@@ -228,7 +228,7 @@ def test_pick_step_is_the_median_step(runner):
     vals = np.array([s["knee_flexion_ic"] for s in a.steps])
     chosen = [s for s in a.steps if s["ic_frame"] == pick.frame][0]
     assert abs(chosen["knee_flexion_ic"] - np.median(vals)) == pytest.approx(np.min(np.abs(vals - np.median(vals))))
-    ms = cx.pick_step(a, "hip_ankle_offset_ms", foot="left")
+    ms = cx.pick_step(a, "hip_ankle_offset_midstance", foot="left")
     assert ms.event == "MS" and ms.foot == "left"
     assert any(e.type == "MS" and e.frame == ms.frame and e.foot == "left" for e in a.events)
     # A finding that names its foot gets that foot.

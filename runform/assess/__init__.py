@@ -10,7 +10,7 @@ from collections.abc import Iterable
 
 from ..errors import InputError
 from ..schema import Analysis
-from .baseline import compare
+from .baseline import compare, current_ids
 from .engine import Context
 from .kb import GOALS, KnowledgeBase, load_kb
 from .plan import attach_plan
@@ -117,6 +117,7 @@ def assess(analysis: Analysis, *, pain=(), feels=(), baseline: Analysis | None =
     (None: not answered, so the plan holds no loading or hopping; 'none' or []: none of them).
     """
     kb = load_kb()
+    baseline = current_ids(baseline) if baseline is not None else None  # an older file may use old ids
     reported = resolve_symptoms(list(pain) + list(feels), kb)
     runner = analysis.runner
     runner.pain = [s for s in reported if kb.symptoms[s].kind == "pain"]

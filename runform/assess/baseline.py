@@ -14,6 +14,28 @@ from .ranges import metric_name, personal_range
 from .wording import fmt, fmt_u
 
 Z95 = 1.96
+#: Metric ids renamed since earlier analysis.json files were written (old -> current), so an old
+#: file still works as a baseline. "_ms" read as milliseconds everywhere else: it meant midstance.
+RENAMED_METRICS = {"hip_ankle_offset_ms": "hip_ankle_offset_midstance"}
+
+
+def current_ids(before: Analysis) -> Analysis:
+    """A copy of an earlier analysis with today's metric ids (summary, steps, findings)."""
+    if not any(old in before.summary or any(old in f.metric_ids for f in before.findings) for old in RENAMED_METRICS):
+        return before
+    new = before.model_copy(deep=True)
+
+    def ren(d: dict) -> dict:
+        return {RENAMED_METRICS.get(k, k): v for k, v in d.items()}
+
+    new.summary = ren(new.summary)
+    for s in new.summary.values():
+        s.id = RENAMED_METRICS.get(s.id, s.id)
+    new.steps = [ren(r) for r in new.steps]
+    for f in new.findings:
+        f.metric_ids = [RENAMED_METRICS.get(m, m) for m in f.metric_ids]
+        f.values, f.ranges, f.uncertainties = ren(f.values), ren(f.ranges), ren(f.uncertainties)
+    return new
 
 
 def _u(s: MetricSummary) -> float:

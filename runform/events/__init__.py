@@ -15,8 +15,10 @@ import numpy as np
 import pandas as pd
 
 from ..errors import InputError, LowFrameRateError, NotRunningError, TooShortError
+from ..body import leg_length
 from ..schema import Event
-from .base import FEET, EventDetector, GaitSignals, parabolic_peak, prepare_signals
+from ..signal import parabolic_peak
+from .base import FEET, EventDetector, GaitSignals, prepare_signals
 from .foot_contact import FootContact
 from .foot_height import FootHeight
 from .learned import LearnedContact
@@ -49,6 +51,7 @@ TREADMILL_MAX_SPEED = 0.5  # leg lengths/s of net mid-hip travel in the image
 TREADMILL_MAX_TRAVEL = 2.0  # leg lengths of mid-hip travel (5-95 % range) in the image
 REQUIRED = ("left_hip", "right_hip", "left_knee", "right_knee", "left_ankle", "right_ankle")
 
+#: The one stances table layout (side and rear views, synthetic truth); metrics read the ``*_time`` columns.
 STANCE_COLUMNS = ["foot", "ic_frame", "ic_time", "ms_frame", "ms_time", "to_frame", "to_time"]
 
 
@@ -114,8 +117,6 @@ def estimate_direction(kps) -> int:
 
 def detect_treadmill(kps) -> bool:
     """True when the mid-hip stays put in the image (treadmill, or a camera panning with the runner)."""
-    from .base import leg_length
-
     L = leg_length(kps)
     if not np.isfinite(L) or L <= 0:
         return True

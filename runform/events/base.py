@@ -17,6 +17,9 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from ..body import leg_length
+from ..signal import fill_gaps
+
 FEET = ("left", "right")
 
 
@@ -50,24 +53,6 @@ class GaitSignals:
         return len(self.t)
 
 
-def _fill_short_gaps(a: np.ndarray, max_gap: int) -> np.ndarray:
-    """Linear fill of NaN runs up to ``max_gap`` samples; longer gaps stay NaN."""
-    s = pd.Series(a)
-    return s.interpolate(limit=max_gap, limit_area="inside").to_numpy()
-
-
-def leg_length(kps) -> float:
-    """Median over frames of hip-knee + knee-ankle, averaged over the two sides."""
-    out = []
-    for side in FEET:
-        thigh = np.linalg.norm(kps[f"{side}_hip"] - kps[f"{side}_knee"], axis=1)
-        shank = np.linalg.norm(kps[f"{side}_knee"] - kps[f"{side}_ankle"], axis=1)
-        v = thigh + shank
-        if np.isfinite(v).sum():
-            out.append(np.nanmedian(v))
-    return float(np.mean(out)) if out else float("nan")
-
-
 def prepare_signals(kps, *, direction: int, treadmill: bool, max_gap_s: float = 0.1) -> GaitSignals:
     """Runner-centred, leg-length-scaled signals; short gaps filled, nothing else smoothed."""
     fps = kps.frame_rate
@@ -75,10 +60,10 @@ def prepare_signals(kps, *, direction: int, treadmill: bool, max_gap_s: float = 
     L = leg_length(kps)
 
     def fwd(name: str) -> np.ndarray:
-        return _fill_short_gaps(direction * kps[name][:, 0], gap) / L
+        return fill_gaps(direction * kps[name][:, 0], gap, long_gaps="head") / L
 
     def up(name: str) -> np.ndarray:
-        return _fill_short_gaps(-kps[name][:, 1], gap) / L
+        return fill_gaps(-kps[name][:, 1], gap, long_gaps="head") / L
 
     def with_fallback(name: str, fallback: str, fn) -> np.ndarray:
         a = fn(name)
@@ -127,29 +112,6 @@ class EventDetector:
 # -- small numerical helpers shared by detectors ------------------------------------------
 
 
-def crossings(t: np.ndarray, x: np.ndarray, level: float, rising: bool) -> np.ndarray:
-    """Times where ``x`` crosses ``level`` (linear interpolation between samples)."""
-    a, b = x[:-1], x[1:]
-    ok = np.isfinite(a) & np.isfinite(b)
-    hit = ok & ((a < level) & (b >= level) if rising else (a > level) & (b <= level))
-    i = np.flatnonzero(hit)
-    frac = (level - a[i]) / (b[i] - a[i])
-    return t[i] + frac * (t[i + 1] - t[i])
-
-
-def parabolic_peak(t: np.ndarray, x: np.ndarray, i: int) -> float:
-    """Sub-frame time of the extremum at sample ``i`` from a parabola through its neighbours."""
-    if i <= 0 or i >= len(x) - 1 or not np.all(np.isfinite(x[i - 1:i + 2])):
-        return float(t[i])
-    y0, y1, y2 = x[i - 1], x[i], x[i + 1]
-    den = y0 - 2 * y1 + y2
-    if den == 0:
-        return float(t[i])
-    d = float(np.clip(0.5 * (y0 - y2) / den, -0.5, 0.5))
-    dt = (t[i + 1] - t[i - 1]) / 2
-    return float(t[i] + d * dt)
-
-
 def rolling_quantile(x: np.ndarray, window: int, q: float) -> np.ndarray:
     """Centred rolling quantile ignoring NaN; tracks a ground line that drifts slowly."""
     window = max(3, int(window))
@@ -176,14 +138,6 @@ def stride_period(sig: GaitSignals) -> float:
         k = lo + int(np.argmax(ac[lo:hi]))
         best.append(k / sig.fps)
     return float(np.median(best)) if best else 0.7
-
-
-def cross_time(t: np.ndarray, x: np.ndarray, i: int, level: float) -> float:
-    """Time between samples i-1 and i where x crosses level (falls back to t[i])."""
-    if i <= 0 or not (np.isfinite(x[i - 1]) and np.isfinite(x[i])) or x[i] == x[i - 1]:
-        return float(t[i])
-    frac = float(np.clip((level - x[i - 1]) / (x[i] - x[i - 1]), 0.0, 1.0))
-    return float(t[i - 1] + frac * (t[i] - t[i - 1]))
 
 
 def contact_segments(enter: np.ndarray, enter_level: float, leave: np.ndarray,

@@ -11,6 +11,9 @@ import numpy as np
 import pandas as pd
 from scipy.optimize import linear_sum_assignment
 
+from ..body import leg_length
+from ..signal import lowpass
+
 
 def match_events(detected, reference, tolerance_s: float) -> pd.DataFrame:
     """Rows ``det_idx, ref_idx, det, ref, error`` for each matched pair, sorted by ``ref``."""
@@ -75,20 +78,17 @@ def force_plate_contacts(forces_path, *, threshold_n: float = 30.0, cutoff_hz: f
                          min_on_s: float = 0.0) -> pd.DataFrame:
     """Reference contacts (``ic_time``, ``to_time``) from vertical force > ``threshold_n``.
 
-    The force is low-pass filtered first (4th-order zero-lag Butterworth) so that belt noise
-    near zero does not make the crossings jitter. Runs above the threshold shorter than
-    ``min_on_s`` are flight-phase noise spikes: dropped, and never a reason to bridge a real flight.
+    The force is low-pass filtered first (zero-lag Butterworth, 4th order per pass, -3 dB at
+    ``cutoff_hz`` after both passes) so that belt noise near zero does not make the crossings
+    jitter. Runs above the threshold shorter than ``min_on_s`` are flight-phase noise spikes: dropped, and never a reason to bridge a real flight.
     """
-    from scipy.signal import butter, filtfilt
-
     from ..io.mocap import force_events, load_forces
 
     f = load_forces(forces_path)
     t = f["time_s"].to_numpy(float)
     fz = f["fz_vertical"].to_numpy(float)
     fs = 1.0 / float(np.median(np.diff(t)))
-    if cutoff_hz and cutoff_hz < fs / 2:
-        fz = filtfilt(*butter(4, cutoff_hz / (fs / 2)), fz)
+    fz = lowpass(fz, cutoff_hz, fs, order=4)
     if min_on_s > 0:
         on = fz > threshold_n
         edges = np.flatnonzero(np.diff(np.r_[0, on.astype(int), 0]))
@@ -113,8 +113,6 @@ def resample_keypoints(kps, fps: float, phase: float = 0.0):
 
 def add_noise(kps, sd_leg_lengths: float, seed: int = 0):
     """Gaussian keypoint noise of ``sd_leg_lengths`` x leg length, like a pose model's jitter."""
-    from .base import leg_length
-
     rng = np.random.default_rng(seed)
     sd = sd_leg_lengths * leg_length(kps)
     return kps.copy(xy=kps.xy + rng.normal(0.0, sd, kps.xy.shape))

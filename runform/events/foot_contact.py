@@ -15,8 +15,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .base import (FEET, EventDetector, GaitSignals, cross_time, foot_speed,
-                   ground_line, running_speed)
+from ..signal import cross_time
+from .base import FEET, EventDetector, GaitSignals, foot_speed, ground_line, running_speed
 
 
 class FootContact(EventDetector):

@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .base import FEET, EventDetector, GaitSignals, contact_segments, cross_time, rolling_quantile, stride_period
+from ..signal import cross_time
+from .base import FEET, EventDetector, GaitSignals, contact_segments, rolling_quantile, stride_period
 
 
 class FootHeight(EventDetector):

@@ -11,7 +11,8 @@ from __future__ import annotations
 import numpy as np
 from scipy.signal import find_peaks
 
-from .base import FEET, EventDetector, GaitSignals, parabolic_peak, stride_period
+from ..signal import parabolic_peak
+from .base import FEET, EventDetector, GaitSignals, stride_period
 
 
 class PelvisRelative(EventDetector):

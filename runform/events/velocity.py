@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .base import FEET, EventDetector, GaitSignals, contact_segments, cross_time, foot_speed, running_speed
+from ..signal import cross_time
+from .base import FEET, EventDetector, GaitSignals, contact_segments, foot_speed, running_speed
 
 
 class FootVelocity(EventDetector):

@@ -1,22 +1,14 @@
-"""Side-view running-form metrics.
+"""Running-form metrics, side and frontal (rear/front) views, in one registry and one engine.
 
 Where things are: one module per metric (or tightly related family) holds its formula, unit,
-sign convention, noise model and the evidence.md section it implements, and registers itself:
-
-  cadence.py               cadence
-  trunk_lean.py            trunk_lean_stance, trunk_lean_ic
-  hip_ankle_offset.py      hip_ankle_offset_ms
-  overstride.py            overstride, overstride_cm
-  shank_angle.py           shank_angle_ic
-  foot_strike.py           foot_strike_angle, foot_strike_pattern
-  knee_flexion.py          knee_flexion_ic, knee_flexion_stance_peak, knee_flexion_swing_peak
-  thigh_extension.py       thigh_extension_to
-  vertical_oscillation.py  vertical_oscillation, vertical_oscillation_cm
-  timing.py                contact_time, flight_time, duty_factor
-  step_length.py           step_length
+sign convention, noise model, the evidence.md section it implements, the event it is read at,
+its guides in the report and its display metadata, and registers itself. Modules are found
+automatically (``registry.discover``); ``docs/metrics.md`` is the generated table of every metric
+(id, view, event, where it is defined, its threshold and its test; ``python -m runform.metrics._table``).
 
 ``registry.py`` (the Metric record), ``context.py`` (runner frame, sampling, leg length, scale),
-``engine.py`` (compute_metrics and the uncertainty model) have no metric-specific code.
+``engine.py`` (compute_metrics and the uncertainty model, for every view) have no metric-specific code;
+``frontal_context.py``: what the rear/front metrics share (line of progression, local leg length).
 ``reference.py`` + ``reference_bmc_ric.json``: knee-flexion distributions of 46 real runners
 (BMC/RIC, 2.5 m/s) for a data-derived "typical runner".
 
@@ -28,9 +20,9 @@ compared with marker-based reference ranges.
 
 from __future__ import annotations
 
-from . import (cadence, foot_strike, hip_ankle_offset, knee_flexion, overstride, shank_angle,  # noqa: F401
-               step_length, thigh_extension, timing, trunk_lean, vertical_oscillation)
 from .engine import MetricsResult, compute_metrics
-from .registry import REGISTRY, Metric, NotMeasured, StepValues
+from .registry import REGISTRY, Metric, NotMeasured, StepValues, discover
+
+discover()
 
 __all__ = ["compute_metrics", "MetricsResult", "REGISTRY", "Metric", "NotMeasured", "StepValues"]

@@ -24,4 +24,4 @@ def compute(ctx) -> StepValues:
 
 
 register(Metric("cadence", "Cadence", "steps/min", compute, evidence="evidence.md §4 cadence",
-                max_uncertainty=4.0, event_error="random", location="harmonic"))
+                max_uncertainty=4.0, event_error="random", location="harmonic", event="IC", key=1, synth_tol=1e-6))

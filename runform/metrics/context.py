@@ -10,15 +10,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from scipy.signal import butter, filtfilt, savgol_filter
+from scipy.signal import savgol_filter
 
 from ..keypoints import KeypointSeries
-
-#: Leg length (hip joint to ankle joint = thigh + shank) / standing height, Winter 2009
-#: (Biomechanics and Motor Control of Human Movement, segment lengths 0.245 H + 0.246 H).
-LEG_LENGTH_PER_HEIGHT = 0.491
-#: Relative spread of that ratio between adults (~3 %, [inf] from anthropometric tables).
-LEG_RATIO_REL_SD = 0.03
+from ..signal import lowpass, runs
 MIN_CONF = 0.2  # keypoints below this confidence at the sampled instant do not count
 SIDES = ("left", "right")
 
@@ -38,6 +33,9 @@ class Context:
     sigma_t: float  # s, timing standard uncertainty of one event
     sigma_kp: float  # keypoint noise SD, keypoint units
     neutral_foot_angle: float | dict | None = None  # deg (or per side), from a standing trial when given
+    view: str = "side"  # camera view: 'side', 'rear' or 'front'
+    min_conf: float = MIN_CONF  # p() drops samples below this confidence (0 for drawing every frame)
+    warnings: list = field(default_factory=list)  # said to the user with the result (metrics add to it)
     _cache: dict = field(default_factory=dict)
 
     # -- coordinates --------------------------------------------------------------------------
@@ -46,7 +44,7 @@ class Context:
         key = ("p", name)
         if key not in self._cache:
             xy = self.kps[name]
-            ok = self.kps.c(name) >= MIN_CONF
+            ok = self.kps.c(name) >= self.min_conf
             self._cache[key] = np.where(ok[:, None], np.column_stack([self.direction * xy[:, 0], -xy[:, 1]]),
                                         np.nan)
         return self._cache[key]
@@ -115,17 +113,9 @@ class Context:
         return self.sigma_kp / np.clip(conf, 0.2, 1.0)
 
     def lowpass(self, x: np.ndarray, cutoff_hz: float) -> np.ndarray:
-        """Zero-lag 2nd-order Butterworth (scipy) over finite runs; NaN kept."""
-        wn = min(cutoff_hz / (self.fps / 2), 0.9)
-        b, a = butter(2, wn)
-        out = np.full_like(x, np.nan)
-        for a0, b0 in _runs(np.isfinite(x)):
-            if b0 - a0 > 3 * max(len(a), len(b)):
-                out[a0:b0] = filtfilt(b, a, x[a0:b0])
-            else:
-                out[a0:b0] = x[a0:b0]
-        return out
-
+        """Zero-lag low-pass (runform.signal) over finite runs, -3 dB at ``cutoff_hz`` but at most
+        0.9 x Nyquist (above that a cut-off removes next to nothing); NaN kept."""
+        return lowpass(x, min(cutoff_hz, 0.45 * self.fps), self.fps)
 
     def refilter(self, x: np.ndarray) -> np.ndarray | None:
         """x passed once more through the low-pass that cleaned the keypoints, or None if uncleaned.
@@ -138,26 +128,24 @@ class Context:
         cut = (self.kps.meta.get("cleaning") or {}).get("cutoff_hz")
         if not cut or not np.isfinite(cut) or cut >= 0.5 * self.fps:
             return None
-        from scipy.signal import sosfiltfilt
+        return lowpass(x, float(cut), self.fps)
 
-        from ..clean import design_lowpass
 
-        sos = design_lowpass(float(cut), self.fps)
-        out = x.copy()
-        for a0, b0 in _runs(np.isfinite(x)):
-            if b0 - a0 > 3 * (2 * len(sos) + 1):
-                out[a0:b0] = sosfiltfilt(sos, x[a0:b0])
-        return out
+STANCE_TABLE = ("foot", "ic_frame", "ic_time", "ms_frame", "ms_time", "to_frame", "to_time", "next_ic_time",
+                "next_same_ic_time")
+
+
+def drawing_context(kps: KeypointSeries, direction: int, leg_length: float, view: str = "side") -> Context:
+    """A context without stances for a metric's per-frame ``series`` (the report's pictures and plots):
+    every sample is kept (min_conf 0), so a drawing shows the metric's own value at any frame."""
+    return Context(kps=kps, st=pd.DataFrame(columns=list(STANCE_TABLE)), direction=direction, treadmill=False,
+                   fps=kps.frame_rate, leg_length=leg_length, leg_length_cm=None, scale_rel_sd=0.0, height_cm=None,
+                   speed_mps=None, sigma_t=0.0, sigma_kp=0.0, view=view, min_conf=0.0)
 
 
 # what the cleaning's low-pass took off a peak / what one more pass takes off: 1.5-2.2 for knee
 # flexion and vertical oscillation on synthetic runners at 30-120 fps (docs/validation.md, Metrics)
 REFILTER_GAIN = 2.5
-
-
-def _runs(ok: np.ndarray) -> list[tuple[int, int]]:
-    idx = np.flatnonzero(np.diff(np.concatenate([[0], ok.astype(int), [0]])))
-    return list(zip(idx[::2], idx[1::2]))
 
 
 def savgol_smooth(x: np.ndarray, fps: float, window_s: float = 0.06) -> np.ndarray:
@@ -167,7 +155,7 @@ def savgol_smooth(x: np.ndarray, fps: float, window_s: float = 0.06) -> np.ndarr
     out = x.copy()
     if n < 5:
         return out
-    for a, b in _runs(np.isfinite(x)):
+    for a, b in runs(np.isfinite(x)):
         if b - a >= n:
             out[a:b] = savgol_filter(x[a:b], n, 3)
     return out
@@ -186,31 +174,18 @@ def knee_flexion(hip: np.ndarray, knee: np.ndarray, ankle: np.ndarray) -> np.nda
     return 180.0 - np.degrees(np.arccos(np.clip(cos, -1, 1)))
 
 
-def parabolic_extreme(t: np.ndarray, x: np.ndarray, maximum: bool = True) -> float:
-    """Extreme of sampled x refined by a parabola through the best sample and its neighbours
-    (removes most of the frame-rate bias of taking the largest sample)."""
-    ok = np.isfinite(x)
-    if ok.sum() < 1:
-        return float("nan")
-    xs = np.where(ok, x, -np.inf if maximum else np.inf)
-    i = int(np.argmax(xs) if maximum else np.argmin(xs))
-    if 0 < i < len(x) - 1 and np.isfinite(x[i - 1]) and np.isfinite(x[i + 1]):
-        denom = x[i - 1] - 2 * x[i] + x[i + 1]
-        if denom != 0:
-            return float(x[i] - 0.125 * (x[i + 1] - x[i - 1]) ** 2 / denom)
-    return float(x[i])
-
-
 def in_cm(compute):
     """The cm twin of a metric measured in leg lengths: scale by the leg length in cm and add its error."""
     from .registry import NotMeasured, StepValues
 
-    def compute_cm(ctx) -> StepValues:
+    def compute_cm(ctx) -> StepValues:  # defined where the metric is (the table says which module)
         if ctx.leg_length_cm is None:
             # Said as a unit, not as a missing measure: the leg-length twin is measured (no contradiction).
             raise NotMeasured("measured in leg lengths (L); in cm it needs the runner's height (--height) or mm input")
-        v, ue, un = compute(ctx)
+        sv = compute(ctx)
+        v, ue, un = sv.value, sv.u_event, sv.u_noise
         lc = ctx.leg_length_cm
-        return StepValues(v * lc, np.hypot(ue * lc, ctx.scale_rel_sd * np.abs(v * lc)), un * lc)
+        return StepValues(v * lc, np.hypot(ue * lc, ctx.scale_rel_sd * np.abs(v * lc)), un * lc, sv.problems)
 
+    compute_cm.__module__ = compute.__module__
     return compute_cm

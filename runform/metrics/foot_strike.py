@@ -59,6 +59,15 @@ def neutral(ctx, side: str, raw: np.ndarray) -> tuple[float, float]:
     return float(np.median(x)), float(1.2533 * sd / np.sqrt(len(x)))
 
 
+def series(ctx) -> dict[str, np.ndarray]:
+    """Per frame: heel-toe angle minus the neutral (raw image angle when no stances say where it is)."""
+    out = {}
+    for s in ("left", "right"):
+        raw = _raw(ctx, s)
+        out[s] = raw - neutral(ctx, s, raw)[0] if len(ctx.st) else raw
+    return out
+
+
 def compute(ctx) -> StepValues:
     series, u_neutral = {}, {}
     for s in ("left", "right"):
@@ -72,8 +81,10 @@ def compute(ctx) -> StepValues:
     return StepValues(v, np.hypot(r * ctx.sigma_t, un), np.degrees(np.sqrt(2) * noise / foot_len))
 
 
+_shown = dict(event="IC", series=series, overlays=("foot", "shank", "knee"))
 register(Metric("foot_strike_angle", "Foot strike angle", "deg", compute, needs=NEEDS, max_uncertainty=4.0,
-                evidence="evidence.md §4 foot strike"))
+                evidence="evidence.md §4 foot strike", synth_tol=0.3, **_shown))
 register(Metric("foot_strike_pattern", "Foot strike pattern", "% of steps", compute, needs=NEEDS,
                 max_uncertainty=4.0, evidence="evidence.md §4 foot strike (Mo 2021 thresholds)",
-                category=pattern_of, category_bounds=(FOREFOOT_BELOW, REARFOOT_ABOVE)))
+                category=pattern_of, category_bounds=(FOREFOOT_BELOW, REARFOOT_ABOVE), key=10, synth_tol=0.0,
+                **_shown))

@@ -12,13 +12,17 @@ from .registry import Metric, StepValues, register
 NEEDS = ("left_hip", "right_hip", "{side}_ankle")
 
 
-def compute(ctx) -> StepValues:
+def series(ctx) -> dict:
     hip = ctx.mid("left_hip", "right_hip")[:, 0]
-    series = {s: (hip - ctx.p(f"{s}_ankle")[:, 0]) / ctx.leg_length for s in ("left", "right")}
-    v, r = ctx.by_step(series, "ms_time")
+    return {s: (hip - ctx.p(f"{s}_ankle")[:, 0]) / ctx.leg_length for s in ("left", "right")}
+
+
+def compute(ctx) -> StepValues:
+    v, r = ctx.by_step(series(ctx), "ms_time")
     noise = ctx.noise_sd(ctx.mean_conf_at(("left_hip", "right_hip", "{side}_ankle"), "ms_time"))
     return StepValues(v, r * ctx.sigma_t, 1.22 * noise / ctx.leg_length)  # sqrt(1/2 + 1)
 
 
-register(Metric("hip_ankle_offset_ms", "Hip-ankle offset at midstance", "L", compute, needs=NEEDS,
-                max_uncertainty=0.05, evidence="evidence.md §4 hip-ankle offset at midstance"))
+register(Metric("hip_ankle_offset_midstance", "Hip-ankle offset at midstance", "L", compute, needs=NEEDS,
+                max_uncertainty=0.05, evidence="evidence.md §4 hip-ankle offset at midstance",
+                event="MS", series=series, overlays=("plumb", "trunk", "knee"), synth_tol=0.002))

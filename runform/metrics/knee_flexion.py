@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .context import REFILTER_GAIN, knee_flexion, parabolic_extreme, savgol_smooth
+from ..signal import parabolic_extreme
+from .context import REFILTER_GAIN, knee_flexion, savgol_smooth
 from .registry import Metric, StepValues, register
 
 NEEDS = ("{side}_hip", "{side}_knee", "{side}_ankle")
@@ -65,8 +66,11 @@ def swing_peak(ctx) -> StepValues:
 
 _ev = "evidence.md §4 knee flexion"
 register(Metric("knee_flexion_ic", "Knee flexion at initial contact", "deg", at_ic, needs=NEEDS,
-                max_uncertainty=3.0, evidence=_ev + " at IC"))
+                max_uncertainty=3.0, evidence=_ev + " at IC", event="IC", series=series,
+                overlays=("knee", "shank", "heel_hip"), key=5, synth_tol=0.3))
 register(Metric("knee_flexion_stance_peak", "Peak knee flexion in stance", "deg", stance_peak, needs=NEEDS,
-                max_uncertainty=3.0, evidence="evidence.md §4 peak stance knee flexion"))
+                max_uncertainty=3.0, evidence="evidence.md §4 peak stance knee flexion", event="MS", series=series,
+                overlays=("knee", "plumb"), key=6, synth_tol=0.3))
 register(Metric("knee_flexion_swing_peak", "Peak knee flexion in swing (heel lift)", "deg", swing_peak,
-                needs=NEEDS, max_uncertainty=6.0, evidence="evidence.md §4 heel lift"))
+                needs=NEEDS, max_uncertainty=6.0, evidence="evidence.md §4 heel lift", event="SWING", series=series,
+                overlays=("knee", "thigh"), synth_tol=0.3))

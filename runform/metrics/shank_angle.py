@@ -17,12 +17,16 @@ DELAY_S = 0.00625
 NEEDS = ("{side}_knee", "{side}_ankle")
 
 
+def series(ctx) -> dict:
+    return {s: angle_from_vertical(ctx.p(f"{s}_knee"), ctx.p(f"{s}_ankle")) for s in ("left", "right")}
+
+
 def compute(ctx) -> StepValues:
-    series = {s: angle_from_vertical(ctx.p(f"{s}_knee"), ctx.p(f"{s}_ankle")) for s in ("left", "right")}
-    v, r = ctx.by_step(series, "ic_time", delay_s=DELAY_S)
+    v, r = ctx.by_step(series(ctx), "ic_time", delay_s=DELAY_S)
     noise = ctx.noise_sd(ctx.mean_conf_at(NEEDS, "ic_time"))
     return StepValues(v, r * ctx.sigma_t, np.degrees(np.sqrt(2) * noise / (0.5 * ctx.leg_length)))
 
 
 register(Metric("shank_angle_ic", "Shank angle at initial contact", "deg", compute, needs=NEEDS,
-                max_uncertainty=3.0, evidence="evidence.md §4 shank angle at IC"))
+                max_uncertainty=3.0, evidence="evidence.md §4 shank angle at IC", event="IC", series=series,
+                overlays=("shank", "heel_hip", "knee"), key=3, synth_tol=0.3))

@@ -41,4 +41,5 @@ def compute(ctx) -> StepValues:
 
 
 register(Metric("step_length", "Step length", "m", compute, needs=("{side}_ankle",), max_uncertainty=0.05,
-                event_error="random", location="mean", evidence="evidence.md §4 (cadence x step length = speed)"))
+                event_error="random", location="mean", evidence="evidence.md §4 (cadence x step length = speed)",
+                event="IC", synth_tol=1e-6))

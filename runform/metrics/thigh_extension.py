@@ -14,12 +14,16 @@ from .registry import Metric, StepValues, register
 NEEDS = ("{side}_hip", "{side}_knee")
 
 
+def series(ctx) -> dict:
+    return {s: -angle_from_vertical(ctx.p(f"{s}_hip"), ctx.p(f"{s}_knee")) for s in ("left", "right")}
+
+
 def compute(ctx) -> StepValues:
-    series = {s: -angle_from_vertical(ctx.p(f"{s}_hip"), ctx.p(f"{s}_knee")) for s in ("left", "right")}
-    v, r = ctx.by_step(series, "to_time")
+    v, r = ctx.by_step(series(ctx), "to_time")
     noise = ctx.noise_sd(ctx.mean_conf_at(NEEDS, "to_time"))
     return StepValues(v, r * ctx.sigma_t, np.degrees(np.sqrt(2) * noise / (0.5 * ctx.leg_length)))
 
 
 register(Metric("thigh_extension_to", "Thigh extension at toe-off", "deg", compute, needs=NEEDS,
-                max_uncertainty=3.0, evidence="evidence.md §4 thigh extension at TO"))
+                max_uncertainty=3.0, evidence="evidence.md §4 thigh extension at TO", event="TO", series=series,
+                overlays=("thigh", "trunk", "knee"), synth_tol=0.3))

@@ -35,10 +35,10 @@ def duty(ctx) -> StepValues:
     return StepValues(v, u, np.zeros_like(v))
 
 
-_common = dict(min_fps=GOOD_FPS, location="mean")
-register(Metric("contact_time", "Ground contact time", "ms", contact, max_uncertainty=15.0,
+_common = dict(min_fps=GOOD_FPS, location="mean", event="TO", synth_tol=1e-6)
+register(Metric("contact_time", "Ground contact time", "ms", contact, max_uncertainty=15.0, key=8,
                 evidence="evidence.md §3, §4 contact time", **_common))
 register(Metric("flight_time", "Flight time", "ms", flight, max_uncertainty=15.0,
                 evidence="evidence.md §3, §4 contact time", **_common))
-register(Metric("duty_factor", "Duty factor", "%", duty, max_uncertainty=3.0,
+register(Metric("duty_factor", "Duty factor", "%", duty, max_uncertainty=3.0, key=9,
                 evidence="evidence.md §4 duty factor", **_common))

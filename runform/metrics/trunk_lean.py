@@ -19,7 +19,14 @@ NEEDS = ("left_shoulder", "right_shoulder", "left_hip", "right_hip")
 def _series(ctx) -> tuple[np.ndarray, float]:
     hip, sh = ctx.mid("left_hip", "right_hip"), ctx.mid("left_shoulder", "right_shoulder")
     lean = -angle_from_vertical(sh, hip)  # bottom (hip) behind top (shoulder) = forward lean
-    return lean, float(np.nanmedian(np.linalg.norm(sh - hip, axis=1)))
+    trunk = np.linalg.norm(sh - hip, axis=1)
+    return lean, float(np.nanmedian(trunk)) if np.isfinite(trunk).any() else float("nan")
+
+
+def series(ctx) -> dict[str, np.ndarray]:
+    """Per frame, both sides alike (the trunk has no side)."""
+    lean = _series(ctx)[0]
+    return {"left": lean, "right": lean}
 
 
 def _noise(ctx, col: str, trunk: float) -> np.ndarray:
@@ -44,6 +51,8 @@ def stance_mean(ctx) -> StepValues:
 
 
 register(Metric("trunk_lean_stance", "Trunk lean (stance mean)", "deg", stance_mean, needs=NEEDS,
-                max_uncertainty=2.0, evidence="evidence.md §4 trunk lean"))
+                max_uncertainty=2.0, evidence="evidence.md §4 trunk lean", event="MS", series=series,
+                overlays=("trunk", "plumb"), key=4, synth_tol=0.1))
 register(Metric("trunk_lean_ic", "Trunk lean at initial contact", "deg", at_ic, needs=NEEDS,
-                max_uncertainty=2.0, evidence="evidence.md §4 trunk lean"))
+                max_uncertainty=2.0, evidence="evidence.md §4 trunk lean", event="IC", series=series,
+                overlays=("trunk", "shank"), synth_tol=0.3))

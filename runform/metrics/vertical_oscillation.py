@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .context import REFILTER_GAIN, in_cm, parabolic_extreme
+from ..signal import parabolic_extreme
+from .context import REFILTER_GAIN, in_cm
 from .registry import Metric, StepValues, register
 
 NEEDS = ("left_hip", "right_hip")
@@ -35,6 +36,7 @@ def compute(ctx) -> StepValues:
 
 
 register(Metric("vertical_oscillation", "Vertical oscillation", "L", compute, needs=NEEDS,
-                max_uncertainty=0.015, evidence="evidence.md §4 vertical oscillation"))
+                max_uncertainty=0.015, evidence="evidence.md §4 vertical oscillation", event="MS", key=7,
+                synth_tol=0.004))
 register(Metric("vertical_oscillation_cm", "Vertical oscillation", "cm", in_cm(compute), needs=NEEDS,
-                max_uncertainty=1.5, evidence="evidence.md §4 vertical oscillation"))
+                max_uncertainty=1.5, evidence="evidence.md §4 vertical oscillation", event="MS", synth_tol=0.35))

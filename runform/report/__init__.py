@@ -113,9 +113,7 @@ def _plan_pictures(analysis: Analysis, kps: KeypointSeries, view: str | None = N
     def add(key: str, pick: cx.StepPick | None, label: str, metric: str | None = None) -> None:
         if pick is None:
             return
-        overlays = fr.OVERLAYS_BY_METRIC.get(metric or "") or fr.OVERLAYS_BY_EVENT.get(pick.event, fr.OVERLAYS_BY_EVENT[None])
-        if frontal:
-            overlays = fr.OVERLAYS_FRONTAL.get(metric or "", ("pelvis",))
+        overlays = fr.overlays_for(metric, pick.event, view if frontal else "side")
         spec = fr.FrameSpec(frame=pick.frame, row=_row(kps, pick.time_s, pick.frame), foot=pick.foot,
                             event=pick.event, overlays=overlays, label=label, extra={"view": view})
         pics[key] = Picture(spec, key)
@@ -132,7 +130,7 @@ def _plan_pictures(analysis: Analysis, kps: KeypointSeries, view: str | None = N
             add(f"finding:{f.id}", pick, f"{pick.foot} {cx.EVENT_LABEL.get(pick.event, pick.event)}, t {_t(kps, pick)} s",
                 metric)
     moments = (("MS", "pelvic_drop"),) if frontal else \
-        (("IC", "overstride"), ("MS", "hip_ankle_offset_ms"), ("TO", "thigh_extension_to"))
+        (("IC", "overstride"), ("MS", "hip_ankle_offset_midstance"), ("TO", "thigh_extension_to"))
     for foot in ("left", "right"):
         for event, metric in moments:
             pick = cx.pick_step(analysis, metric, foot=foot, event=event, view=view)

@@ -91,8 +91,9 @@ class LiveOverlay:
         self.events = sorted(((e.frame, e.foot, e.type) for e in events), key=lambda e: e[0])
         self.knee = {s: geo.knee_flexion(kps, s) for s in ("left", "right")}
         self.lean = geo.trunk_lean(kps, direction)
-        lh, rh = kps["left_hip"], kps["right_hip"]  # rear/front: pelvis tilt, + = left hip lower
-        self.tilt = np.degrees(np.arctan2(lh[:, 1] - rh[:, 1], np.abs(rh[:, 0] - lh[:, 0]) + 1e-9))
+        from ..metrics import pelvic_drop  # rear/front: pelvis tilt, + = left hip lower (a right stance's drop)
+
+        self.tilt = geo.metric_series(pelvic_drop, kps, view=view if self.frontal else "rear")["right"]
         self.stances = self._stances(events)
 
     @staticmethod

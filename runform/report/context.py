@@ -11,22 +11,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ..metrics.registry import event_of
 from ..schema import Analysis, Finding, MetricSummary, ReferenceRange
 
 SEVERITY_ORDER = {"priority": 0, "worth_a_look": 1, "info": 2}
 SEVERITY_LABEL = {"priority": "Priority", "worth_a_look": "Worth a look", "info": "For information"}
 
-#: The gait event at which each metric is measured, so a finding gets the picture that shows it.
-METRIC_EVENT = {
-    "overstride": "IC", "overstride_cm": "IC", "shank_angle_ic": "IC", "foot_strike_angle": "IC",
-    "foot_strike_pattern": "IC", "knee_flexion_ic": "IC", "trunk_lean_ic": "IC", "cadence": "IC",
-    "step_length": "IC",
-    "hip_ankle_offset_ms": "MS", "knee_flexion_stance_peak": "MS", "trunk_lean_stance": "MS",
-    "vertical_oscillation": "MS", "vertical_oscillation_cm": "MS", "pelvic_drop": "MS", "hip_adduction": "MS",
-    "step_width": "MS", "step_width_cm": "MS", "crossover": "MS", "arm_crossover": "MS", "trunk_rotation": "MS",
-    "thigh_extension_to": "TO", "contact_time": "TO", "flight_time": "TO", "duty_factor": "TO",
-    "knee_flexion_swing_peak": "SWING",
-}
 EVENT_LABEL = {"IC": "initial contact", "MS": "midstance", "TO": "toe-off", "SWING": "peak knee bend in swing"}
 
 
@@ -263,7 +253,7 @@ def pick_step(analysis: Analysis, metric_id: str | None, *, foot: str | None = N
     ev = _events_table(analysis, view)
     if not len(ev):
         return None
-    event = event or METRIC_EVENT.get(metric_id or "", "IC")
+    event = event or event_of(metric_id)  # the gait event the metric is read at: its picture shows that
     steps = steps_frame(analysis, view)
     ics = ev[ev["type"] == "IC"].sort_values("time_s")
     if foot:
@@ -299,7 +289,7 @@ def finding_pick(f: Finding, analysis: Analysis, view: str = "side") -> StepPick
     """Use the finding's own key_frame when it names a frame, else a typical step for its metric."""
     kf = f.key_frame or {}
     metric = finding_metric(f)
-    event = kf.get("event") or METRIC_EVENT.get(metric or "", "IC")
+    event = kf.get("event") or event_of(metric)
     if kf.get("frame") is not None:
         return StepPick(kf.get("foot") or "left", str(event), int(kf["frame"]), kf.get("time_s"))
     return pick_step(analysis, metric, foot=kf.get("foot"), event=event, view=view)

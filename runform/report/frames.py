@@ -14,6 +14,7 @@ import cv2
 import numpy as np
 
 from ..keypoints import KeypointSeries
+from ..metrics import foot_strike, hip_ankle_offset, overstride, pelvic_drop, step_width
 from . import geometry as geo
 
 # BGR colours: left side blue, right side orange (the same in plots), guides in green/yellow.
@@ -46,22 +47,21 @@ OVERLAYS_BY_EVENT = {
     "SWING": ("knee", "thigh"),
     None: ("trunk", "knee"),
 }
-#: A finding's picture shows the guide for its own metric first (its value heads the caption list).
-OVERLAYS_BY_METRIC = {
-    "overstride": ("heel_hip", "shank", "knee"), "overstride_cm": ("heel_hip", "shank", "knee"),
-    "shank_angle_ic": ("shank", "heel_hip", "knee"), "foot_strike_angle": ("foot", "shank", "knee"),
-    "foot_strike_pattern": ("foot", "shank", "knee"), "knee_flexion_ic": ("knee", "shank", "heel_hip"),
-    "knee_flexion_stance_peak": ("knee", "plumb"), "knee_flexion_swing_peak": ("knee", "thigh"),
-    "trunk_lean_ic": ("trunk", "shank"), "trunk_lean_stance": ("trunk", "plumb"),
-    "hip_ankle_offset_ms": ("plumb", "trunk", "knee"), "thigh_extension_to": ("thigh", "trunk", "knee"),
-    "pelvic_drop": ("pelvis",), "hip_adduction": ("pelvis",), "step_width": ("pelvis",),
-    "step_width_cm": ("pelvis",), "crossover": ("pelvis",),
-}
-#: Rear/front clips: the pelvis line always; where the feet land across the midline for the width metrics.
-OVERLAYS_FRONTAL = {
-    "pelvic_drop": ("pelvis",), "hip_adduction": ("pelvis", "midline"), "step_width": ("midline", "pelvis"),
-    "step_width_cm": ("midline", "pelvis"), "crossover": ("midline", "pelvis"),
-}
+#: Rear/front clips without a metric of their own: the pelvis line.
+OVERLAYS_FRONTAL_DEFAULT = ("pelvis",)
+
+
+def overlays_for(metric_id: str | None, event: str | None, view: str) -> tuple[str, ...]:
+    """A finding's picture shows its own metric's guides (the registry's ``overlays``, own first) when the
+    metric is measured from this view; else the guides of the event (side) or the pelvis line (rear/front)."""
+    from ..metrics.registry import REGISTRY
+
+    m = REGISTRY.get(metric_id or "")
+    if m is not None and m.overlays and view in m.views:
+        return m.overlays
+    if view != "side":
+        return OVERLAYS_FRONTAL_DEFAULT
+    return OVERLAYS_BY_EVENT.get(event, OVERLAYS_BY_EVENT[None])
 
 
 def side_colour(name: str) -> tuple[int, int, int]:
@@ -224,6 +224,7 @@ class Overlay:
         self.th = max(2, img.shape[0] // 200)
         self.ref = ref_colour  # the dashed vertical references: white on video, grey on the blank canvas
         self.values: dict[str, float] = {}
+        self._series: dict = {}
         self.captions: list[tuple[str, tuple[int, int, int]]] = []
 
     def p(self, name: str) -> np.ndarray:
@@ -231,6 +232,13 @@ class Overlay:
 
     def mid(self, a: str, b: str) -> np.ndarray:
         return 0.5 * (self.p(a) + self.p(b))
+
+    def metric(self, module, view: str = "side") -> dict[str, float]:
+        """A metric's own per-frame values (its ``series``, runform.metrics) at this picture's row."""
+        key = (module.__name__, view)
+        if key not in self._series:
+            self._series[key] = geo.metric_series(module, self.kps, self.d, self.L, view)
+        return {s: float(v[self.row]) for s, v in self._series[key].items()}
 
     def caption(self, text: str, colour=WHITE) -> None:
         self.captions.append((text, colour))
@@ -273,7 +281,7 @@ class Overlay:
         k = self.view(ankle)
         cv2.line(self.img, (k[0], g[1]), (g[0], g[1]), GUIDE, self.th + 1, cv2.LINE_AA)
         cv2.circle(self.img, k, self.th * 3, GUIDE, self.th, cv2.LINE_AA)
-        off = self.d * (hip[0] - ankle[0]) / self.L
+        off = self.metric(hip_ankle_offset)[foot]
         self.values["hip_ankle_offset"] = off
         where = "ahead of" if off >= 0 else "behind"
         self.caption(f"hip {abs(off):.2f} L {where} ankle", GUIDE)
@@ -305,7 +313,7 @@ class Overlay:
         h, e = self.view(hip), self.view(heel)
         _dashed(self.img, h, (h[0], e[1]), self.ref, max(1, self.th - 1))
         cv2.arrowedLine(self.img, (h[0], e[1]), e, HEEL, self.th + 1, cv2.LINE_AA, tipLength=0.15)
-        dist = self.d * (heel[0] - hip[0]) / self.L
+        dist = self.metric(overstride)[foot]
         self.values["heel_ahead_of_hip"] = dist
         self.caption(f"heel {dist:+.2f} L ahead of hip", HEEL)
 
@@ -323,7 +331,7 @@ class Overlay:
         length = int(np.hypot(b[0] - a[0], b[1] - a[1]))
         _dashed(self.img, a, (a[0] + self.d * length, a[1]), self.ref, self.th)
         cv2.line(self.img, a, b, GUIDE, self.th + 2, cv2.LINE_AA)
-        ang = float(np.degrees(np.arctan2(heel[1] - toe[1], self.d * (toe[0] - heel[0]))))
+        ang = self.metric(foot_strike)[foot]  # raw: no stances here to take the standing angle from
         self.values["foot_angle"] = ang
         self.caption(f"foot {ang:+.1f} deg vs horizontal (toe up +)", GUIDE)
 
@@ -337,24 +345,32 @@ class Overlay:
         half = max(abs(b[0] - a[0]), 20)
         _dashed(self.img, (mid[0] - half, mid[1]), (mid[0] + half, mid[1]), self.ref, self.th)
         cv2.line(self.img, a, b, GUIDE, self.th + 2, cv2.LINE_AA)
-        ang = float(np.degrees(np.arctan2(lh[1] - rh[1], abs(rh[0] - lh[0]) + 1e-9)))
+        ang = self.metric(pelvic_drop, self._frontal_view())["right"]  # right stance: + = left hip lower
         self.values["pelvis_tilt"] = ang
         self.caption(f"pelvis {abs(ang):.1f} deg, {'left' if ang > 0 else 'right'} hip lower", GUIDE)
 
+    def _frontal_view(self) -> str:
+        return self.camera if self.camera in ("rear", "front") else "rear"
+
     def midline(self, foot: str | None) -> None:
-        """Rear/front view: the vertical through the mid-hip, and how far the foot's ankle lands from it
-        (in L, + = on its own side, - = across the midline: the crossover and step width seen)."""
+        """Rear/front view: the line of progression (the mid-hip averaged over a stride) and how far the
+        foot's ankle is from it (step_width's own series: local L, + = on its own side, - = across it:
+        the crossover and step width seen)."""
         found = self._hip_ankle_ground(foot)
         if found is None:
             return
         hip, ankle, ground_y = found
-        a, g, k = self.view(hip), self.view(np.array([hip[0], ground_y])), self.view(ankle)
+        from ..metrics.context import drawing_context
+        from ..metrics.frontal_context import line_of_progression
+
+        kps = self.kps if self.camera is None or self.kps.meta.get("view") == self.camera else \
+            self.kps.copy(meta={**self.kps.meta, "view": self.camera})
+        ctx = drawing_context(kps, 1, self.L, self._frontal_view())
+        line_x, off = float(line_of_progression(ctx)[self.row]), float(step_width.series(ctx)[foot][self.row])
+        a, g, k = self.view(np.array([line_x, hip[1]])), self.view(np.array([line_x, ground_y])), self.view(ankle)
         _dashed(self.img, a, g, self.ref, self.th)
         cv2.line(self.img, (a[0], k[1]), k, HEEL, self.th + 1, cv2.LINE_AA)
         cv2.circle(self.img, k, self.th * 3, HEEL, self.th, cv2.LINE_AA)
-        mirror = -1 if self.camera == "front" else 1  # seen from the front the runner's left is image right
-        own = (-1 if foot == "left" else 1) * mirror  # image direction of this foot's own side
-        off = own * (ankle[0] - hip[0]) / self.L
         self.values["ankle_from_midline"] = off
         where = "on its own side of" if off >= 0 else "across"
         self.caption(f"{foot} ankle {abs(off):.2f} L {where} the midline", HEEL)

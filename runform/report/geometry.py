@@ -1,14 +1,17 @@
 """Per-frame angles and distances drawn on frames and plotted over the clip.
 
-These are the *display* versions of the metric definitions in the brief (same signs and
-conventions), computed frame by frame so a picture can show the value at that instant. The
-numbers in the metrics table come from `analysis.summary`, never from here.
+Each is the metric's own per-frame ``series`` (runform.metrics; ``metric_series``), evaluated on
+every frame so a picture can show the value at that instant. The numbers in the metrics table
+come from `analysis.summary`, never from here.
 """
 
 from __future__ import annotations
 
+from functools import partial
+
 import numpy as np
 
+from .. import body
 from ..keypoints import KeypointSeries
 
 
@@ -29,47 +32,46 @@ def direction_of(kps: KeypointSeries | None, analysis=None) -> int:
     return 1
 
 
-def leg_length(kps: KeypointSeries) -> float:
-    """Median over frames of hip-knee + knee-ankle, both legs pooled (the brief's L)."""
-    lengths = []
-    for side in ("left", "right"):
-        thigh = np.linalg.norm(kps[f"{side}_hip"] - kps[f"{side}_knee"], axis=1)
-        shank = np.linalg.norm(kps[f"{side}_knee"] - kps[f"{side}_ankle"], axis=1)
-        lengths.append(thigh + shank)
-    v = np.concatenate(lengths)
-    v = v[np.isfinite(v)]
-    return float(np.median(v)) if len(v) else float("nan")
+#: The brief's L for drawings: the median of every (frame, leg) length (runform.body).
+leg_length = partial(body.leg_length, pool="frames")
 
 
-def _vertical_angle(top: np.ndarray, bottom: np.ndarray, direction: int) -> np.ndarray:
-    """Angle of the segment bottom->top against vertical, + = top ahead in the running direction."""
-    dx = direction * (top[..., 0] - bottom[..., 0])
-    dy = bottom[..., 1] - top[..., 1]  # y is down: positive when top is above bottom
-    return np.degrees(np.arctan2(dx, dy))
+def metric_series(module, kps: KeypointSeries, direction: int = 1, L: float | None = None,
+                  view: str = "side") -> dict[str, np.ndarray]:
+    """Per-frame values of a metric from its own ``series`` function (runform.metrics), never a copy of
+    its formula: what a picture or a plot shows is what the metric measures."""
+    from ..metrics.context import drawing_context
+
+    L = L if L and np.isfinite(L) else leg_length(kps)
+    return module.series(drawing_context(kps, direction, L, view))
 
 
 def trunk_lean(kps: KeypointSeries, direction: int) -> np.ndarray:
-    """Mid-hip -> mid-shoulder against vertical, + = forward, degrees, (T,)."""
-    return _vertical_angle(kps.mid("left_shoulder", "right_shoulder"), kps.mid("left_hip", "right_hip"), direction)
+    """Mid-hip -> mid-shoulder against vertical, + = forward, degrees, (T,) (metrics/trunk_lean.py)."""
+    from ..metrics import trunk_lean as m
+
+    return metric_series(m, kps, direction)["left"]
 
 
 def knee_flexion(kps: KeypointSeries, side: str) -> np.ndarray:
-    """180 - angle(hip, knee, ankle), degrees, (T,)."""
-    a = kps[f"{side}_hip"] - kps[f"{side}_knee"]
-    b = kps[f"{side}_ankle"] - kps[f"{side}_knee"]
-    cos = np.sum(a * b, axis=-1) / (np.linalg.norm(a, axis=-1) * np.linalg.norm(b, axis=-1))
-    return 180.0 - np.degrees(np.arccos(np.clip(cos, -1.0, 1.0)))
+    """180 - angle(hip, knee, ankle), degrees, (T,) (metrics/knee_flexion.py)."""
+    from ..metrics import knee_flexion as m
+
+    return metric_series(m, kps)[side]
 
 
 def shank_angle(kps: KeypointSeries, side: str, direction: int) -> np.ndarray:
-    """Knee -> ankle against vertical, + = ankle ahead of the knee, degrees, (T,)."""
-    # Measured as the angle of knee (top) over ankle (bottom): ankle ahead means knee behind, so flip.
-    return -_vertical_angle(kps[f"{side}_knee"], kps[f"{side}_ankle"], direction)
+    """Knee -> ankle against vertical, + = ankle ahead of the knee, degrees, (T,) (metrics/shank_angle.py)."""
+    from ..metrics import shank_angle as m
+
+    return metric_series(m, kps, direction)[side]
 
 
 def thigh_angle(kps: KeypointSeries, side: str, direction: int) -> np.ndarray:
-    """Hip -> knee against vertical, + = knee behind the hip (thigh extension), degrees, (T,)."""
-    return _vertical_angle(kps[f"{side}_hip"], kps[f"{side}_knee"], direction)
+    """Hip -> knee against vertical, + = knee behind the hip, degrees, (T,) (metrics/thigh_extension.py)."""
+    from ..metrics import thigh_extension as m
+
+    return metric_series(m, kps, direction)[side]
 
 
 def foot_heights(kps: KeypointSeries, side: str) -> dict[str, np.ndarray]:

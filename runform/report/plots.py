@@ -108,10 +108,12 @@ def time_series_frontal(kps: KeypointSeries, events) -> str:
     """Rear/front view: pelvis tilt, where each foot is across the body, foot heights, events marked."""
     t = kps.t
     ev = _events_by_foot(events)
-    L = geo.leg_length(kps)
+    from ..metrics import pelvic_drop, step_width
+
+    view = kps.meta.get("view") if kps.meta.get("view") in ("rear", "front") else "rear"
     fig, axes = plt.subplots(3, 1, figsize=(9, 6.6), sharex=True, constrained_layout=True)
-    lh, rh = kps["left_hip"], kps["right_hip"]
-    tilt = np.degrees(np.arctan2(lh[:, 1] - rh[:, 1], np.abs(rh[:, 0] - lh[:, 0])))
+    tilt = geo.metric_series(pelvic_drop, kps, view=view)["right"]  # a right stance's drop: + = left hip lower
+    lateral = geo.metric_series(step_width, kps, view=view)  # the metrics' own per-frame values
     ax = axes[0]
     ax.plot(t, tilt, color="#2a9d4a", lw=1.4, label="pelvis tilt (+ = left hip lower)")
     ax.axhline(0, color="k", lw=0.6)
@@ -122,15 +124,14 @@ def time_series_frontal(kps: KeypointSeries, events) -> str:
                  fontsize=9)
     ax.legend(loc="upper right", fontsize=8)
     ax = axes[1]
-    mid = kps.mid("left_hip", "right_hip")[:, 0]
     for side in ("left", "right"):
-        x = (kps[f"{side}_ankle"][:, 0] - mid) / L
+        x = lateral[side]
         ax.plot(t, x, color=SIDE_COLOURS[side], lw=1.4, label=f"{side} ankle")
         times = np.asarray(ev[side].get("IC", []))
         if len(times):
             ax.plot(times, np.interp(times, t, x), "v", color=SIDE_COLOURS[side], ms=6, ls="none", mec="k", mew=0.5)
     ax.axhline(0, color="k", lw=0.8, ls="--")
-    ax.set_ylabel("ankle across body (L from mid-hip)")
+    ax.set_ylabel("ankle from the line of progression\n(L, + = own side, - = across)")
     ax.legend(loc="upper right", ncols=2, fontsize=8)
     ax = axes[2]
     for side in ("left", "right"):

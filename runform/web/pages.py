@@ -11,6 +11,7 @@ from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
 from .. import __version__
+from ..metrics.registry import key_metrics
 from ..schema import Analysis
 from .api import status_view
 from .messages import FEELINGS, LABELS, PAIN_SITES
@@ -19,10 +20,8 @@ from .store import valid_id
 router = APIRouter(include_in_schema=False)
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
 
-# Metrics shown first and in the history table, when measured.
-KEY_METRICS = ("cadence", "overstride", "shank_angle_ic", "trunk_lean_stance", "knee_flexion_ic",
-               "knee_flexion_stance_peak", "vertical_oscillation", "contact_time", "duty_factor",
-               "foot_strike_pattern", "pelvic_drop", "step_width", "crossover")
+# Metrics shown first and in the history table, when measured: the registry's key metrics, by rank.
+KEY_METRICS = key_metrics()
 _DEFAULT_DECIMALS = {"deg": 1, "L": 2, "ms": 0, "%": 1, "steps/min": 1, "cm": 1, "m": 2, "ratio": 2}
 
 
