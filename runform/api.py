@@ -13,14 +13,14 @@ from typing import Callable, Iterable, Sequence
 
 import numpy as np
 
-from . import __version__
+from ._version import __version__
 from .errors import InputError, MultiplePeopleError, NoPersonError, NotRunningError, TooShortError, ViewError
+from .io.readers import VIDEO_SUFFIXES, is_video  # noqa: F401 - part of the API
 from .keypoints import KeypointSeries
 from .schema import Analysis, InputInfo, MetricSummary, Quality, Runner
 
 ProgressFn = Callable[[str, float], None]  # (stage name, fraction 0..1 of that stage)
 
-VIDEO_SUFFIXES = {".mp4", ".mov", ".m4v", ".avi", ".mkv", ".webm", ".3gp", ".mts"}
 
 #: Stages in order, as reported to progress callbacks (the web app's progress bar uses them).
 STAGES = ("pose", "clean", "events", "metrics", "assess", "report")
@@ -35,10 +35,6 @@ FORCED_VIEW_MAX_CONFIDENCE = 0.9
 
 def _noop(stage: str, frac: float) -> None:
     pass
-
-
-def is_video(path: str | Path) -> bool:
-    return Path(path).suffix.lower() in VIDEO_SUFFIXES
 
 
 def extract_keypoints(path: str | Path, *, backend: str | None = None,

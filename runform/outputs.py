@@ -88,7 +88,7 @@ def read_manifest(out: str | Path) -> dict | None:
 
 
 def _write_manifest(out: Path, files: dict, complete: bool) -> None:
-    from . import __version__
+    from ._version import __version__
 
     m = {"written_by": "runform", "runform_version": __version__, "complete": complete,
          "updated": datetime.now(timezone.utc).isoformat(timespec="seconds"), "files": dict(sorted(files.items()))}

@@ -81,7 +81,7 @@ def force_plate_contacts(forces_path, *, threshold_n: float = 30.0, cutoff_hz: f
     """
     from scipy.signal import butter, filtfilt
 
-    from ..io.mocap import force_events, load_forces
+    from ..io.forces import force_events, load_forces
 
     f = load_forces(forces_path)
     t = f["time_s"].to_numpy(float)
