@@ -22,16 +22,18 @@ from .projection import up_vector
 
 
 def load_forces(path: str | Path) -> pd.DataFrame:
-    """RBDS ``*forces.txt`` (300 Hz, N; lab Y vertical) or a C3D's first force plate.
+    """RBDS ``*forces.txt`` (300 Hz, N; lab Y vertical), a C3D's plates or an OpenSim .mot.
 
     Columns: ``time_s, fx, fy, fz, ...`` as in the file (lab axes) plus ``fz_vertical``:
     the vertical ground reaction force in N, positive upward (for RBDS text = Fy; for C3D
-    see `c3d.c3d_forces`). The RBDS 'Time' column is the sample number (1..N): time_s =
-    (n - 1) / rate, rate = 300 Hz unless ``df.attrs`` says otherwise.
+    see `plates.c3d_forces`; for .mot see `mot_force_sets`). The RBDS 'Time' column is the
+    sample number (1..N): time_s = (n - 1) / rate, rate = 300 Hz unless ``df.attrs`` says otherwise.
     """
     path = Path(path)
     if path.suffix.lower() == ".c3d":
         return c3d_forces(load_c3d(path))
+    if path.suffix.lower() in (".mot", ".sto"):
+        return mot_forces(path)
     try:
         df = pd.read_csv(path, sep="\t")
     except FileNotFoundError as e:
@@ -49,6 +51,58 @@ def load_forces(path: str | Path) -> pd.DataFrame:
     out.insert(0, "time_s", (tcol - tcol[0]) / rate if is_index else tcol - tcol[0])
     out["fz_vertical"] = out["fy"]
     out.attrs.update(rate=rate, vertical="fy", source=str(path))
+    return out
+
+
+#: OpenSim force columns: ``<set>vx/vy/vz`` (N) and ``<set>px/py/pz`` (m), where <set> is e.g.
+#: ``ground_force_``, ``1_ground_force_``, ``r_ground_force_``, ``ground_force_l_``.
+_MOT_FORCE = re.compile(r"^(?P<set>.*force.*?_)v(?P<ax>[xyz])$", re.IGNORECASE)
+
+
+def mot_force_sets(path: str | Path) -> dict[str, pd.DataFrame]:
+    """Each force set of an OpenSim ground-reaction .mot as a force table: ``time_s, fx, fy, fz``
+    (N, OpenSim ground axes), ``fz_vertical`` (= vy: OpenSim's Y is up) and, where the file has
+    the point, ``cop_x, cop_y, cop_z`` (mm). Time is kept as written: OpenSim puts a trial's .trc
+    and .mot on one clock. ``attrs['foot']``: 'left'/'right' when the set's name says (r_, _l_, ...)."""
+    from .mot import read_mot
+
+    df = read_mot(path)
+    name = Path(path).name
+    tcol = next(c for c in df.columns if c.lower() == "time")
+    sets: dict[str, dict[str, str]] = {}
+    for c in df.columns:
+        m = _MOT_FORCE.match(c)
+        if m:
+            sets.setdefault(m["set"], {})[m["ax"].lower()] = c
+    sets = {k: v for k, v in sets.items() if set(v) == {"x", "y", "z"}}
+    if not sets:
+        raise InputError(f"{name}: no ground-reaction columns (want e.g. ground_force_vx/vy/vz, "
+                         f"1_ground_force_vy, r_ground_force_vy); columns: {', '.join(map(str, df.columns[:8]))}.")
+    t = df[tcol].to_numpy(float)
+    rate = nominal_rate(t)
+    out = {}
+    for key, ax in sets.items():
+        f = pd.DataFrame({"time_s": t, **{f"f{a}": df[ax[a]].to_numpy(float) for a in "xyz"}})
+        f["fz_vertical"] = f["fy"]
+        low = {c.lower(): c for c in df.columns}
+        point = {a: low.get(f"{key}p{a}".lower()) for a in "xyz"}
+        if all(point.values()):
+            for a in "xyz":
+                f[f"cop_{a}"] = df[point[a]].to_numpy(float) * 1000.0
+        f.attrs.update(rate=rate, vertical="vy", source=str(path), set=key, foot=label_side(key.rstrip("_")))
+        out[key] = f
+    return out
+
+
+def mot_forces(path: str | Path) -> pd.DataFrame:
+    """All force sets of a .mot summed (as `plates.c3d_forces` sums plates): running puts one foot
+    down at a time, whichever set carries it."""
+    sets = mot_force_sets(path)
+    parts = list(sets.values())
+    out = parts[0][["time_s"]].copy()
+    for c in ("fx", "fy", "fz", "fz_vertical"):
+        out[c] = np.sum([p[c].to_numpy() for p in parts], axis=0)
+    out.attrs.update(rate=parts[0].attrs["rate"], vertical="vy", source=str(path), sets=list(sets))
     return out
 
 
