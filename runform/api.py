@@ -318,7 +318,8 @@ def analyze(inputs: str | Path | KeypointSeries | Iterable[str | Path | Keypoint
             markers: str | Path | dict | None = None, static: str | Path | None = None) -> Analysis:
     """Analyse one clip (or a side + a rear clip of the same run) and, with `out_dir`, write the results.
 
-    Writes ``analysis.json``, ``steps.csv``, ``keypoints.parquet`` and (``report=True``) ``report.html``,
+    Writes ``analysis.json``, ``steps.csv``, ``keypoints.parquet``, for a side view OpenSim's ``markers.trc``
+    and ``angles.mot`` (docs/opensim.md), and (``report=True``) ``report.html``,
     all together when the run completes (see runform.outputs). An `out_dir` holding an input is refused;
     result files there that runform did not write are replaced only with `force`.
     ``speed``: the speed as a person writes it ("12km/h", "4:30/km", "7.5mph", "3.3"; runform.units),
@@ -414,18 +415,19 @@ def _records(df) -> list[dict]:
 
 def write_outputs(analysis: Analysis, views: Sequence[ViewAnalysis], out: Path, *, report: bool = True,
                   annotated_video: bool = True, progress: ProgressFn = _noop) -> None:
-    import pandas as pd
-
     from .io import save_keypoints
-
+    from .opensim import write_angles_mot, write_opensim_trc
     from .outputs import staged
 
     with staged(out) as stage:  # files appear in `out` together, once all are complete
         analysis.save(stage / "analysis.json")
-        pd.DataFrame(analysis.steps).to_csv(stage / "steps.csv", index=False)
+        analysis.steps_frame().to_csv(stage / "steps.csv", index=False)
         for v in views:
             suffix = "" if len(views) == 1 else f"_{v.view}"
             save_keypoints(v.kps, stage / f"keypoints{suffix}.parquet")
+            if v.view == "side":  # OpenSim's sagittal plane; a rear view has no joint angles to give it
+                write_opensim_trc(stage / f"markers{suffix}.trc", v.kps, analysis.runner.height_cm)
+                write_angles_mot(stage / f"angles{suffix}.mot", v.kps)
         if report:
             progress("report", 0.0)
             from .report import write_report

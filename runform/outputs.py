@@ -31,6 +31,7 @@ STAGE_PREFIX = ".runform-partial-"
 #: Names runform writes into a results folder; an existing file with one of these names that runform
 #: did not write is the user's, and is replaced only with --force.
 RESULT_PATTERNS = ("analysis.json", "steps.csv", "keypoints*.parquet", "keypoints*.csv", "report.html",
+                   "markers.trc", "markers_side.trc", "angles.mot", "angles_side.mot",
                    "annotated*.mp4", "contacts*.png", "contacts*.jpg", "compare.html", MANIFEST)
 
 #: The folder being written right now (the CLI names it when Ctrl-C stops a run).
