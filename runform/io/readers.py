@@ -19,7 +19,7 @@ from .markersets import POSE_ALIASES, norm_label
 from .mocap import load_mocap_keypoints
 from .reference import is_reference_pose, reference_from_dict
 from .table import MAGIC, PARQUET_KEY, check_values, load_table
-from .trc import _PX, _TO_MM, read_trc
+from .trc import PIXEL_UNITS, TO_MM, read_trc
 
 VIDEO_SUFFIXES = frozenset({".mp4", ".mov", ".m4v", ".avi", ".mkv", ".webm", ".3gp", ".mts"})
 
@@ -132,10 +132,10 @@ def load_trc(path: str | Path, plane: str = "sagittal", **kw: Any) -> KeypointSe
             m = tr.markers[src]
             xy[:, k, 0], xy[:, k, 1] = m[:, 0], -m[:, 1]
     units = tr.units.lower()
-    if units in _PX:
+    if units in PIXEL_UNITS:
         units = "px"
-    elif units in _TO_MM:
-        xy *= _TO_MM[units]
+    elif units in TO_MM:
+        xy *= TO_MM[units]
         units = "mm"
     else:
         units = "px" if Path(path).stem.endswith("_px") else units

@@ -8,7 +8,6 @@ from __future__ import annotations
 import io
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -17,8 +16,8 @@ from ..errors import InputError
 from ..outputs import write_text
 from ._util import one_line
 
-_TO_MM = {"mm": 1.0, "cm": 10.0, "m": 1000.0, "meters": 1000.0, "millimeters": 1.0}
-_PX = {"px", "pix", "pixel", "pixels"}
+TO_MM = {"mm": 1.0, "cm": 10.0, "m": 1000.0, "meters": 1000.0, "millimeters": 1.0}
+PIXEL_UNITS = {"px", "pix", "pixel", "pixels"}
 
 
 @dataclass
@@ -38,7 +37,7 @@ class TRCData:
         return bool(len(z) == 0 or np.all(z == 0))
 
     def markers_mm(self) -> dict[str, np.ndarray]:
-        s = _TO_MM.get(self.units.lower())
+        s = TO_MM.get(self.units.lower())
         if s is None:
             raise InputError(f"TRC units {self.units!r} are not a length (mm, cm, m).")
         return {k: v * s for k, v in self.markers.items()}

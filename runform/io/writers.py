@@ -14,14 +14,14 @@ from .trc import write_trc
 
 
 def save_trc(kps: KeypointSeries, path: str | Path) -> Path:
-    """2D keypoints -> TRC with Y up (Y = -y) and Z = 0; missing (conf 0) -> NaN."""
+    """2D keypoints -> TRC with Y up (Y = -y) and Z = 0, in the series' units and names; missing (conf 0)
+    -> NaN. For reading back (Sports2D style); OpenSim's own TRC comes from `runform.opensim`."""
     markers = {}
     for k, name in enumerate(kps.names):
         xy = kps.xy[:, k].copy()
         xy[kps.conf[:, k] <= 0] = np.nan
         markers[name] = np.column_stack([xy[:, 0], -xy[:, 1], np.where(np.isfinite(xy[:, 0]), 0.0, np.nan)])
     return write_trc(path, markers, kps.frame_rate, kps.t, units=kps.units)
-
 
 
 def save_keypoints(kps: KeypointSeries, path: str | Path) -> Path:

@@ -18,7 +18,6 @@ import cv2
 import numpy as np
 import pandas as pd
 
-from .._version import __version__
 from ..units import speed_words
 from ..keypoints import KeypointSeries
 from ..outputs import atomic_path, write_text
