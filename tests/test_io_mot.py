@@ -129,3 +129,27 @@ def test_mocap_keypoints_from_opensim_frame_match_lab_frame(opensim_trial):
     b = load_mocap_keypoints(trc)
     assert a.fps == b.fps == 150.0
     np.testing.assert_allclose(a.xy, b.xy, atol=1e-3, equal_nan=True)
+
+
+def test_reads_a_force_file_written_by_opensim(opensim_trial, tmp_path):
+    """The same ground reactions written by OpenSim's own STO writer (its header, its number format)
+    read back equal, and give the same contacts."""
+    osim = pytest.importorskip("opensim")
+    osim.Logger.setLevelString("error")
+    from runform.events.evaluate import force_plate_contacts
+
+    _, _, mot, _ = opensim_trial
+    ours = read_mot(mot)
+    table = osim.TimeSeriesTable()
+    table.setColumnLabels(list(ours.columns[1:]))
+    for row in ours.itertuples(index=False):
+        table.appendRow(float(row[0]), osim.RowVector([float(v) for v in row[1:]]))
+    table.addTableMetaDataString("inDegrees", "no")
+    path = tmp_path / "grf_by_opensim.sto"
+    osim.STOFileAdapter.write(table, str(path))
+    assert "endheader" in path.read_text()[:400]
+    a, b = load_forces(mot), load_forces(path)
+    np.testing.assert_allclose(b.fz_vertical, a.fz_vertical, rtol=1e-9, atol=1e-6)
+    np.testing.assert_allclose(b.time_s, a.time_s, atol=1e-9)
+    ca, cb = force_plate_contacts(mot, min_on_s=0.05), force_plate_contacts(path, min_on_s=0.05)
+    assert len(ca) == len(cb) and np.max(np.abs(ca.ic_time - cb.ic_time)) < 1e-6

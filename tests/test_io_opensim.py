@@ -180,3 +180,35 @@ def test_rear_view_gets_no_sagittal_files(tmp_path):
     rear, _ = rear_runner(duration_s=6.0)
     runform.analyze(rear, out_dir=tmp_path, report=False)
     assert not (tmp_path / "angles.mot").exists() and not (tmp_path / "markers.trc").exists()
+
+
+def test_opensims_own_readers_take_both_files(runner, tmp_path):
+    """OpenSim's own file adapters (the `opensim` package) read the TRC and the MOT as written:
+    markers, units, rate, values, gaps (NaN) and the angles in degrees."""
+    osim = pytest.importorskip("opensim")
+    osim.Logger.setLevelString("error")
+    kps, truth = runner
+    gappy = kps.copy()
+    gappy.conf[100:110, gappy.index("left_knee")] = 0.0  # unseen: a gap in the file
+    trc = write_opensim_trc(tmp_path / "markers.trc", gappy, height_cm=truth.height_cm)
+    markers, _ = opensim_markers(gappy, height_cm=truth.height_cm)
+    table = osim.TimeSeriesTableVec3(str(trc))
+    assert table.getNumRows() == len(kps) and table.getNumColumns() == len(markers)
+    assert table.getTableMetaDataAsString("Units") == "m"
+    assert float(table.getTableMetaDataAsString("DataRate")) == 240.0
+    labels = list(table.getColumnLabels())
+    assert labels == list(markers)
+    times = np.array([table.getIndependentColumn()[i] for i in range(table.getNumRows())])
+    np.testing.assert_allclose(times, kps.t, atol=1e-12)
+    knee = table.getDependentColumn("LKnee")
+    got = np.array([[knee[i].get(k) for k in range(3)] for i in range(table.getNumRows())])
+    np.testing.assert_allclose(got, markers["LKnee"], atol=1e-12, equal_nan=True)
+    assert np.isnan(got[100:110]).all() and np.isfinite(got[:100]).all()
+
+    mot = write_angles_mot(tmp_path / "angles.mot", kps)
+    sto = osim.Storage(str(mot))
+    assert sto.isInDegrees() and sto.getSize() == len(kps)
+    angles = osim.TimeSeriesTable(str(mot))
+    assert list(angles.getColumnLabels()) == list(ANGLE_COLUMNS)
+    col = angles.getDependentColumn("knee_angle_r")
+    np.testing.assert_allclose([col[i] for i in range(len(kps))], joint_angles(kps).knee_angle_r, atol=1e-7)
