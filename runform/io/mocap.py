@@ -135,8 +135,9 @@ def ground_truth_stances(markers_path: str | Path, forces_path: str | Path | Non
     """Projected keypoints + force-plate stances in the `events` layout: ``foot, ic_frame,
     ic_time, to_frame, to_time, contact_s, peak_n`` (frames = nearest marker frame).
 
-    ``forces_path`` defaults to the markers file itself for C3D, or the sibling
-    ``*forces.txt`` for RBDS ``*markers.txt``. Force and marker clocks both start at 0 s.
+    ``forces_path``: any file `forces.load_forces` reads (C3D, RBDS text, OpenSim .mot); it defaults to
+    the markers file itself for C3D, or the sibling ``*forces.txt`` for RBDS ``*markers.txt``. Markers
+    and forces share one clock: both from 0 s for C3D and RBDS, as written for a .trc + .mot pair.
     """
     markers_path = Path(markers_path)
     if forces_path is None:
