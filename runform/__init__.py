@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-__version__ = "0.1.0"
-
-from .errors import RunformError  # noqa: E402
+from ._version import __version__  # noqa: F401 - the package's version
+from .errors import RunformError
 
 
 def __getattr__(name: str):

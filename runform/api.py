@@ -13,14 +13,14 @@ from typing import Callable, Iterable, Sequence
 
 import numpy as np
 
-from . import __version__
+from ._version import __version__
 from .errors import InputError, MultiplePeopleError, NoPersonError, NotRunningError, TooShortError, ViewError
+from .io.readers import VIDEO_SUFFIXES, is_video  # noqa: F401 - part of the API
 from .keypoints import KeypointSeries
 from .schema import Analysis, InputInfo, MetricSummary, Quality, Runner
 
 ProgressFn = Callable[[str, float], None]  # (stage name, fraction 0..1 of that stage)
 
-VIDEO_SUFFIXES = {".mp4", ".mov", ".m4v", ".avi", ".mkv", ".webm", ".3gp", ".mts"}
 
 #: Stages in order, as reported to progress callbacks (the web app's progress bar uses them).
 STAGES = ("pose", "clean", "events", "metrics", "assess", "report")
@@ -35,10 +35,6 @@ FORCED_VIEW_MAX_CONFIDENCE = 0.9
 
 def _noop(stage: str, frac: float) -> None:
     pass
-
-
-def is_video(path: str | Path) -> bool:
-    return Path(path).suffix.lower() in VIDEO_SUFFIXES
 
 
 def extract_keypoints(path: str | Path, *, backend: str | None = None,
@@ -323,7 +319,8 @@ def analyze(inputs: str | Path | KeypointSeries | Iterable[str | Path | Keypoint
             markers: str | Path | dict | None = None, static: str | Path | None = None) -> Analysis:
     """Analyse one clip (or a side + a rear clip of the same run) and, with `out_dir`, write the results.
 
-    Writes ``analysis.json``, ``steps.csv``, ``keypoints.parquet`` and (``report=True``) ``report.html``,
+    Writes ``analysis.json``, ``steps.csv``, ``keypoints.parquet``, for a side view OpenSim's ``markers.trc``
+    and ``angles.mot`` (docs/opensim.md), and (``report=True``) ``report.html``,
     all together when the run completes (see runform.outputs). An `out_dir` holding an input is refused;
     result files there that runform did not write are replaced only with `force`.
     ``speed``: the speed as a person writes it ("12km/h", "4:30/km", "7.5mph", "3.3"; runform.units),
@@ -419,18 +416,19 @@ def _records(df) -> list[dict]:
 
 def write_outputs(analysis: Analysis, views: Sequence[ViewAnalysis], out: Path, *, report: bool = True,
                   annotated_video: bool = True, progress: ProgressFn = _noop) -> None:
-    import pandas as pd
-
     from .io import save_keypoints
-
+    from .opensim import write_angles_mot, write_opensim_trc
     from .outputs import staged
 
     with staged(out) as stage:  # files appear in `out` together, once all are complete
         analysis.save(stage / "analysis.json")
-        pd.DataFrame(analysis.steps).to_csv(stage / "steps.csv", index=False)
+        analysis.steps_frame().to_csv(stage / "steps.csv", index=False)
         for v in views:
             suffix = "" if len(views) == 1 else f"_{v.view}"
             save_keypoints(v.kps, stage / f"keypoints{suffix}.parquet")
+            if v.view == "side":  # OpenSim's sagittal plane; a rear view has no joint angles to give it
+                write_opensim_trc(stage / f"markers{suffix}.trc", v.kps, analysis.runner.height_cm)
+                write_angles_mot(stage / f"angles{suffix}.mot", v.kps)
         if report:
             progress("report", 0.0)
             from .report import write_report

@@ -31,6 +31,7 @@ STAGE_PREFIX = ".runform-partial-"
 #: Names runform writes into a results folder; an existing file with one of these names that runform
 #: did not write is the user's, and is replaced only with --force.
 RESULT_PATTERNS = ("analysis.json", "steps.csv", "keypoints*.parquet", "keypoints*.csv", "report.html",
+                   "markers.trc", "markers_side.trc", "angles.mot", "angles_side.mot",
                    "annotated*.mp4", "contacts*.png", "contacts*.jpg", "compare.html", MANIFEST)
 
 #: The folder being written right now (the CLI names it when Ctrl-C stops a run).
@@ -88,7 +89,7 @@ def read_manifest(out: str | Path) -> dict | None:
 
 
 def _write_manifest(out: Path, files: dict, complete: bool) -> None:
-    from . import __version__
+    from ._version import __version__
 
     m = {"written_by": "runform", "runform_version": __version__, "complete": complete,
          "updated": datetime.now(timezone.utc).isoformat(timespec="seconds"), "files": dict(sorted(files.items()))}

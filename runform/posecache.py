@@ -100,7 +100,7 @@ _code_id: str | None = None
 
 def pose_key(path: str | Path, *, backend: str, person=None) -> str | None:
     """Cache key of one clip's pose; None when it cannot be keyed (model file not cached yet)."""
-    from . import __version__
+    from ._version import __version__
 
     mid = model_id(backend)
     if mid is None:

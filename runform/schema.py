@@ -157,3 +157,30 @@ class Analysis(BaseModel):
         from pathlib import Path
 
         return cls.model_validate_json(Path(path).read_text())
+
+    def steps_frame(self):
+        """One row per step as a pandas DataFrame, the unit in each numeric column's name (``contact_time_ms``,
+        ``ic_time_s``, ``knee_flexion_ic_deg``); ``attrs['units']`` maps column -> unit. steps.csv is this table."""
+        import pandas as pd
+
+        units = {m: s.unit for m, s in self.summary.items() if s.category is None}
+        df = pd.DataFrame(self.steps)
+        names = {c: unit_column(c, units.get(c, "s" if c.endswith("_time") else "")) for c in df.columns}
+        df = df.rename(columns=names)
+        df.attrs["units"] = {names[c]: units.get(c, "s" if c.endswith("_time") else "") for c in names
+                             if names[c] != c or c in units}
+        return df
+
+    def summary_frame(self):
+        """One row per metric (index: metric id): value, unit, uncertainty, per-foot medians, status, reason."""
+        import pandas as pd
+
+        cols = list(MetricSummary.model_fields)
+        return pd.DataFrame([s.model_dump() for s in self.summary.values()], columns=cols).set_index("id")
+
+
+def unit_column(name: str, unit: str) -> str:
+    """``contact_time`` + ms -> ``contact_time_ms``: what pandas users expect of a CSV column; names that
+    already end in their unit stay (``overstride_cm``). Leg lengths (L) become ``_L``, % ``_pct``."""
+    suffix = {"%": "pct", "steps/min": "steps_per_min", "": ""}.get(unit, unit.replace("/", "_per_").replace(" ", "_"))
+    return name if not suffix or name.endswith("_" + suffix) else f"{name}_{suffix}"

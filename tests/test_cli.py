@@ -151,7 +151,7 @@ def test_analyze_side_keypoints_writes_valid_outputs(side_run, runners):
     steps = pd.read_csv(out / "steps.csv")
     n_true = len(truth.stances)
     assert abs(len(steps) - n_true) <= 2, (len(steps), n_true)  # one row per detected stance
-    assert {"foot", "ic_time", "cadence"} <= set(steps.columns)
+    assert {"foot", "ic_time_s", "cadence_steps_per_min"} <= set(steps.columns)  # units in the names
     assert set(steps["foot"]) == {"left", "right"}
     html = (out / "report.html").read_text()
     assert "<html" in html.lower() and "steps/min" in html

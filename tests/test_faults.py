@@ -290,4 +290,4 @@ def test_manifest_records_what_runform_wrote(tmp_path, runner_kps):
     assert run_cli("analyze", runner_kps, "--out", out, "--no-report").returncode == 0
     m = json.loads((out / MANIFEST).read_text())
     assert m["written_by"] == "runform" and m["complete"] is True
-    assert set(m["files"]) == {"analysis.json", "steps.csv", "keypoints.parquet"}
+    assert set(m["files"]) == {"analysis.json", "steps.csv", "keypoints.parquet", "markers.trc", "angles.mot"}

@@ -121,7 +121,7 @@ def test_treadmill_video_no_impossible_valid_step(tmp_path):
     csv = pd.read_csv(tmp_path / "steps.csv")
     assert (csv.status == "excluded").sum() == a.quality[0].steps_excluded
     v = csv[csv.status == "valid"]
-    assert v.cadence.max() <= MAX_CADENCE and v.flight_time.min() >= 1000 * MIN_FLIGHT_S
+    assert v.cadence_steps_per_min.max() <= MAX_CADENCE and v.flight_time_ms.min() >= 1000 * MIN_FLIGHT_S
 
 
 def test_mostly_repaired_clip_never_yields_a_high_confidence_finding():

@@ -43,7 +43,7 @@ class Settings:
 
 def job_key(job: Job, settings: Settings) -> str:
     """sha256 of the input's bytes, its options, the settings and the runform version."""
-    from .. import __version__
+    from .._version import __version__
     from ..posecache import file_sha256
 
     try:

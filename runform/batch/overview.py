@@ -118,7 +118,7 @@ def render_html(template: str, **ctx: Any) -> str:
 
     from jinja2 import ChoiceLoader, Environment, FileSystemLoader, select_autoescape
 
-    from .. import __version__
+    from .._version import __version__
 
     report_dir = files("runform.report").joinpath("templates")
     env = Environment(loader=ChoiceLoader([FileSystemLoader(str(files(__package__).joinpath("templates"))),

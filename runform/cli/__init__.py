@@ -105,6 +105,6 @@ def _main() -> None:
 @app.command()
 def version() -> None:
     """Print the runform version."""
-    from .. import __version__
+    from .._version import __version__
 
     typer.echo(__version__)

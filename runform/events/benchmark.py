@@ -71,7 +71,7 @@ def reference_contacts(forces: str | Path, kps, *, threshold_n: float = 30.0, cu
                        min_on_s: float = MIN_ON_S) -> pd.DataFrame:
     """Force contacts (``ic_time, to_time, foot``): vertical force > ``threshold_n`` for at least
     ``min_on_s`` (shorter runs are flight-phase noise spikes), foot from the markers."""
-    from ..io.mocap import assign_feet
+    from ..io.forces import assign_feet
     from .evaluate import force_plate_contacts
 
     c = force_plate_contacts(forces, threshold_n=threshold_n, cutoff_hz=cutoff_hz, min_on_s=min_on_s)
@@ -123,12 +123,66 @@ def cleaned_keypoints(trial: Trial):
 
 
 def training_table(trial: Trial) -> pd.DataFrame:
-    """``learned.candidate_table`` rows of one trial at the marker rate."""
-    from .learned import candidate_table, product_signals
-
+    """``candidate_table`` rows of one trial at the marker rate."""
     k = cleaned_keypoints(trial)
     _, ref = load_trial(trial)
     return candidate_table(product_signals(k), ref).assign(speed=trial.speed)
+
+
+# -- training rows for the learned detector (here, not in learned.py: the detector must not import its
+# own validation) ---------------------------------------------------------------------------------
+
+
+def candidate_table(sig, ref, tolerance_s: float = 0.06):
+    """Training rows: ``foot_contact`` candidates matched to reference contacts, with features and
+    ``ic_target``/``to_target`` = reference - candidate (s)."""
+    from .base import FEET
+    from .evaluate import match_events
+    from .foot_contact import FootContact
+    from .learned import IC_FEATURES, TO_FEATURES, features_at, foot_features
+
+    det = FootContact().detect(sig)
+    rows = []
+    for s in FEET:
+        ic, to = det.ic_[s], det.to_[s]
+        if not len(ic):
+            continue
+        feats = foot_features(sig, s)
+        Xi = features_at(sig, feats, ic, IC_FEATURES)
+        Xt = features_at(sig, feats, to, TO_FEATURES, ic=ic)
+        mi = match_events(ic, ref.ic_time, tolerance_s)
+        mt = match_events(to, ref.to_time, tolerance_s)
+        ti = dict(zip(mi.det_idx.astype(int), -mi.error.to_numpy(float)))
+        tt = dict(zip(mt.det_idx.astype(int), -mt.error.to_numpy(float)))
+        for k in range(len(ic)):
+            row = {"foot": s, "ic": ic[k], "to": to[k], "ic_target": ti.get(k, np.nan), "to_target": tt.get(k, np.nan)}
+            row.update({f"ic_{n}": v for n, v in zip(IC_FEATURES, Xi[k])})
+            row.update({f"to_{n}": v for n, v in zip(TO_FEATURES, Xt[k])})
+            rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def product_signals(kps_clean):
+    """The signals ``detect_events`` builds from cleaned keypoints (same direction/treadmill rules)."""
+    from . import detect_treadmill, estimate_direction
+    from .base import prepare_signals
+
+    return prepare_signals(kps_clean, direction=estimate_direction(kps_clean), treadmill=detect_treadmill(kps_clean))
+
+
+def loro_method_for(trials, **kw):
+    """runner -> LearnedContact fitted on every *other* runner's trials (leave one runner out)."""
+    from .learned import LearnedContact, fit_tables
+
+    tab = pd.concat([training_table(tr).assign(runner=tr.runner) for tr in trials], ignore_index=True)
+    cache: dict = {}
+
+    def method_for(runner: str):
+        if runner not in cache:
+            cache[runner] = LearnedContact(weights=fit_tables(tab[tab.runner != runner], **kw))
+        return cache[runner]
+
+    return method_for
 
 
 def camera_keypoints(kps, fps: float | None, *, noise: float = 0.0, seed: int = 0, phase: float = 0.0):
@@ -236,8 +290,6 @@ def main(argv: list[str]) -> None:
     strikes = strike_classes(root)
     for line in skipped:
         print(f"not scored: {line}")
-    from .learned import loro_method_for
-
     methods = {"learned (leave one runner out)": loro_method_for(trials),
                "foot_contact (fixed rules)": lambda r: "foot_contact"}
     out = [evaluate(trials, methods, strikes=strikes)]

@@ -82,7 +82,7 @@ def force_plate_contacts(forces_path, *, threshold_n: float = 30.0, cutoff_hz: f
     ``cutoff_hz`` after both passes) so that belt noise near zero does not make the crossings
     jitter. Runs above the threshold shorter than ``min_on_s`` are flight-phase noise spikes: dropped, and never a reason to bridge a real flight.
     """
-    from ..io.mocap import force_events, load_forces
+    from ..io.forces import force_events, load_forces
 
     f = load_forces(forces_path)
     t = f["time_s"].to_numpy(float)

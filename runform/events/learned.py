@@ -141,62 +141,9 @@ class LearnedContact(FootContact):
         return self
 
 
-def candidate_table(sig: GaitSignals, ref, tolerance_s: float = 0.06):
-    """Training rows: ``foot_contact`` candidates matched to reference contacts, with features and
-    ``ic_target``/``to_target`` = reference - candidate (s)."""
-    import pandas as pd
-
-    from .evaluate import match_events
-
-    det = FootContact().detect(sig)
-    rows = []
-    for s in FEET:
-        ic, to = det.ic_[s], det.to_[s]
-        if not len(ic):
-            continue
-        feats = foot_features(sig, s)
-        Xi = features_at(sig, feats, ic, IC_FEATURES)
-        Xt = features_at(sig, feats, to, TO_FEATURES, ic=ic)
-        mi = match_events(ic, ref.ic_time, tolerance_s)
-        mt = match_events(to, ref.to_time, tolerance_s)
-        ti = dict(zip(mi.det_idx.astype(int), -mi.error.to_numpy(float)))
-        tt = dict(zip(mt.det_idx.astype(int), -mt.error.to_numpy(float)))
-        for k in range(len(ic)):
-            row = {"foot": s, "ic": ic[k], "to": to[k], "ic_target": ti.get(k, np.nan), "to_target": tt.get(k, np.nan)}
-            row.update({f"ic_{n}": v for n, v in zip(IC_FEATURES, Xi[k])})
-            row.update({f"to_{n}": v for n, v in zip(TO_FEATURES, Xt[k])})
-            rows.append(row)
-    return pd.DataFrame(rows)
-
-
 def fit_tables(tab, **kw) -> dict:
     """IC and TO models from concatenated ``candidate_table`` rows."""
     return {"ic": fit(tab[[f"ic_{n}" for n in IC_FEATURES]].to_numpy(float), tab.ic_target.to_numpy(float),
                       IC_FEATURES, **kw),
             "to": fit(tab[[f"to_{n}" for n in TO_FEATURES]].to_numpy(float), tab.to_target.to_numpy(float),
                       TO_FEATURES, **kw)}
-
-
-def product_signals(kps_clean) -> GaitSignals:
-    """The signals ``detect_events`` builds from cleaned keypoints (same direction/treadmill rules)."""
-    from . import detect_treadmill, estimate_direction
-    from .base import prepare_signals
-
-    return prepare_signals(kps_clean, direction=estimate_direction(kps_clean), treadmill=detect_treadmill(kps_clean))
-
-
-def loro_method_for(trials, **kw):
-    """runner -> LearnedContact fitted on every *other* runner's trials (leave one runner out)."""
-    import pandas as pd
-
-    from .benchmark import training_table
-
-    tab = pd.concat([training_table(tr).assign(runner=tr.runner) for tr in trials], ignore_index=True)
-    cache: dict[str, LearnedContact] = {}
-
-    def method_for(runner: str) -> LearnedContact:
-        if runner not in cache:
-            cache[runner] = LearnedContact(weights=fit_tables(tab[tab.runner != runner], **kw))
-        return cache[runner]
-
-    return method_for

@@ -1,145 +1,38 @@
-"""Keypoint and motion-capture file I/O: one entry point per direction.
+"""Keypoint and motion-capture file I/O. This package only re-exports; each module has one job.
 
-`load_keypoints` reads our CSV/Parquet tables, TRC (2D Sports2D or 3D mocap), C3D, Fukuchi
-RBDS marker text and pose JSON; mocap is projected to a plane in mm with y down.
-`save_keypoints` writes .csv, .parquet or .trc by extension.
+Layers, lowest first (a module imports only from layers below it; tests/test_imports.py checks):
+
+* formats: ``c3d`` (C3D parser), ``trc`` (TRC), ``mot`` (OpenSim storage .mot/.sto),
+  ``fukuchi`` (RBDS text), ``table`` (our CSV/Parquet), ``reference`` (pose JSON);
+* marker semantics: ``markersets`` (which labels make each joint), ``joints`` (joint centres),
+  ``projection`` (lab axes, plane views);
+* forces: ``plates`` (C3D force-plate arithmetic), ``forces`` (force tables from any file, contacts);
+* ``mocap``: a marker file -> keypoints (and force-plate stances for scoring);
+* ``readers`` / ``writers``: keypoint files in and out by extension; ``opensim``: OpenSim-ready
+  TRC of the runner's markers and MOT of joint angles.
 """
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-from typing import Any
-
-from ..errors import InputError
-from ..keypoints import KeypointSeries
-from ._util import one_line
-from .c3d import C3DData, c3d_forces, load_c3d
-from .mocap import (
-    MARKER_SETS,
-    assign_feet,
-    detect_marker_set,
-    force_events,
-    ground_truth_stances,
-    harrington_hjc,
-    lab_axes,
-    load_forces,
-    load_fukuchi_markers,
-    load_markers,
-    load_mocap_keypoints,
-    markers_from_frame,
-    markers_to_keypoints,
-    markers_to_keypoints3d,
-    project_keypoints,
-)
-from .markersets import load_mapping
+from .c3d import C3DData, load_c3d
+from .forces import assign_feet, force_events, load_forces
+from .fukuchi import load_fukuchi_markers, markers_from_frame
+from .joints import harrington_hjc, markers_to_keypoints3d
+from .markersets import MARKER_SETS, detect_marker_set, load_mapping
+from .mocap import ground_truth_stances, load_markers, load_mocap_keypoints
+from .plates import c3d_forces
+from .projection import lab_axes, markers_to_keypoints, project_keypoints
+from .readers import VIDEO_SUFFIXES, is_runform_keypoints, is_video, load_keypoints, load_trc
 from .reference import load_reference_pose, save_pose_json
-from .table import MAGIC
 from .table import load_table, save_table
-from .trc import load_trc, read_trc, save_trc, write_trc
+from .trc import read_trc, write_trc
+from .writers import save_keypoints, save_trc
 
 __all__ = [
-    "C3DData", "MARKER_SETS", "assign_feet", "c3d_forces", "detect_marker_set", "force_events",
-    "ground_truth_stances",
-    "harrington_hjc", "lab_axes", "load_c3d", "load_forces", "load_fukuchi_markers", "load_keypoints",
-    "load_mapping", "load_markers", "load_mocap_keypoints", "load_reference_pose", "load_table", "load_trc",
-    "markers_from_frame", "markers_to_keypoints", "markers_to_keypoints3d", "project_keypoints",
-    "is_runform_keypoints", "read_trc", "save_keypoints", "save_pose_json", "save_table", "save_trc", "write_trc",
+    "C3DData", "MARKER_SETS", "VIDEO_SUFFIXES", "assign_feet", "c3d_forces", "detect_marker_set", "force_events",
+    "ground_truth_stances", "harrington_hjc", "is_runform_keypoints", "is_video", "lab_axes", "load_c3d",
+    "load_forces", "load_fukuchi_markers", "load_keypoints", "load_mapping", "load_markers",
+    "load_mocap_keypoints", "load_reference_pose", "load_table", "load_trc", "markers_from_frame",
+    "markers_to_keypoints", "markers_to_keypoints3d", "project_keypoints", "read_trc", "save_keypoints",
+    "save_pose_json", "save_table", "save_trc", "write_trc",
 ]
-
-LOADABLE = (".csv", ".parquet", ".trc", ".c3d", ".txt", ".json")
-VIDEO_EXTS = (".mp4", ".mov", ".m4v", ".avi", ".mkv", ".webm", ".3gp")
-
-
-def _sniff(path: Path) -> bytes:
-    try:
-        with open(path, "rb") as fh:
-            return fh.read(512)
-    except FileNotFoundError as e:
-        raise InputError(f"keypoint file not found: {path}") from e
-    except IsADirectoryError as e:
-        raise InputError(f"{path} is a folder, not a keypoint file.") from e
-    except OSError as e:
-        raise InputError(f"cannot open {path} ({one_line(e)}).") from e
-
-
-def _load_json(path: Path) -> KeypointSeries:
-    from .reference import is_reference_pose, reference_from_dict
-
-    try:
-        d = json.loads(path.read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as e:
-        raise InputError(f"{path.name} is not valid JSON ({one_line(e)}).") from e
-    if is_reference_pose(d):
-        return reference_from_dict(d, str(path))
-    raise InputError(f"{path.name}: JSON is not a pose file (want schema 'gaitlab.pose/v1' with "
-                     "keypoint_names and frames).")
-
-
-def load_keypoints(path: str | Path, plane: str = "sagittal", **kw: Any) -> KeypointSeries:
-    """Any supported keypoint or marker file -> KeypointSeries.
-
-    Mocap (.c3d, 3D .trc, Fukuchi .txt) is projected to ``plane`` ('sagittal' | 'frontal')
-    in mm, y down, runner toward +x (meta['direction'] = +1); extra ``kw`` go to
-    `load_mocap_keypoints` (static=, marker_set=, vertical=).
-    """
-    path = Path(path)
-    if plane not in ("sagittal", "frontal"):
-        raise InputError(f"plane must be 'sagittal' or 'frontal', not {plane!r}.")
-    head = _sniff(path)
-    ext = path.suffix.lower()
-    if not head.strip():
-        raise InputError(f"{path.name} is empty.")
-    if ext in (".csv", ".parquet"):
-        return load_table(path)
-    if ext == ".trc" or head.startswith(b"PathFileType"):
-        return _checked(load_trc(path, plane=plane, **kw), path)
-    if ext == ".c3d":
-        return load_mocap_keypoints(path, plane=plane, **kw)
-    if ext == ".json":
-        return _checked(_load_json(path), path)
-    if ext == ".txt" or head.lower().startswith(b"time\t"):
-        return load_mocap_keypoints(path, plane=plane, **kw)
-    if ext in VIDEO_EXTS:
-        raise InputError(f"{path.name} is a video, not a keypoint file; analyse it with `runform analyze`.")
-    raise InputError(f"unknown keypoint file type {ext or '(no extension)'!r} for {path.name}; "
-                     f"supported: {', '.join(LOADABLE)}.")
-
-
-def _checked(kps: KeypointSeries, path: Path) -> KeypointSeries:
-    from .table import check_values
-
-    check_values(kps, path.name)
-    return kps
-
-
-def is_runform_keypoints(path: str | Path) -> bool:
-    """A keypoint file runform wrote (it carries our header), so replacing it loses nothing of the user's."""
-    path = Path(path)
-    try:
-        if path.suffix.lower() == ".parquet":
-            import pyarrow.parquet as pq
-
-            from .table import PARQUET_KEY
-
-            return PARQUET_KEY in (pq.read_schema(path).metadata or {})
-        if path.suffix.lower() == ".json":
-            return isinstance(json.loads(path.read_text(encoding="utf-8")).get("runform"), dict)
-        with open(path, "rb") as fh:
-            head = fh.read(len(MAGIC))
-    except Exception:  # noqa: BLE001 - unreadable: not provably ours
-        return False
-    return head == MAGIC.encode()
-
-
-def save_keypoints(kps: KeypointSeries, path: str | Path) -> Path:
-    """Write by extension: .csv / .parquet / .json (lossless, with metadata) or .trc (Y up, Z = 0)."""
-    path = Path(path)
-    ext = path.suffix.lower()
-    if ext in (".csv", ".parquet"):
-        return save_table(kps, path)
-    if ext == ".trc":
-        return save_trc(kps, path)
-    if ext == ".json":
-        return save_pose_json(kps, path)
-    raise InputError(f"cannot save keypoints as {ext or '(no extension)'!r}; use .csv, .parquet, .trc or .json.")

@@ -333,24 +333,3 @@ def load_c3d(path: str | Path) -> C3DData:
                    analog_units=dict(zip(alabels, aunits)), force_plates=plates, source=str(path),
                    events=_events(params, first0 / marker_rate, marker_rate), processor=processor,
                    storage="float" if (scale or -1.0) < 0 else "int")
-
-
-def c3d_forces(data: C3DData, plate: int | None = None) -> pd.DataFrame:
-    """Ground reaction in the lab frame (see `forces.plate_forces`): one plate, or with
-    ``plate=None`` all plates summed (``time_s, fx, fy, fz, fz_vertical``; a single plate keeps
-    its moments and CoP). Summing suits running: one foot at a time, whichever plate it is on."""
-    from .forces import N_CHANNELS, plate_forces
-
-    if plate is not None or len(data.force_plates) == 1:
-        return plate_forces(data, plate or 0)
-    usable = [k for k, fp in enumerate(data.force_plates) if fp["type"] in N_CHANNELS]
-    if not usable:
-        return plate_forces(data, 0)  # raises with the reason
-    parts = [plate_forces(data, k) for k in usable]
-    cols = ["fx", "fy", "fz", "fz_vertical"]
-    out = parts[0][["time_s"]].copy()
-    for c in cols:
-        out[c] = np.sum([p[c].to_numpy() for p in parts], axis=0)
-    out.attrs.update(plates=[k + 1 for k in usable], rate=data.analog_rate, source=data.source)
-    return out
-

@@ -1,160 +1,190 @@
-"""C3D force plates (FORCE_PLATFORM types 1-4) -> ground reaction in the lab frame, centre of
-pressure, and one contact per footfall on each plate.
+"""Ground reaction forces from any file (C3D plates, RBDS text, OpenSim .mot) and the foot
+contacts in them: one force table layout, one threshold rule, one way to tell the feet apart.
 
-Why here and not in the parser: the C3D standard stores plates as raw channels plus geometry
-(corners, origin, calibration matrix) and each type needs its own arithmetic before a force in
-newtons, in lab axes, exists. Conventions (C3D manual; the same as ezc3d's plate module):
-
-* plate axes from the corners (numbered +x+y, -x+y, -x-y, +x-y in plate axes):
-  x = c1 - c2, y = c1 - c4, z = x cross y, which points into the floor;
-* ``ORIGIN`` is the vector from the plate's sensor origin to the centre of its top surface, in
-  plate axes; its z is taken <= 0 (the surface is above the sensors), whatever sign the lab wrote;
-* channels record the action of the foot on the plate; we report the ground reaction (its
-  negative), so the vertical component is positive during contact.
+Every reader returns ``time_s, fx, fy, fz`` (N, the file's lab axes) and ``fz_vertical`` (N,
+positive up); ``attrs`` carry ``rate`` (Hz) and ``source``.
 """
 
 from __future__ import annotations
 
 import re
-from typing import Any
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from ..errors import InputError
-from .c3d import C3DData
-
-#: channels each plate type needs
-N_CHANNELS = {1: 6, 2: 6, 3: 8, 4: 6}
-COP_MIN_N = 20.0  # below this vertical force the centre of pressure is noise
-
-
-def plate_axes(corners: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
-    """(R, centre): R's columns are the plate's x, y, z in lab axes; centre = mean of corners (mm)."""
-    if corners is None or not np.all(np.isfinite(corners)) or np.ptp(corners, axis=0).max() <= 0:
-        return np.eye(3), np.zeros(3)
-    c = np.asarray(corners, float)
-    x = c[0] - c[1]
-    y = c[0] - c[3]
-    z = np.cross(x, y)
-    y = np.cross(z, x)
-    r = np.stack([v / np.linalg.norm(v) for v in (x, y, z)], axis=1)
-    return r, c.mean(axis=0)
+from ..keypoints import KeypointSeries
+from ._util import nominal_rate, one_line
+from .c3d import C3DData, load_c3d
+from .plates import N_CHANNELS, c3d_forces, plate_forces
+from .projection import up_vector
 
 
-def _raw(data: C3DData, plate: int) -> tuple[dict[str, Any], np.ndarray]:
-    src = data.source.rsplit("/", 1)[-1] or "C3D file"
-    if data.analog.empty or not data.force_plates:
-        raise InputError(f"{src} has no force plates (no ANALOG data or FORCE_PLATFORM group).")
-    if not 0 <= plate < len(data.force_plates):
-        raise InputError(f"{src} has {len(data.force_plates)} force plate(s); plate {plate + 1} does not exist.")
-    fp = data.force_plates[plate]
-    if fp.get("error"):
-        raise InputError(fp["error"])
-    need = N_CHANNELS.get(fp["type"])
-    if need is None:
-        raise InputError(f"{src}: FORCE_PLATFORM plate {plate + 1} is type {fp['type']}; "
-                         "runform converts types 1, 2, 3 and 4.")
-    chans = fp["channels"][:need]
-    if len(chans) < need:
-        raise InputError(f"{src}: FORCE_PLATFORM plate {plate + 1} (type {fp['type']}) lists "
-                         f"{len(chans)} channels; it needs {need}.")
-    a = data.analog.drop(columns="time_s").to_numpy(float)
-    raw = np.stack([a[:, c] if c >= 0 else np.zeros(len(a)) for c in chans], axis=1)
-    return fp, raw
+def load_forces(path: str | Path) -> pd.DataFrame:
+    """RBDS ``*forces.txt`` (300 Hz, N; lab Y vertical), a C3D's plates or an OpenSim .mot.
 
-
-def _plate_wrench(fp: dict[str, Any], raw: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Force (N) and moment (N.mm) of the foot on the plate about its surface centre, plate axes."""
-    t = fp["type"]
-    origin = np.asarray(fp.get("origin", np.zeros(3)), float).copy()
-    if t == 1:  # Fx Fy Fz, CoP x y (mm, from the surface centre), Tz
-        f = raw[:, :3]
-        cop = np.column_stack([raw[:, 3], raw[:, 4], np.zeros(len(raw))])
-        m = np.cross(cop, f)
-        m[:, 2] += raw[:, 5]
-        return f, m
-    if t == 3:  # Kistler: fx12 fx34 fy14 fy23 fz1 fz2 fz3 fz4; ORIGIN = (a, b, az0) sensor offsets
-        a, b, az0 = origin[0], origin[1], -abs(origin[2])
-        c = raw
-        f = np.column_stack([c[:, 0] + c[:, 1], c[:, 2] + c[:, 3], c[:, 4:8].sum(axis=1)])
-        m = np.column_stack([b * (c[:, 4] + c[:, 5] - c[:, 6] - c[:, 7]),
-                             a * (-c[:, 4] + c[:, 5] + c[:, 6] - c[:, 7]),
-                             b * (-c[:, 0] + c[:, 1]) + a * (c[:, 2] - c[:, 3])])
-        return f, m + np.cross(f, np.array([0.0, 0.0, az0]))
-    w = raw[:, :6]
-    if t == 4:
-        cal = fp.get("cal_matrix")
-        if cal is None or not np.all(np.isfinite(cal)):
-            raise InputError("type-4 force plate without a usable FORCE_PLATFORM:CAL_MATRIX.")
-        if np.any(cal):  # an all-zero matrix (some exporters) means "already calibrated"
-            w = w @ np.asarray(cal, float).T
-    if origin[2] > 0:
-        origin = -origin
-    f, m = w[:, :3], w[:, 3:6]
-    return f, m + np.cross(f, origin)
-
-
-def plate_forces(data: C3DData, plate: int = 0) -> pd.DataFrame:
-    """One plate's ground reaction: ``time_s``, ``fx fy fz`` (N, lab axes), ``mx my mz`` (N.m
-    about the plate's surface centre, lab axes), ``cop_x cop_y cop_z`` (mm, lab; NaN while the
-    vertical force is under 20 N), ``tz`` (free moment, N.m) and ``fz_vertical`` (N, + up).
-
-    ``attrs``: plate number, type, ``up`` (lab vector), ``sign_flipped`` (the plate's channels
-    had the opposite sign to the C3D convention: detected from the largest vertical sample).
+    Columns: ``time_s, fx, fy, fz, ...`` as in the file (lab axes) plus ``fz_vertical``:
+    the vertical ground reaction force in N, positive upward (for RBDS text = Fy; for C3D
+    see `plates.c3d_forces`; for .mot see `mot_force_sets`). The RBDS 'Time' column is the
+    sample number (1..N): time_s = (n - 1) / rate, rate = 300 Hz unless ``df.attrs`` says otherwise.
     """
-    fp, raw = _raw(data, plate)
-    f, m = _plate_wrench(fp, raw)
-    r, centre = plate_axes(fp.get("corners"))
-    up_sign = _up_sign(data, r[:, 2], centre)  # +1: plate z points up (against the convention)
-    fz = f[:, 2]
-    finite = np.isfinite(fz)
-    # Ground reaction = s * (R @ channels). By the convention the channels are the action (s = -1);
-    # labs that stored the reaction instead show it as a negative peak of the up component.
-    s = -1.0
-    if finite.any() and -up_sign * fz[finite][np.argmax(np.abs(fz[finite]))] < 0:
-        s = 1.0
-    vertical = s * up_sign * fz
-    with np.errstate(invalid="ignore", divide="ignore"):
-        cop_p = np.column_stack([-m[:, 1] / fz, m[:, 0] / fz, np.zeros(len(fz))])
-    if fp["type"] == 3 and fp.get("cop_poly") is not None:
-        cop_p[:, :2] -= _kistler_cop_offset(cop_p[:, 0], cop_p[:, 1], np.asarray(fp["cop_poly"], float))
-    if fp["type"] == 1:
-        cop_p[:, :2] = raw[:, 3:5]
-    with np.errstate(invalid="ignore"):
-        tz = m[:, 2] - (cop_p[:, 0] * f[:, 1] - cop_p[:, 1] * f[:, 0])
-    weak = ~(vertical >= COP_MIN_N)
-    cop_p[weak] = np.nan
-    tz = np.where(weak, np.nan, tz)
-    grf = s * f @ r.T
-    mom = s * m @ r.T / 1000.0
-    cop = cop_p @ r.T + centre
-    out = pd.DataFrame({"time_s": data.analog["time_s"].to_numpy(),
-                        "fx": grf[:, 0], "fy": grf[:, 1], "fz": grf[:, 2],
-                        "mx": mom[:, 0], "my": mom[:, 1], "mz": mom[:, 2],
-                        "cop_x": cop[:, 0], "cop_y": cop[:, 1], "cop_z": cop[:, 2],
-                        "tz": s * up_sign * tz / 1000.0, "fz_vertical": vertical})
-    out.attrs.update(plate=plate + 1, type=fp["type"], up=(up_sign * r[:, 2]).tolist(), sign_flipped=s > 0,
-                     rate=data.analog_rate, source=data.source)
+    path = Path(path)
+    if path.suffix.lower() == ".c3d":
+        return c3d_forces(load_c3d(path))
+    if path.suffix.lower() in (".mot", ".sto"):
+        return mot_forces(path)
+    try:
+        df = pd.read_csv(path, sep="\t")
+    except FileNotFoundError as e:
+        raise InputError(f"file not found: {path}") from e
+    except Exception as e:  # noqa: BLE001
+        raise InputError(f"cannot read {path.name} as a force table ({one_line(e)}).") from e
+    cols = {c.strip().lower(): c for c in df.columns}
+    if not {"fx", "fy", "fz"} <= set(cols):
+        raise InputError(f"{path.name} has no Fx/Fy/Fz columns; not a force file.")
+    out = pd.DataFrame({k.replace("cop", "cop_"): pd.to_numeric(df[c], errors="coerce")
+                        for k, c in cols.items() if k != "time"})
+    tcol = df[cols["time"]].to_numpy(float) if "time" in cols else np.arange(1, len(df) + 1)
+    is_index = np.allclose(np.diff(tcol), 1.0)
+    rate = 300.0 if is_index else nominal_rate(tcol)
+    out.insert(0, "time_s", (tcol - tcol[0]) / rate if is_index else tcol - tcol[0])
+    out["fz_vertical"] = out["fy"]
+    out.attrs.update(rate=rate, vertical="fy", source=str(path))
     return out
 
 
-def _up_sign(data: C3DData, z: np.ndarray, centre: np.ndarray) -> float:
-    """+1 when the plate's z axis points up: the body's markers lie on that side of the plate.
-    Without markers, the convention (z into the floor) is trusted: -1."""
-    pts = [v[np.isfinite(v).all(1)] for v in data.markers.values()]
-    pts = [p for p in pts if len(p)]
-    if not pts:
-        return -1.0
-    h = float(np.median((np.concatenate(pts) - centre) @ z))
-    return 1.0 if h > 0 else -1.0
+#: OpenSim force columns: ``<set>vx/vy/vz`` (N) and ``<set>px/py/pz`` (m), where <set> is e.g.
+#: ``ground_force_``, ``1_ground_force_``, ``r_ground_force_``, ``ground_force_l_``.
+_MOT_FORCE = re.compile(r"^(?P<set>.*force.*?_)v(?P<ax>[xyz])$", re.IGNORECASE)
 
 
-def _kistler_cop_offset(x: np.ndarray, y: np.ndarray, p: np.ndarray) -> np.ndarray:
-    """Kistler's polynomial CoP correction (FORCE_PLATFORM:FPCOPPOLY, 12 numbers per plate)."""
-    dx = (p[0] * y**4 + p[1] * y**2 + p[2]) * x**3 + (p[3] * y**4 + p[4] * y**2 + p[5]) * x
-    dy = (p[6] * x**4 + p[7] * x**2 + p[8]) * y**3 + (p[9] * x**4 + p[10] * x**2 + p[11]) * y
-    return np.column_stack([dx, dy])
+def mot_force_sets(path: str | Path) -> dict[str, pd.DataFrame]:
+    """Each force set of an OpenSim ground-reaction .mot as a force table: ``time_s, fx, fy, fz``
+    (N, OpenSim ground axes), ``fz_vertical`` (= vy: OpenSim's Y is up) and, where the file has
+    the point, ``cop_x, cop_y, cop_z`` (mm). Time is kept as written: OpenSim puts a trial's .trc
+    and .mot on one clock. ``attrs['foot']``: 'left'/'right' when the set's name says (r_, _l_, ...)."""
+    from .mot import read_mot
+
+    df = read_mot(path)
+    name = Path(path).name
+    tcol = next(c for c in df.columns if c.lower() == "time")
+    sets: dict[str, dict[str, str]] = {}
+    for c in df.columns:
+        m = _MOT_FORCE.match(c)
+        if m:
+            sets.setdefault(m["set"], {})[m["ax"].lower()] = c
+    sets = {k: v for k, v in sets.items() if set(v) == {"x", "y", "z"}}
+    if not sets:
+        raise InputError(f"{name}: no ground-reaction columns (want e.g. ground_force_vx/vy/vz, "
+                         f"1_ground_force_vy, r_ground_force_vy); columns: {', '.join(map(str, df.columns[:8]))}.")
+    t = df[tcol].to_numpy(float)
+    rate = nominal_rate(t)
+    out = {}
+    for key, ax in sets.items():
+        f = pd.DataFrame({"time_s": t, **{f"f{a}": df[ax[a]].to_numpy(float) for a in "xyz"}})
+        f["fz_vertical"] = f["fy"]
+        low = {c.lower(): c for c in df.columns}
+        point = {a: low.get(f"{key}p{a}".lower()) for a in "xyz"}
+        if all(point.values()):
+            for a in "xyz":
+                f[f"cop_{a}"] = df[point[a]].to_numpy(float) * 1000.0
+        f.attrs.update(rate=rate, vertical="vy", source=str(path), set=key, foot=label_side(key.rstrip("_")))
+        out[key] = f
+    return out
+
+
+def mot_forces(path: str | Path) -> pd.DataFrame:
+    """All force sets of a .mot summed (as `plates.c3d_forces` sums plates): running puts one foot
+    down at a time, whichever set carries it."""
+    sets = mot_force_sets(path)
+    parts = list(sets.values())
+    out = parts[0][["time_s"]].copy()
+    for c in ("fx", "fy", "fz", "fz_vertical"):
+        out[c] = np.sum([p[c].to_numpy() for p in parts], axis=0)
+    out.attrs.update(rate=parts[0].attrs["rate"], vertical="vy", source=str(path), sets=list(sets))
+    return out
+
+
+def force_events(time: np.ndarray, vertical_force: np.ndarray, threshold_n: float = 30.0,
+                 min_contact_s: float = 0.08, min_flight_s: float = 0.02) -> pd.DataFrame:
+    """Contacts where the vertical force exceeds ``threshold_n``: ``ic_time, to_time, contact_s,
+    peak_n, impulse_ns``.
+
+    Crossings are linearly interpolated between samples. Contacts touching the start or end of
+    the record are dropped (incomplete). Blips shorter than ``min_contact_s`` are discarded and
+    dips shorter than ``min_flight_s`` are bridged (single-belt treadmill noise).
+    """
+    t = np.asarray(time, float)
+    f = np.asarray(vertical_force, float)
+    if t.shape != f.shape or len(t) < 3:
+        raise InputError("force_events needs equal-length time and force arrays (>= 3 samples).")
+    f = np.where(np.isfinite(f), f, 0.0)
+    on = f > threshold_n
+    d = np.diff(on.astype(int))
+    rises, falls = np.flatnonzero(d == 1), np.flatnonzero(d == -1)  # crossing between i and i+1
+
+    def cross(i: int) -> float:
+        f0, f1 = f[i], f[i + 1]
+        return float(t[i] + (threshold_n - f0) / (f1 - f0) * (t[i + 1] - t[i]))
+
+    if on[0]:
+        falls = falls[1:] if len(falls) and (not len(rises) or falls[0] < rises[0]) else falls
+    rows: list[list[float]] = []
+    for r in rises:
+        nxt = falls[falls > r]
+        if not len(nxt):
+            break
+        rows.append([cross(r), cross(nxt[0]), r, nxt[0]])
+    merged: list[list[float]] = []
+    for row in rows:  # bridge short dips
+        if merged and row[0] - merged[-1][1] < min_flight_s:
+            merged[-1][1], merged[-1][3] = row[1], row[3]
+        else:
+            merged.append(row)
+    out = []
+    for ic, to, i0, i1 in merged:
+        if to - ic < min_contact_s:
+            continue
+        seg = slice(int(i0) + 1, int(i1) + 1)
+        out.append({"ic_time": ic, "to_time": to, "contact_s": to - ic,
+                    "peak_n": float(f[seg].max()),
+                    "impulse_ns": float(np.trapezoid(f[seg], t[seg]))})
+    return pd.DataFrame(out, columns=["ic_time", "to_time", "contact_s", "peak_n", "impulse_ns"])
+
+
+def assign_feet(contacts: pd.DataFrame, keypoints: dict[str, np.ndarray] | KeypointSeries,
+                rate: float | None = None, t0: float = 0.0) -> pd.DataFrame:
+    """Add ``foot`` ('left'/'right') to force contacts from one shared plate/belt.
+
+    At each contact's midpoint the stance foot is the one whose lowest foot point (heel,
+    ankle or toe) is nearer the ground; on a treadmill the swing foot is well above it.
+    ``keypoints``: 3D keypoints (dict, lab frame, any up axis) or a projected KeypointSeries
+    (y down; then ``rate``/``t0`` come from its time base).
+    """
+    if isinstance(keypoints, KeypointSeries):
+        series = keypoints
+        height = {n: -series[n][:, 1] for n in series.names}
+        rate = rate or series.frame_rate
+        t0 = float(series.t[0]) if len(series) else 0.0
+    else:
+        up, _ = up_vector(keypoints)
+        height = {n: v @ up for n, v in keypoints.items()}
+    if not rate:
+        raise InputError("assign_feet needs the marker rate.")
+    feet = []
+    for _, row in contacts.iterrows():
+        i = int(round((0.5 * (row.ic_time + row.to_time) - t0) * rate))
+        h = {}
+        for side in ("left", "right"):
+            pts = [height[f"{side}_{p}"][i] for p in ("heel", "toe", "ankle")
+                   if f"{side}_{p}" in height and 0 <= i < len(height[f"{side}_{p}"])]
+            pts = [p for p in pts if np.isfinite(p)]
+            h[side] = min(pts) if pts else np.inf
+        feet.append("left" if h["left"] < h["right"] else "right" if h["right"] < h["left"] else "")
+    out = contacts.copy()
+    out["foot"] = feet
+    return out
 
 
 # -- contacts -------------------------------------------------------------------------------------
@@ -199,8 +229,6 @@ def plate_contacts(data: C3DData, threshold_n: float = 20.0, min_contact_s: floa
     Overground labs put one footfall on each plate, so the plate says which contact it is and the
     markers say which foot. A contact touching the start or end of the record is dropped.
     """
-    from .mocap import force_events
-
     rows = []
     for k, fp in enumerate(data.force_plates):
         if fp["type"] not in N_CHANNELS or fp.get("error"):

@@ -15,11 +15,12 @@ A mapping is a small YAML file (``--markers mapping.yaml``; docs/markers.md)::
 Landmarks listed under ``clusters`` are rebuilt in every running frame by a least-squares rigid
 fit of the cluster to its position in the static trial (``--static static.c3d``). Labels are
 matched ignoring case and punctuation. Built-in mappings (usable by name: ``--markers opensim``)
-sit next to this module in ``marker_maps/``; the sets in ``mocap.MARKER_SETS`` are built in too.
+sit next to this module in ``marker_maps/``; the sets in ``MARKER_SETS`` below are built in too.
 """
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +28,155 @@ import numpy as np
 
 from ..errors import InputError
 from ..keypoints import KEYPOINT_NAMES
-from .mocap import MARKER_SETS, _norm
+
+Recipe = tuple[str, ...]  # marker names averaged; all must be present in a frame
+
+# ---------------------------------------------------------------------------------------
+# Marker sets. Each keypoint has recipes tried in order per frame; "@hjc" = Harrington
+# regression from the set's pelvis markers. "clusters" tells which technical markers carry
+# each anatomical (static-only) marker into the dynamic trial (CAST, Cappozzo 1995).
+# ---------------------------------------------------------------------------------------
+
+
+def _rbds_side(s: str) -> dict[str, list[Recipe]]:
+    side = "right" if s == "R" else "left"
+    return {
+        f"{side}_hip": [("@hjc",), (f"{s}.GTR",)],
+        f"{side}_knee": [(f"{s}.Knee", f"{s}.Knee.Medial"), (f"{s}.Knee",)],
+        f"{side}_ankle": [(f"{s}.Ankle", f"{s}.Ankle.Medial"), (f"{s}.Ankle",)],
+        f"{side}_heel": [(f"{s}.Heel.Bottom",), (f"{s}.Heel.Top",)],
+        f"{side}_toe": [(f"{s}.MT1", f"{s}.MT5"), (f"{s}.MT2",), (f"{s}.MT1",), (f"{s}.MT5",)],
+    }
+
+
+def _rbds_clusters() -> dict[str, tuple[str, ...]]:
+    out: dict[str, tuple[str, ...]] = {}
+    for s in "RL":
+        thigh = tuple(f"{s}.Thigh.{a}.{b}" for a in ("Top", "Bottom") for b in ("Lateral", "Medial"))
+        shank = tuple(f"{s}.Shank.{a}.{b}" for a in ("Top", "Bottom") for b in ("Lateral", "Medial"))
+        foot = (f"{s}.Heel.Top", f"{s}.Heel.Bottom", f"{s}.Heel.Lateral", f"{s}.MT1", f"{s}.MT5")
+        pelvis = ("R.ASIS", "L.ASIS", "R.PSIS", "L.PSIS", "R.Iliac.Crest", "L.Iliac.Crest")
+        out.update({f"{s}.Knee": thigh, f"{s}.Knee.Medial": thigh, f"{s}.Ankle": shank,
+                    f"{s}.Ankle.Medial": shank, f"{s}.MT2": foot, f"{s}.GTR": pelvis})
+    return out
+
+
+def _ric_side(s: str) -> dict[str, list[Recipe]]:
+    side = "right" if s == "R" else "left"
+    return {
+        f"{side}_hip": [(f"{s}_hip",)],
+        f"{side}_knee": [(f"{s}_lat_knee", f"{s}_med_knee")],
+        f"{side}_ankle": [(f"{s}_lat_ankle", f"{s}_med_ankle")],
+        f"{side}_heel": [tuple(f"{s}_foot_{i}" for i in range(1, 5))],
+    }
+
+
+def _ric_clusters() -> dict[str, tuple[str, ...]]:
+    out: dict[str, tuple[str, ...]] = {}
+    for s in "LR":
+        out[f"{s}_hip"] = tuple(f"{s}_thigh_{i}" for i in range(1, 5))  # trochanter moves with the femur
+        for lm, seg in (("lat_knee", "thigh"), ("med_knee", "thigh"), ("lat_ankle", "shank"),
+                        ("med_ankle", "shank")):
+            out[f"{s}_{lm}"] = tuple(f"{s}_{seg}_{i}" for i in range(1, 5))
+    return out
+
+
+def _pig_side(s: str) -> dict[str, list[Recipe]]:
+    side = "right" if s == "R" else "left"
+    return {
+        f"{side}_shoulder": [(f"{s}SHO",)],
+        f"{side}_elbow": [(f"{s}ELB", f"{s}MEPI"), (f"{s}ELB",)],
+        f"{side}_wrist": [(f"{s}WRA", f"{s}WRB"), (f"{s}WRA",), (f"{s}WRB",)],
+        f"{side}_hip": [("@hjc",)],
+        f"{side}_knee": [(f"{s}KNE", f"{s}KNM"), (f"{s}KNE", f"{s}MKNE"), (f"{s}KNE",)],
+        f"{side}_ankle": [(f"{s}ANK", f"{s}MED"), (f"{s}ANK", f"{s}MMA"), (f"{s}ANK",)],
+        f"{side}_heel": [(f"{s}HEE",)],
+        f"{side}_toe": [(f"{s}TOE",)],
+    }
+
+
+def _opencap_side(s: str) -> dict[str, list[Recipe]]:
+    side = "right" if s == "r" else "left"
+    return {
+        f"{side}_shoulder": [(f"{s}_shoulder_study",)],
+        f"{side}_elbow": [(f"{s}_lelbow_study", f"{s}_melbow_study"), (f"{s}_lelbow_study",)],
+        f"{side}_wrist": [(f"{s}_lwrist_study", f"{s}_mwrist_study"), (f"{s}_lwrist_study",)],
+        f"{side}_hip": [(f"{s.upper()}HJC_study",), ("@hjc",)],
+        f"{side}_knee": [(f"{s}_knee_study", f"{s}_mknee_study"), (f"{s}_knee_study",)],
+        f"{side}_ankle": [(f"{s}_ankle_study", f"{s}_mankle_study"), (f"{s}_ankle_study",)],
+        f"{side}_heel": [(f"{s}_calc_study",)],
+        f"{side}_toe": [(f"{s}_toe_study",)],
+    }
+
+
+#: name -> {"keypoints": canonical -> recipes, "pelvis": RASIS/LASIS/RPSIS/LPSIS marker names,
+#:          "clusters": static-only marker -> technical markers, "signature": markers that identify it}
+MARKER_SETS: dict[str, dict[str, Any]] = {
+    "rbds": {
+        "keypoints": {**_rbds_side("R"), **_rbds_side("L")},
+        "pelvis": ("R.ASIS", "L.ASIS", "R.PSIS", "L.PSIS"),
+        "clusters": _rbds_clusters(),
+        "signature": ("R.ASIS", "R.Heel.Bottom", "R.MT1", "R.Thigh.Top.Lateral", "L.Shank.Top.Medial"),
+        "static_glob": ("{subject}static.txt", "{subject}static.c3d"),
+    },
+    "ric": {
+        "keypoints": {**_ric_side("R"), **_ric_side("L")},
+        "pelvis": None,
+        "clusters": _ric_clusters(),
+        "signature": ("pelvis_1", "R_thigh_1", "L_shank_1", "R_foot_1"),
+        "static_glob": ("{subject}_static.c3d",),
+    },
+    "plugin_gait": {
+        "keypoints": {**_pig_side("R"), **_pig_side("L"), "nose": [("LFHD", "RFHD")]},
+        "pelvis": ("RASI", "LASI", "RPSI", "LPSI"),
+        "clusters": {},
+        "signature": ("LASI", "RASI", "LKNE", "RANK", "LHEE", "RTOE"),
+    },
+    "opencap": {
+        "keypoints": {**_opencap_side("r"), **_opencap_side("L")},
+        "pelvis": ("r.ASIS_study", "L.ASIS_study", "r.PSIS_study", "L.PSIS_study"),
+        "clusters": {},
+        "signature": ("r_knee_study", "r_ankle_study", "r_calc_study", "L.ASIS_study"),
+    },
+}
+
+#: Pose-model style names (Sports2D / Pose2Sim HALPE_26, COCO, OpenPose BODY_25, BlazePose),
+#: normalised by `norm_label`, -> canonical keypoint.
+POSE_ALIASES: dict[str, str] = {}
+for _side, _s in (("left", "l"), ("right", "r")):
+    for _part, _alts in {
+        "shoulder": ("shoulder",), "elbow": ("elbow",), "wrist": ("wrist",), "hip": ("hip",),
+        "knee": ("knee",), "ankle": ("ankle",), "heel": ("heel", "calc"),
+        "toe": ("bigtoe", "toe", "footindex"),
+    }.items():
+        for _a in _alts:
+            for _pre in (_s, _side):
+                POSE_ALIASES[_pre + _a] = f"{_side}_{_part}"
+POSE_ALIASES["nose"] = "nose"
+
+
+def norm_label(name: str) -> str:
+    """Labels compare ignoring case and punctuation (R.Knee == RKNEE == r_knee)."""
+    return re.sub(r"[^a-z0-9]", "", name.lower())
+
+
+
+def detect_marker_set(labels: list[str] | dict[str, Any]) -> str:
+    """Best-matching known marker set, or 'pose' (Sports2D/OpenCap-video style names)."""
+    low = {norm_label(n) for n in labels}
+    scores = {k: np.mean([norm_label(m) in low for m in v["signature"]]) for k, v in MARKER_SETS.items()}
+    best = max(scores, key=scores.get)
+    if scores[best] >= 0.5:
+        return best
+    if sum(norm_label(n) in POSE_ALIASES for n in labels) >= 4:
+        return "pose"
+    raise InputError(
+        f"unknown marker set (labels seen: {', '.join(list(labels)[:40])}); built in: {', '.join(MARKER_SETS)}, "
+        "and pose-style names (RHip, RKnee, ...).",
+        hint="Say which labels make each joint with --markers mapping.yaml (docs/markers.md).")
+
+
+
 
 MAPS_DIR = Path(__file__).with_name("marker_maps")
 #: Joints without which no sagittal or frontal metric can be computed.

@@ -21,6 +21,7 @@ from ..errors import InputError
 from ..keypoints import KEYPOINT_NAMES, KeypointSeries
 from ..outputs import atomic_path
 from ._util import one_line
+from .markersets import POSE_ALIASES, norm_label
 
 MAGIC = "# runform-keypoints v1 "
 PARQUET_KEY = b"runform"
@@ -67,15 +68,13 @@ def _from_header(df: pd.DataFrame, h: dict[str, Any], path: Path) -> KeypointSer
 
 def _canonicalise(kps: KeypointSeries) -> KeypointSeries:
     """Foreign tables (RHip_x, left_big_toe_x, ...) -> the 17 canonical keypoints."""
-    from .mocap import POSE_ALIASES, _norm
-
     if set(kps.names) <= set(KEYPOINT_NAMES):
         src = {n: kps.names.index(n) for n in kps.names}
     else:
         src = {}
-        canon = {_norm(n): n for n in KEYPOINT_NAMES}
+        canon = {norm_label(n): n for n in KEYPOINT_NAMES}
         for i, n in enumerate(kps.names):
-            kp = canon.get(_norm(n)) or POSE_ALIASES.get(_norm(n))
+            kp = canon.get(norm_label(n)) or POSE_ALIASES.get(norm_label(n))
             if kp and kp not in src:
                 src[kp] = i
     if len(src) < 4:

@@ -1,7 +1,6 @@
-"""TRC marker files (OpenSim / Pose2Sim / Sports2D / OpenCap): read and write.
+"""TRC marker files (OpenSim / Pose2Sim / Sports2D / OpenCap): the format only, read and write.
 
-2D keypoints are written the Sports2D way: X = x, Y = -y (y up), Z = 0, in the series' units
-(px, or m/mm for projected mocap).
+What the markers mean (keypoints, marker sets) is decided elsewhere: readers.py and writers.py.
 """
 
 from __future__ import annotations
@@ -9,18 +8,16 @@ from __future__ import annotations
 import io
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from ..errors import InputError
-from ..keypoints import KEYPOINT_NAMES, KeypointSeries
 from ..outputs import write_text
 from ._util import one_line
 
-_TO_MM = {"mm": 1.0, "cm": 10.0, "m": 1000.0, "meters": 1000.0, "millimeters": 1.0}
-_PX = {"px", "pix", "pixel", "pixels"}
+TO_MM = {"mm": 1.0, "cm": 10.0, "m": 1000.0, "meters": 1000.0, "millimeters": 1.0}
+PIXEL_UNITS = {"px", "pix", "pixel", "pixels"}
 
 
 @dataclass
@@ -40,7 +37,7 @@ class TRCData:
         return bool(len(z) == 0 or np.all(z == 0))
 
     def markers_mm(self) -> dict[str, np.ndarray]:
-        s = _TO_MM.get(self.units.lower())
+        s = TO_MM.get(self.units.lower())
         if s is None:
             raise InputError(f"TRC units {self.units!r} are not a length (mm, cm, m).")
         return {k: v * s for k, v in self.markers.items()}
@@ -98,51 +95,3 @@ def write_trc(path: str | Path, markers: dict[str, np.ndarray], rate: float, tim
     np.savetxt(buf, data, delimiter="\t", fmt=["%d", "%.17g"] + ["%.17g"] * (3 * len(names)))
     write_text(path, "\n".join(head) + "\n" + buf.getvalue().replace("nan", "NaN"))
     return path
-
-
-def save_trc(kps: KeypointSeries, path: str | Path) -> Path:
-    """2D keypoints -> TRC with Y up (Y = -y) and Z = 0; missing (conf 0) -> NaN."""
-    markers = {}
-    for k, name in enumerate(kps.names):
-        xy = kps.xy[:, k].copy()
-        xy[kps.conf[:, k] <= 0] = np.nan
-        markers[name] = np.column_stack([xy[:, 0], -xy[:, 1], np.where(np.isfinite(xy[:, 0]), 0.0, np.nan)])
-    return write_trc(path, markers, kps.frame_rate, kps.t, units=kps.units)
-
-
-def load_trc(path: str | Path, plane: str = "sagittal", **kw: Any) -> KeypointSeries:
-    """TRC -> KeypointSeries. 2D files (Z == 0): x = X, y = -Y, names mapped to canonical;
-    3D files: joint centres from the detected marker set, projected to ``plane`` (mm)."""
-    from .mocap import POSE_ALIASES, _norm, load_mocap_keypoints
-
-    tr = read_trc(path)
-    if not tr.is_2d:
-        return load_mocap_keypoints(path, plane=plane, **kw)
-    canon = {_norm(n): n for n in KEYPOINT_NAMES}
-    idx = {}
-    for name in tr.markers:
-        kp = canon.get(_norm(name)) or POSE_ALIASES.get(_norm(name))
-        if kp and kp not in idx:
-            idx[kp] = name
-    if len(idx) < 4:
-        raise InputError(f"{Path(path).name}: TRC names {list(tr.markers)[:6]} do not match known keypoints.")
-    own = all(n in canon.values() for n in tr.markers)
-    names = tuple(tr.markers) if own else KEYPOINT_NAMES
-    t = len(tr.time)
-    xy = np.full((t, len(names), 2), np.nan)
-    for k, n in enumerate(names):
-        src = n if own else idx.get(n)
-        if src is not None:
-            m = tr.markers[src]
-            xy[:, k, 0], xy[:, k, 1] = m[:, 0], -m[:, 1]
-    units = tr.units.lower()
-    if units in _PX:
-        units = "px"
-    elif units in _TO_MM:
-        xy *= _TO_MM[units]
-        units = "mm"
-    else:
-        units = "px" if Path(path).stem.endswith("_px") else units
-    conf = np.isfinite(xy).all(-1).astype(float)
-    return KeypointSeries(t=tr.time, xy=xy, conf=conf, names=names, units=units, fps=tr.rate,
-                          source=str(path), meta={"format": "trc", "trc_names": idx})

@@ -18,7 +18,6 @@ import cv2
 import numpy as np
 import pandas as pd
 
-from .. import __version__
 from ..units import speed_words
 from ..keypoints import KeypointSeries
 from ..outputs import atomic_path, write_text
@@ -26,14 +25,10 @@ from ..schema import Analysis
 from . import context as cx
 from . import frames as fr
 from . import geometry as geo
+from .html import FAVICON, render_html  # noqa: F401 - part of this package's API
 
 __all__ = ["Clip", "annotated_name", "render_html", "saved_views", "write_report"]
 
-#: The web app's icon, inline: the report is one file that fetches nothing (its CSP allows data: images).
-FAVICON = ("data:image/svg+xml,%3Csvg xmlns='http%3A%2F%2Fwww.w3.org%2F2000%2Fsvg' viewBox='0 0 32 32'%3E%3Crect width='32' "
-           "height='32' rx='6' fill='%2314213d'/%3E%3Cpath d='M9 25l5-8 4 3 5-11' fill='none' stroke='%23fca311' "
-           "stroke-width='3' stroke-linecap='round' stroke-linejoin='round'/%3E%3Ccircle cx='23' cy='7' r='3' "
-           "fill='%23fff'/%3E%3C/svg%3E")
 KEY_FRAME_H = 480  # px; enough to read the angles on a phone, small enough to keep the file light
 STRIP_H = 260
 MAX_FINDING_FRAMES = 8
@@ -270,7 +265,7 @@ def saved_views(folder: str | Path, analysis: Analysis, video: str | Path | None
     """[(view, kps, video), ...] for a folder written by analyze: keypoints.parquet (one clip) or
     keypoints_<view>.parquet (two), each clip's video where its input path still exists.
     `video` replaces the first clip's video (it moved since the analysis)."""
-    from ..api import is_video, load_keypoints
+    from ..io import is_video, load_keypoints
 
     folder = Path(folder)
     out = []
@@ -412,20 +407,6 @@ def _fit_width(img: np.ndarray, max_w: int) -> np.ndarray:
         return img
     s = max_w / img.shape[1]
     return cv2.resize(img, (max_w, int(img.shape[0] * s)), interpolation=cv2.INTER_AREA)
-
-
-def render_html(template: str, **ctx: Any) -> str:
-    """Render a template with the stylesheet inlined, so the file needs nothing but itself."""
-    from importlib.resources import files
-
-    from jinja2 import Environment, FileSystemLoader, select_autoescape
-
-    tdir = files(__name__).joinpath("templates")
-    env = Environment(loader=FileSystemLoader(str(tdir)), autoescape=select_autoescape(["html", "j2"]),
-                      trim_blocks=True, lstrip_blocks=True)
-    env.filters["fmt"] = cx.fmt
-    css = tdir.joinpath("style.css").read_text()
-    return env.get_template(template).render(css=css, version=__version__, favicon=FAVICON, **ctx)
 
 
 def write_report(analysis: Analysis, out_dir: str | Path, *, kps: KeypointSeries | None = None,

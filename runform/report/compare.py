@@ -82,7 +82,7 @@ def source_warnings(before: Analysis, after: Analysis) -> list[str]:
 def write_compare(before: Analysis, after: Analysis, out_dir: str | Path, *, before_label: str = "before",
                   after_label: str = "after") -> tuple[Path, list[dict[str, Any]]]:
     from ..outputs import write_text
-    from . import render_html
+    from .html import render_html
 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)

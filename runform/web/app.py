@@ -16,7 +16,7 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from .. import __version__
+from .._version import __version__
 from .security import LOOPBACK_NAMES, Guard
 from .store import Store, default_data_dir
 from .worker import DEFAULT_ANALYZE, JobQueue
