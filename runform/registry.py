@@ -35,6 +35,7 @@ BUILTIN: dict[str, dict[str, str]] = {
         "blazepose_heavy": "runform.pose.estimators:BlazePoseHeavy",
         "blazepose_full": "runform.pose.estimators:BlazePoseFull",
         "blazepose_lite": "runform.pose.estimators:BlazePoseLite",
+        "rtmpose": "runform.pose.estimators:RTMPoseHalpe26",
     },
     "cleaner": {"zero_lag": "runform.stages:ZeroLagCleaner"},
     "view_detector": {"pose_geometry": "runform.stages:PoseGeometryView"},

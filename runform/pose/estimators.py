@@ -62,3 +62,11 @@ class BlazePoseLite(_RunformModel):
     """BlazePose GHUM lite: the least CPU, the least exact."""
 
     name = backend = "blazepose_lite"
+
+
+class RTMPoseHalpe26(_RunformModel):
+    """RTMPose (Halpe-26 keypoints, heel and toes included) through ONNX Runtime: the GPU-capable
+    alternative. Needs the ``rtmpose`` extra and the model file placed by hand (runform models)."""
+
+    name = "rtmpose"
+    backend = "rtmpose"
