@@ -67,20 +67,20 @@ class Settings(BaseModel):
     goal: str | None = Field(None, description="Without pain: a practice plan for speed, economy or injury-history.")
     # -- methods (runform.registry names; outside packages add theirs through entry points)
     pose_backend: str = Field(registry.DEFAULTS["pose_backend"], description=(
-        "Pose model for videos: blazepose_heavy (default, most exact far leg), blazepose_full "
-        "(--fast: about 3x less CPU), blazepose_lite, rtmpose (model file placed by hand)."))
+        "Pose model for videos; blazepose_heavy has the most exact far leg, blazepose_full (--fast) needs "
+        "about 3x less CPU, rtmpose needs its model file placed by hand."))
     cleaner: str = Field(registry.DEFAULTS["cleaner"], description="Keypoint cleaner (zero_lag: swap repair, "
                                                                    "outliers, gap fill, zero-lag low-pass).")
     cutoff_hz: float | None = _bounded(
-        "cutoff_hz", "Low-pass cut-off of the cleaner in Hz (-3 dB of the zero-lag filter); unset: by frame "
-                     "rate, 7 Hz at 24-44 fps, 10 Hz at 45-89 fps, 12 Hz from 90 fps.")
+        "cutoff_hz", "Low-pass cut-off of the cleaner in Hz (-3 dB of the whole zero-lag filter); unset: by "
+                     "frame rate (table below).")
     max_gap_s: float | None = _bounded(
-        "max_gap_s", "Longest keypoint gap the cleaner fills, in s; unset: 0.12 s (longer gaps stay missing).")
+        "max_gap_s", "Longest keypoint gap the cleaner fills, in s (longer gaps stay missing); unset: the "
+                     "cleaner's own (below).")
     repair_swaps: bool = Field(True, description="Repair left/right keypoint swaps before filtering.")
     view_detector: str = Field(registry.DEFAULTS["view_detector"], description="How the camera view is told.")
     event_method: str = Field(registry.DEFAULTS["event_detector"], description=(
-        "Gait event detector: learned (default), foot_contact, foot_height, pelvis_relative or velocity "
-        "(docs/validation.md compares them)."))
+        "Gait event detector (docs/validation.md compares them against force plates)."))
     params: dict[str, dict[str, Any]] = Field(default_factory=dict, description=(
         "Parameters of the chosen algorithms by name, e.g. [params.foot_contact] speed_fraction = 0.35 "
         "(CLI: --params foot_contact.speed_fraction=0.35)."))
