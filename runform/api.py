@@ -48,18 +48,20 @@ def extract_keypoints(path: str | Path, *, backend: str | None = None,
     """Video -> the runner's raw keypoints (one person, chosen automatically unless `person` says).
 
     `fast`: BlazePose full instead of the default heavy (about 3x less CPU per frame, worse far leg).
-    `backend`: a runform.registry pose backend name; one from an outside package runs through its class."""
+    `backend`: a runform.registry pose backend name (runform.pose.estimators, or an outside package's)."""
+    from . import registry
     from .pose import BACKENDS, DEFAULT_BACKEND, FAST_BACKEND, _ALIASES
-    from .pose import extract_keypoints as _extract
     from .posecache import cached_extract  # same clip + pose settings: no second model run
 
-    backend = backend or (FAST_BACKEND if fast else DEFAULT_BACKEND)
-    if _ALIASES.get(backend, backend) not in BACKENDS:  # not one of runform's models: no pose cache for it
-        from . import registry
-
-        est = registry.create("pose_backend", backend)
+    backend = _ALIASES.get(backend, backend) if backend else (FAST_BACKEND if fast else DEFAULT_BACKEND)
+    est = registry.create("pose_backend", backend)
+    if backend not in BACKENDS:  # an outside package's model: the pose cache cannot key on its files
         return est.estimate(path, person=person, progress=progress or _noop).keypoints_
-    return cached_extract(path, backend=backend, person=person, progress=progress or _noop, extract=_extract)
+
+    def run(path, *, backend, person, progress):  # `backend`: the name, or that model preloaded
+        return est.estimate(path, person=person, progress=progress, model=backend).keypoints_
+
+    return cached_extract(path, backend=backend, person=person, progress=progress or _noop, extract=run)
 
 
 def load_keypoints(path: str | Path, **kw) -> KeypointSeries:

@@ -35,14 +35,14 @@ class _RunformModel(PoseEstimator):
         self.model_path = model_path  # a model file instead of the cached one
         self.num_threads = num_threads  # None: runform.pose.default_threads()
 
-    def estimate(self, video, *, person=None, progress=None) -> "_RunformModel":
-        from . import extract_keypoints, make_backend
+    def estimate(self, video, *, person=None, progress=None, model=None) -> "_RunformModel":
+        """``model``: this backend's model already loaded (runform.posecache.preload, batch runs);
+        used as it is and left open. Otherwise the model is loaded here and closed after the clip."""
+        from . import PoseBackend, extract_keypoints
 
-        be = make_backend(self.backend, model_path=self.model_path, num_threads=self.num_threads)
-        try:
-            self.keypoints_: KeypointSeries = extract_keypoints(video, be, person=person, progress=progress)
-        finally:
-            be.close()
+        be = model if isinstance(model, PoseBackend) else self.backend  # a name: loaded, run, closed there
+        self.keypoints_: KeypointSeries = extract_keypoints(video, be, person=person, progress=progress,
+                                                            model_path=self.model_path, num_threads=self.num_threads)
         return self
 
 
