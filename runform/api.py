@@ -18,6 +18,7 @@ from .errors import InputError, MultiplePeopleError, NoPersonError, NotRunningEr
 from .io.readers import VIDEO_SUFFIXES, is_video  # noqa: F401 - part of the API
 from .keypoints import KeypointSeries
 from .schema import Analysis, InputInfo, MetricSummary, Quality, Runner
+from .settings import Settings
 
 ProgressFn = Callable[[str, float], None]  # (stage name, fraction 0..1 of that stage)
 
@@ -42,13 +43,21 @@ def extract_keypoints(path: str | Path, *, backend: str | None = None,
                       progress: ProgressFn | None = None, fast: bool = False) -> KeypointSeries:
     """Video -> the runner's raw keypoints (one person, chosen automatically unless `person` says).
 
-    `fast`: BlazePose full instead of the default heavy (about 3x less CPU per frame, worse far leg)."""
-    from .pose import DEFAULT_BACKEND, FAST_BACKEND
-    from .pose import extract_keypoints as _extract
+    `fast`: BlazePose full instead of the default heavy (about 3x less CPU per frame, worse far leg).
+    `backend`: a runform.registry pose backend name (runform.pose.estimators, or an outside package's)."""
+    from . import registry
+    from .pose import BACKENDS, DEFAULT_BACKEND, FAST_BACKEND, _ALIASES
     from .posecache import cached_extract  # same clip + pose settings: no second model run
 
-    backend = backend or (FAST_BACKEND if fast else DEFAULT_BACKEND)
-    return cached_extract(path, backend=backend, person=person, progress=progress or _noop, extract=_extract)
+    backend = _ALIASES.get(backend, backend) if backend else (FAST_BACKEND if fast else DEFAULT_BACKEND)
+    est = registry.create("pose_backend", backend)
+    if backend not in BACKENDS:  # an outside package's model: the pose cache cannot key on its files
+        return est.estimate(path, person=person, progress=progress or _noop).keypoints_
+
+    def run(path, *, backend, person, progress):  # `backend`: the name, or that model preloaded
+        return est.estimate(path, person=person, progress=progress, model=backend).keypoints_
+
+    return cached_extract(path, backend=backend, person=person, progress=progress or _noop, extract=run)
 
 
 def load_keypoints(path: str | Path, **kw) -> KeypointSeries:
@@ -116,7 +125,8 @@ def _quality(kps_raw: KeypointSeries, clean_report, view_result) -> Quality:
     )
 
 
-def _load_input(src, *, person, progress: ProgressFn, fast: bool = False, mocap: dict | None = None) -> KeypointSeries:
+def _load_input(src, *, person, progress: ProgressFn, fast: bool = False, mocap: dict | None = None,
+                backend: str | None = None) -> KeypointSeries:
     if isinstance(src, KeypointSeries):
         return src
     path = Path(src)
@@ -126,7 +136,7 @@ def _load_input(src, *, person, progress: ProgressFn, fast: bool = False, mocap:
         from .footage import refuse_cuts, with_shots
 
         try:
-            kps = extract_keypoints(path, person=person, progress=progress, fast=fast)
+            kps = extract_keypoints(path, backend=backend, person=person, progress=progress, fast=fast)
         except (NoPersonError, NotRunningError, MultiplePeopleError) as e:
             raise with_shots(e, path) from None
         refuse_cuts(path)  # steps are never stitched across a cut
@@ -224,16 +234,22 @@ def _explain_not_running(kps: KeypointSeries, name: str) -> None:
 def analyze_view(src, *, treadmill: bool | None = None, view: str | None = None,
                  height_cm: float | None = None, speed_mps: float | None = None,
                  person=None, capture_fps: float | None = None, progress: ProgressFn = _noop,
-                 fast: bool = False, event_method=None, mocap: dict | None = None) -> ViewAnalysis:
+                 fast: bool = False, event_method=None, mocap: dict | None = None,
+                 settings: Settings | None = None) -> ViewAnalysis:
     """One input -> cleaned keypoints, events and metrics for the view it was filmed from.
 
-    ``event_method``: a detector name or instance (runform.events.DETECTORS); None = default.
+    ``event_method``: a detector name or instance (runform.events.DETECTORS); None = the settings'.
     ``mocap``: options for marker files (``marker_set`` mapping, ``static`` trial, ``plane``).
+    ``settings``: which pose backend, cleaner, view and event detector run, with their parameters
+    (runform.settings); the other keywords here win over its values of the same name.
     """
-    from .clean import clean_keypoints
-    from .view import detect_view
+    from .pose import FAST_BACKEND
 
-    raw = _load_input(src, person=person, progress=progress, fast=fast, mocap=mocap)
+    settings = Settings.build(settings, pose_backend=FAST_BACKEND if fast and settings is None else None,
+                              event_method=event_method if isinstance(event_method, str) else None)
+    if event_method is None or isinstance(event_method, str):
+        event_method = settings.algorithm("event_detector")
+    raw = _load_input(src, person=person, progress=progress, fast=fast, mocap=mocap, backend=settings.pose_backend)
     _check_series(raw, src)
     from .slowmo import to_real_time
     from .sprintstart import check_sprint_start
@@ -242,8 +258,9 @@ def analyze_view(src, *, treadmill: bool | None = None, view: str | None = None,
     check_sprint_start(raw, name=name, capture_fps=capture_fps)  # the set position is not walking
     raw = to_real_time(raw, src, capture_fps, name=name)
     progress("clean", 0.0)
-    kps, report = clean_keypoints(raw)
-    vr = detect_view(kps)
+    cleaner = settings.algorithm("cleaner").clean(raw)
+    kps, report = cleaner.keypoints_, cleaner.report_
+    vr = settings.algorithm("view_detector").detect(kps).view_
     if view and view != "auto":
         if vr.view != "unknown" and (vr.view == "side") != (view == "side") \
                 and vr.confidence >= FORCED_VIEW_MAX_CONFIDENCE:
@@ -316,7 +333,8 @@ def analyze(inputs: str | Path | KeypointSeries | Iterable[str | Path | Keypoint
             progress: ProgressFn | None = None, report: bool = True, annotated_video: bool = True,
             speed: str | None = None, goal: str | None = None, screen: str | Sequence[str] | None = None,
             force: bool = False, input_names: Sequence[str | None] | None = None,
-            markers: str | Path | dict | None = None, static: str | Path | None = None) -> Analysis:
+            markers: str | Path | dict | None = None, static: str | Path | None = None,
+            settings: Settings | dict | str | Path | None = None, **setting_values) -> Analysis:
     """Analyse one clip (or a side + a rear clip of the same run) and, with `out_dir`, write the results.
 
     Writes ``analysis.json``, ``steps.csv``, ``keypoints.parquet``, for a side view OpenSim's ``markers.trc``
@@ -329,16 +347,23 @@ def analyze(inputs: str | Path | KeypointSeries | Iterable[str | Path | Keypoint
     A 3D marker file (C3D, TRC) gives side and rear metrics from the same trial. ``markers``: a
     marker mapping (YAML file or built-in name, runform.io.markersets); ``static``: the standing
     trial whose knee/ankle markers are carried into the run by the thigh/shank clusters.
+    ``settings``: a runform.settings.Settings, a dict of its keys, or a TOML / analysis.json path; the
+    keywords above and ``setting_values`` (any other setting: ``cutoff_hz=9``, ``event_method="foot_contact"``)
+    override it. analysis.json records the resulting settings, so passing it back reproduces the run.
     """
     progress = progress or _noop
-    from .assess import resolve_goal, resolve_screen, resolve_symptoms
-    from .units import parse_speed
+    from .assess import resolve_screen, resolve_symptoms
 
     resolve_symptoms([*pain, *feels])  # an unknown symptom fails now, not after the pose model ran
-    resolve_goal(goal)
     resolve_screen(screen, pain)
-    parsed = parse_speed(speed) if speed is not None else parse_speed(speed_mps, flag="speed_mps", explicit_mps=True)
-    speed_mps, speed_unit = (parsed.mps, parsed.unit) if parsed else (None, None)
+    settings = _settings(settings, setting_values, height_cm=height_cm, speed=speed, speed_mps=speed_mps,
+                         treadmill=treadmill, view=view, sex=sex, goal=goal, person=person, capture_fps=capture_fps,
+                         fast=fast, markers=markers, static=static)
+    height_cm, speed_mps, speed_unit, treadmill, sex, goal = (settings.height_cm, settings.speed_mps, settings.speed_unit,
+                                                              settings.treadmill, settings.sex, settings.goal)
+    view = None if settings.view == "auto" else settings.view
+    person, capture_fps = settings.person_choice, settings.capture_fps
+    markers, static = settings.markers, settings.static
     srcs = [inputs] if isinstance(inputs, (str, Path, KeypointSeries)) else list(inputs)
     if not srcs:
         raise InputError("No input given: pass a video, a keypoint file (CSV/Parquet/TRC) or a C3D file.")
@@ -352,7 +377,7 @@ def analyze(inputs: str | Path | KeypointSeries | Iterable[str | Path | Keypoint
     base = _load_baseline(baseline) if isinstance(baseline, (str, Path)) else baseline  # fails before the pose model
     mocap = {"marker_set": markers, "static": static}
     kw = dict(treadmill=treadmill, height_cm=height_cm, speed_mps=speed_mps, person=person, capture_fps=capture_fps,
-              progress=progress, fast=fast)
+              progress=progress, settings=settings)
     if len(srcs) == 1 and is_3d_mocap(srcs[0]):
         views = _mocap_views(srcs[0], view, mocap, kw)
     else:
@@ -371,6 +396,7 @@ def analyze(inputs: str | Path | KeypointSeries | Iterable[str | Path | Keypoint
         events=[e.model_copy(update={"view": v.view}) for v in views for e in v.events.to_events()],
         steps=[{"view": v.view, **row} for v in views for row in _records(v.steps)],
         summary=_merge(views),
+        settings=settings.record(),
     )
     for info, label in zip(analysis.inputs, input_names or ()):
         info.name = label or None
@@ -388,6 +414,26 @@ def analyze(inputs: str | Path | KeypointSeries | Iterable[str | Path | Keypoint
     if out_dir is not None:
         write_outputs(analysis, views, Path(out_dir), report=report, annotated_video=annotated_video, progress=progress)
     return analysis
+
+
+def _settings(base, values: dict, *, person, fast: bool, markers, static, **given) -> Settings:
+    """The run's settings: `base` with the keywords given on top, validated once (runform.settings)."""
+    from .pose import FAST_BACKEND
+
+    over = {**given, **values}
+    if over.get("speed") is not None:  # the speed as written wins over a numeric one, as it always did
+        over["speed_mps"] = None
+    if isinstance(person, (tuple, list)):
+        over["point"] = tuple(person)
+    else:
+        over["person"] = person
+    if fast:
+        if values.get("pose_backend") not in (None, FAST_BACKEND):
+            raise InputError(f"fast and pose_backend {values['pose_backend']!r} disagree; give one of them.")
+        over["pose_backend"] = FAST_BACKEND
+    over["markers"] = str(markers) if isinstance(markers, Path) else markers
+    over["static"] = str(static) if static is not None else None
+    return Settings.build(base, **over)
 
 
 def _analysis_path(p: str | Path) -> Path:

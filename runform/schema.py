@@ -146,6 +146,9 @@ class Analysis(BaseModel):
     plan: list[dict[str, Any]] = Field(default_factory=list)  # practice plan for the priorities
     baseline: dict[str, Any] | None = None  # comparison with an earlier analysis
     notes: list[str] = Field(default_factory=list)  # what could not be measured and why, etc.
+    # every setting that made these numbers (runform.settings.Settings.record); None in files written
+    # before settings were recorded. `runform analyze X --config analysis.json` reruns with them.
+    settings: dict[str, Any] | None = None
 
     def save(self, path) -> None:
         from .outputs import write_text

@@ -14,7 +14,10 @@ from dataclasses import dataclass
 from .errors import InputError
 
 BARE_MAX_MPS = 8.0  # a bare number above this is more likely km/h or mph than m/s
-MIN_MPS, MAX_MPS = 0.5, 12.0  # slower is walking; faster is beyond a human sprint
+#: Below 1 m/s (3.6 km/h, a 16:40/km pace) is slower than ordinary walking (about 1.3 m/s), so it is not a
+#: running speed but a slip (a wrong unit, a missing digit); the event detector refuses walking anyway.
+#: Above 12 m/s is beyond a human sprint. The web form, the CLI and the API all check against these.
+MIN_MPS, MAX_MPS = 1.0, 12.0
 KMH, MPH, MILE_M = 3.6, 2.2369362920544, 1609.344
 
 _NUMBER = r"(\d+(?:[.,]\d+)?)"

@@ -212,7 +212,7 @@ OPTION_CASES = {
     "negative height": (["--height", "-5"], ("--height", "cm", "100-230")),
     "height in feet": (["--height", "5.9"], ("--height", "cm")),
     "height not a number": (["--height", "tall"], ("--height",)),
-    "zero speed": (["--speed", "0"], ("--speed", "m/s", "0.5-12")),
+    "zero speed": (["--speed", "0"], ("--speed", "m/s", "1-12")),
     "negative person": (["--person", "-1"], ("--person",)),
     "person and point": (["--person", "0", "--point", "10,10"], ("--person", "--point")),
     "sex": (["--sex", "x"], ("--sex", "female or male")),

@@ -37,6 +37,30 @@ def _speed(value: str | None) -> str | None:
     return value
 
 
+def _params(values: list[str] | None, config: Path | None) -> dict | None:
+    """--params NAME.KEY=VALUE (repeatable) -> {NAME: {KEY: VALUE}}, on top of the config file's params.
+
+    VALUE is read as JSON where it can be (0.35, true, [1, 2]), else kept as text."""
+    import json
+
+    if not values:
+        return None
+    from ..settings import load_file
+
+    out: dict[str, dict] = {k: dict(v) for k, v in (load_file(config).get("params") or {}).items()} if config else {}
+    for item in values:
+        name, dot, rest = item.partition(".")
+        key, eq, raw = rest.partition("=")
+        if not (dot and eq and name and key):
+            raise typer.BadParameter(f"--params {item}: write NAME.KEY=VALUE, e.g. foot_contact.speed_fraction=0.35")
+        try:
+            value = json.loads(raw)
+        except json.JSONDecodeError:
+            value = raw
+        out.setdefault(name.strip(), {})[key.strip()] = value
+    return out
+
+
 def _ask_screen(pain: list[str], screen: str | None) -> str | None:
     """The warning-sign questions for the reported pain, asked on a terminal when --screen is not given."""
     import sys
@@ -65,8 +89,12 @@ def say_written(folder: Path, before: dict[Path, int]) -> None:
         typer.echo(f"Open {folder / 'report.html'}")
 
 
-def _range(what: str, unit: str, lo: float, hi: float):
-    """Option callback: a height or speed out of range fails before the pose model runs, not after."""
+def _range(what: str, key: str):
+    """Option callback: a number out of runform.settings.BOUNDS fails before the pose model runs, not after."""
+    from ..settings import BOUNDS
+
+    lo, hi, unit = BOUNDS[key]
+
     def check(value: float | None) -> float | None:
         if value is not None and not lo <= value <= hi:
             raise typer.BadParameter(f"{value:g} {unit} is implausible; give the {what} in {unit} ({lo:g}-{hi:g}).")
@@ -79,13 +107,13 @@ def analyze(
     inputs: Annotated[list[Path], typer.Argument(help="A running video (side view; optionally a second, rear-view clip "
                                                       "of the same run), or a keypoint/TRC/C3D file.")],
     out: Annotated[Path, typer.Option("--out", "-o", help="Folder for analysis.json, steps.csv, keypoints and report.html.")] = Path("runform-out"),
-    height: Annotated[Optional[float], typer.Option("--height", callback=_range("runner's height", "cm", 100, 230),
+    height: Annotated[Optional[float], typer.Option("--height-cm", "--height", callback=_range("runner's height", "height_cm"),
                                                           help="Runner height in cm (enables cm and step length).")] = None,
     speed: Annotated[Optional[str], typer.Option("--speed", callback=_speed,
                                                        help="Running speed: 3.3 (m/s), 12km/h, 7.5mph or a pace "
                                                             "4:30/km (treadmill setting).")] = None,
     treadmill: Annotated[Optional[bool], typer.Option("--treadmill/--overground", help="Override the automatic detection.")] = None,
-    view: Annotated[str, typer.Option("--view", help="auto, side, rear or front.")] = "auto",
+    view: Annotated[Optional[str], typer.Option("--view", help="auto, side, rear or front (default auto: detected).")] = None,
     sex: Annotated[Optional[str], typer.Option("--sex", help="female or male (personalises some ranges).")] = None,
     name: Annotated[Optional[str], typer.Option("--name", help="Runner name for the report.")] = None,
     pain: Annotated[Optional[list[str]], typer.Option("--pain", help="Where it hurts, comma-separated: knee, knee-outside, shin, "
@@ -97,14 +125,14 @@ def analyze(
                                                                    "their ids comma-separated (asked on a terminal "
                                                                    "when not given).")] = None,
     baseline: Annotated[Optional[Path], typer.Option("--baseline", help="An earlier analysis.json (or its folder) to compare with.")] = None,
-    person: Annotated[Optional[int], typer.Option("--person", min=0, help="Choose the runner by index when several people are in view.")] = None,
+    person: Annotated[Optional[int], typer.Option("--person", min=0, max=99, help="Choose the runner by index when several people are in view.")] = None,
     point: Annotated[Optional[str], typer.Option("--point", help="Choose the runner by a point X,Y inside them in the first frame.")] = None,
-    capture_fps: Annotated[Optional[float], typer.Option("--capture-fps", min=1.0, max=10000.0,
+    capture_fps: Annotated[Optional[float], typer.Option("--capture-fps", callback=_range("capture frame rate", "capture_fps"),
                                                          help="Frames per real second when filmed (slow motion: e.g. "
                                                               "120 or 240); all times become real seconds.")] = None,
     report: Annotated[bool, typer.Option("--report/--no-report", help="Write report.html.")] = True,
     video: Annotated[bool, typer.Option("--video/--no-video", help="Write the annotated video.")] = True,
-    fast: Annotated[bool, typer.Option("--fast", help="Pose with BlazePose full instead of heavy: about 3x "
+    fast: Annotated[bool, typer.Option("--fast", help="Same as --pose-backend blazepose_full: about 3x "
                                                       "less CPU, less exact far leg (previews, batch).")] = False,
     force: Annotated[bool, typer.Option("--force", help="Replace result files in --out that runform did not write "
                                                         "(an input is never replaced).")] = False,
@@ -112,17 +140,44 @@ def analyze(
                                                                     "make each joint) or a built-in set's name.")] = None,
     static: Annotated[Optional[Path], typer.Option("--static", help="Motion capture: the standing trial whose knee/ankle "
                                                                     "markers the thigh/shank clusters carry.")] = None,
+    config: Annotated[Optional[Path], typer.Option("--config", help="Settings from a TOML file, or an earlier run's "
+                                                                    "analysis.json to rerun with its settings; flags "
+                                                                    "given here win (docs/configuration.md).")] = None,
+    pose_backend: Annotated[Optional[str], typer.Option("--pose-backend", help="Pose model: blazepose_heavy (default), "
+                                                                               "blazepose_full, blazepose_lite, rtmpose.")] = None,
+    event_method: Annotated[Optional[str], typer.Option("--event-method", help="Gait event detector: learned (default), "
+                                                                               "foot_contact, foot_height, pelvis_relative, velocity.")] = None,
+    cutoff_hz: Annotated[Optional[float], typer.Option("--cutoff-hz", callback=_range("low-pass cut-off", "cutoff_hz"),
+                                                       help="Keypoint low-pass cut-off in Hz (default: by frame rate).")] = None,
+    max_gap_s: Annotated[Optional[float], typer.Option("--max-gap-s", callback=_range("longest gap to fill", "max_gap_s"),
+                                                       help="Longest keypoint gap the cleaner fills, s (default 0.12).")] = None,
+    repair_swaps: Annotated[Optional[bool], typer.Option("--repair-swaps/--no-repair-swaps",
+                                                         help="Repair left/right keypoint swaps (default on).")] = None,
+    cleaner: Annotated[Optional[str], typer.Option("--cleaner", help="Keypoint cleaner (default zero_lag).")] = None,
+    view_detector: Annotated[Optional[str], typer.Option("--view-detector", help="View detector (default pose_geometry).")] = None,
+    params: Annotated[Optional[list[str]], typer.Option("--params", help="A chosen algorithm's parameter, "
+                                                                         "NAME.KEY=VALUE, e.g. foot_contact.speed_fraction=0.35 "
+                                                                         "(repeatable).")] = None,
 ) -> None:
     """Measure running form and say what is worth a look."""
     from ..api import analyze as run_analysis
 
-    if view not in ("auto", "side", "rear", "front"):
+    if view not in (None, "auto", "side", "rear", "front"):
         raise typer.BadParameter("--view must be auto, side, rear or front")
     if sex not in (None, "female", "male"):
         raise typer.BadParameter("--sex must be female or male")
     if person is not None and point is not None:
         raise typer.BadParameter("use either --person or --point, not both")
-    chosen = _parse_point(point) if point else person
+    if fast and pose_backend is not None:
+        raise typer.BadParameter("use either --fast or --pose-backend, not both")
+    from ..settings import Settings
+
+    settings = Settings.build(  # validated once, before the pose model; analyze() takes it as it is
+        config, view=view, treadmill=treadmill, person=person, point=_parse_point(point), capture_fps=capture_fps,
+        height_cm=height, speed=speed, sex=sex, goal=goal, markers=markers, static=str(static) if static else None,
+        pose_backend="blazepose_full" if fast else pose_backend, event_method=event_method, cutoff_hz=cutoff_hz,
+        max_gap_s=max_gap_s, repair_swaps=repair_swaps, cleaner=cleaner, view_detector=view_detector,
+        params=_params(params, config))
     from ..assess import resolve_goal, resolve_screen, resolve_symptoms
     from ..errors import InputError
 
@@ -135,12 +190,9 @@ def analyze(
     screen = _ask_screen(_split(pain), screen)
     before = files_in(out)
     with stage_progress() as progress:
-        analysis = run_analysis(inputs if len(inputs) > 1 else inputs[0], out_dir=out, height_cm=height, speed=speed,
-                                goal=goal, screen=screen,
-                                treadmill=treadmill, view=None if view == "auto" else view, sex=sex, name=name,
-                                pain=_split(pain), feels=_split(feels), baseline=baseline, person=chosen,
-                                capture_fps=capture_fps, markers=markers, static=static,
-                                progress=progress, report=report, annotated_video=video, fast=fast, force=force)
+        analysis = run_analysis(inputs if len(inputs) > 1 else inputs[0], out_dir=out, settings=settings,
+                                screen=screen, name=name, pain=_split(pain), feels=_split(feels), baseline=baseline,
+                                progress=progress, report=report, annotated_video=video, force=force)
     from ..assess.text import render_findings_text
 
     typer.echo(render_findings_text(analysis))

@@ -23,7 +23,7 @@ def _parse_point(point: str) -> tuple[float, float]:
 def pose(
     video: Annotated[Path, typer.Argument(help="A running video (any phone or camera clip).")],
     out: Annotated[Path, typer.Option("--out", "-o", help="Keypoint file to write: .csv, .parquet or .trc.")],
-    backend: Annotated[Optional[str], typer.Option("--backend", "-b", help="blazepose_heavy (default), blazepose_full, "
+    backend: Annotated[Optional[str], typer.Option("--pose-backend", "--backend", "-b", help="blazepose_heavy (default), blazepose_full, "
                                                                            "blazepose_lite or rtmpose.")] = None,
     fast: Annotated[bool, typer.Option("--fast", help="Same as --backend blazepose_full: about 3x less CPU, "
                                                       "less exact far leg (previews, batch).")] = False,

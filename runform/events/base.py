@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from ..algorithm import Algorithm
 from ..body import leg_length
 from ..signal import fill_gaps
 
@@ -87,9 +88,11 @@ def prepare_signals(kps, *, direction: int, treadmill: bool, max_gap_s: float = 
                        treadmill=treadmill, pelvis_fwd=pf, pelvis_up=pu, feet=feet)
 
 
-class EventDetector:
-    """Base class. Subclasses set parameters in ``__init__`` and implement ``detect``."""
+class EventDetector(Algorithm):
+    """Base class. Subclasses set parameters in ``__init__`` and implement ``detect`` (runform.algorithm)."""
 
+    kind = "event_detector"
+    _action_method = "detect"
     #: short name used by ``detect_events(method=...)``
     name: str = "base"
     #: whether event times are interpolated between frames
@@ -101,12 +104,6 @@ class EventDetector:
     def detect(self, signals: GaitSignals) -> "EventDetector":
         raise NotImplementedError
 
-    def get_params(self) -> dict:
-        return {k: v for k, v in vars(self).items() if not k.endswith("_") and not k.startswith("_")}
-
-    def __repr__(self) -> str:
-        p = ", ".join(f"{k}={v!r}" for k, v in self.get_params().items())
-        return f"{type(self).__name__}({p})"
 
 
 # -- small numerical helpers shared by detectors ------------------------------------------

@@ -15,12 +15,20 @@ from fastapi.responses import FileResponse, JSONResponse, RedirectResponse, Resp
 from starlette.concurrency import run_in_threadpool
 
 from ..errors import InputError
+from ..settings import BOUNDS, METHOD_KEYS
 from .messages import FEELINGS, PAIN_SITES, user_error
 from .store import clean_name, parse_runner_id, valid_id
 from .uploads import BadUpload, UploadTooLarge, first_frame_jpeg, probe_video, receive_upload
 
 FILE_FIELDS = ("video", "video2")  # the clip, and optionally a rear or front view of the same run
-MAX_PERSON = 99
+MAX_PERSON = int(BOUNDS["person"][1])
+_KMH = 3.6
+
+
+def _bounds(key: str, factor: float = 1.0) -> dict[str, float]:
+    lo, hi, _ = BOUNDS[key]
+    return {"minimum": round(lo * factor, 3), "maximum": round(hi * factor, 3)}
+
 
 router = APIRouter(prefix="/api", tags=["api"])
 
@@ -44,16 +52,16 @@ _UPLOAD_SCHEMA = {
                            "description": "runner's name; groups sessions in the history (an existing runner's "
                                           "stored height is not changed: PATCH /api/runners/{id} does that)"},
                 "runner_id": {"type": "integer", "description": "an existing runner's id (instead of the name)"},
-                "height_cm": {"type": "number", "minimum": 100, "maximum": 230},
-                "speed_mps": {"type": "number", "minimum": 1, "maximum": 12},
-                "speed_kmh": {"type": "number", "minimum": 3.6, "maximum": 43},
+                "height_cm": {"type": "number", **_bounds("height_cm")},
+                "speed_mps": {"type": "number", **_bounds("speed_mps")},
+                "speed_kmh": {"type": "number", **_bounds("speed_mps", _KMH)},
                 "speed": {"type": "string", "description": "speed as written: 3.3 (m/s), 12km/h, 7.5mph, 4:30/km; "
                                                            "a bare number above 8 is refused (add a unit)"},
                 "goal": {"type": "string", "enum": ["", "speed", "economy", "injury-history"],
                          "description": "without pain: ask for a practice plan for this goal"},
                 "screen": {"type": "array", "items": {"type": "string"},
                            "description": "warning signs for the reported pain: 'none', or the sign ids that apply"},
-                "capture_fps": {"type": "number", "minimum": 1, "maximum": 10000,
+                "capture_fps": {"type": "number", **_bounds("capture_fps"),
                                 "description": "slow motion: frames per real second when filmed (e.g. 120, 240)"},
                 "treadmill": {"type": "string", "enum": ["auto", "treadmill", "overground"]},
                 "view": {"type": "string", "enum": ["auto", "side", "rear", "front"]},
@@ -62,6 +70,14 @@ _UPLOAD_SCHEMA = {
                 "feels": {"type": "array", "items": {"type": "string", "enum": list(FEELINGS)}},
                 "baseline": {"type": "string", "enum": ["", "previous"],
                              "description": "'previous': compare with the runner's last finished session"},
+                "pose_backend": {"type": "string", "description": "pose model (runform.settings; default blazepose_heavy)"},
+                "cleaner": {"type": "string", "description": "keypoint cleaner (default zero_lag)"},
+                "view_detector": {"type": "string", "description": "view detector (default pose_geometry)"},
+                "event_method": {"type": "string", "description": "gait event detector (default learned)"},
+                "cutoff_hz": {"type": "number", **_bounds("cutoff_hz"),
+                              "description": "keypoint low-pass cut-off in Hz (default: by frame rate)"},
+                "max_gap_s": {"type": "number", **_bounds("max_gap_s"),
+                              "description": "longest keypoint gap the cleaner fills, s"},
             }}}},
     },
     "responses": {"413": {"description": "a clip larger than the upload limit"},
@@ -188,10 +204,10 @@ def parse_person(person, point) -> tuple[int | None, list[float] | None]:
 
 def parse_params(up) -> dict[str, Any]:
     """Form fields -> analyze() keyword values; ValueError with a readable message when invalid."""
-    speed = _number(up, "speed_mps", 1, 12)
-    kmh = _number(up, "speed_kmh", 3.6, 43)
+    speed = _number(up, "speed_mps", *BOUNDS["speed_mps"][:2])
+    kmh = _number(up, "speed_kmh", *(b * _KMH for b in BOUNDS["speed_mps"][:2]))
     if speed is None and kmh is not None:
-        speed = round(kmh / 3.6, 3)
+        speed = round(kmh / _KMH, 3)
     extra = _assess_params(up)
     if speed is None and extra.get("speed_text"):
         speed = extra["speed_mps"]
@@ -207,11 +223,39 @@ def parse_params(up) -> dict[str, Any]:
     if sex not in (None, "female", "male"):
         raise FieldError("sex", "sex must be female or male (or left empty)")
     person, point = parse_person(up.get("person"), up.get("point"))
-    return {"height_cm": _number(up, "height_cm", 100, 230), "speed_mps": speed, "treadmill": treadmill,
-            "view": None if view == "auto" else view, "sex": sex, "person": person, "point": point,
-            "capture_fps": _number(up, "capture_fps", 1, 10000),
-            "pain": _choices(up, "pain", PAIN_SITES), "feels": _choices(up, "feels", FEELINGS),
-            "baseline_previous": (up.get("baseline") or "").lower() in ("previous", "1", "on", "true"), **extra}
+    out = {"height_cm": _number(up, "height_cm", *BOUNDS["height_cm"][:2]), "speed_mps": speed, "treadmill": treadmill,
+           "view": None if view == "auto" else view, "sex": sex, "person": person, "point": point,
+           "capture_fps": _number(up, "capture_fps", *BOUNDS["capture_fps"][:2]),
+           "pain": _choices(up, "pain", PAIN_SITES), "feels": _choices(up, "feels", FEELINGS),
+           "baseline_previous": (up.get("baseline") or "").lower() in ("previous", "1", "on", "true"), **extra}
+    out.update(_method_params(up))
+    _check_settings(out)
+    return out
+
+
+def _method_params(up) -> dict[str, Any]:
+    """The method choices a form gave (names checked with the rest in _check_settings)."""
+    out: dict[str, Any] = {}
+    for key in METHOD_KEYS:
+        raw = (up.get(key) or "").strip()
+        if raw:
+            out[key] = _number(up, key, *BOUNDS[key][:2]) if key in BOUNDS else raw[:60]
+    return out
+
+
+def _check_settings(params: dict[str, Any]) -> None:
+    """The form's values through runform.settings, the one validation CLI and API use too."""
+    from ..settings import SETTING_KEYS, Settings
+
+    values = {k: v for k, v in params.items() if k in SETTING_KEYS or k == "speed_mps"}
+    if params.get("speed_text"):
+        values.update(speed=params["speed_text"], speed_mps=None)
+    try:
+        Settings.build(**values)
+    except InputError as e:
+        msg = str(e).removeprefix("settings: ")
+        key = msg.split(":", 1)[0].split(".")[0]
+        raise FieldError(key if key in SETTING_KEYS else "settings", msg) from None
 
 
 def _assess_params(up) -> dict[str, Any]:

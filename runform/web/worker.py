@@ -22,6 +22,7 @@ from typing import Any, Callable
 
 from ..errors import RunformError
 from ..outputs import record, write_text
+from ..settings import METHOD_KEYS
 from .store import Store
 
 log = logging.getLogger("runform.web")
@@ -113,7 +114,8 @@ def _params_to_kwargs(params: dict[str, Any]) -> dict[str, Any]:
             # given only when set, so an analyze() without these keywords still runs
             **({"speed": params["speed_text"], "speed_mps": None} if params.get("speed_text") else {}),
             **{k: params[k] for k in ("goal", "screen") if params.get(k) is not None},
-            **({"capture_fps": params["capture_fps"]} if params.get("capture_fps") else {})}
+            **({"capture_fps": params["capture_fps"]} if params.get("capture_fps") else {}),
+            **{k: params[k] for k in METHOD_KEYS if params.get(k) is not None}}
 
 
 def summarize(analysis) -> dict[str, Any]:
