@@ -17,7 +17,8 @@ from .errors import InputError
 from .io.mot import write_mot
 from .io.trc import write_trc
 from .keypoints import KeypointSeries
-from .metrics.context import LEG_LENGTH_PER_HEIGHT, MIN_CONF, angle_from_vertical, knee_flexion
+from .body import LEG_LENGTH_PER_HEIGHT
+from .metrics.context import MIN_CONF, angle_from_vertical, knee_flexion
 from .metrics.engine import leg_length
 
 #: runform keypoint -> marker name in the Pose2Sim / Sports2D OpenSim models (HALPE-26, COCO-133,
