@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Callable, Literal, NamedTuple
 
 import numpy as np
@@ -66,7 +66,6 @@ class Metric:
     decimals: int | None = None  # shown with this many decimals; None: as its unit (assess.wording)
     caveat: str | None = None  # always unreliable, for this reason (a proxy not validated against 3D)
     synth_tol: float | None = None  # |summary - synthetic truth| allowed, noise-free runner at 120 fps
-    extra_columns: tuple[str, ...] = field(default=())  # per-step columns it adds besides its own
 
     @property
     def module(self) -> str:
