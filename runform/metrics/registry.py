@@ -11,6 +11,7 @@ from __future__ import annotations
 import importlib
 import pkgutil
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Callable, Literal, NamedTuple
 
 import numpy as np
@@ -85,9 +86,8 @@ def register(metric: Metric) -> Metric:
 
 def discover() -> dict[str, Metric]:
     """Import every module of this package once (each registers its metrics)."""
-    from . import __path__ as here, __name__ as pkg
-
-    for info in sorted(pkgutil.iter_modules(here), key=lambda i: i.name):
+    pkg = __name__.rpartition(".")[0]  # not `from . import`: the package imports this module
+    for info in sorted(pkgutil.iter_modules([str(Path(__file__).parent)]), key=lambda i: i.name):
         if not info.name.startswith("_"):
             importlib.import_module(f"{pkg}.{info.name}")
     return REGISTRY
