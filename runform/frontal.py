@@ -187,21 +187,3 @@ def _check_running(stances: pd.DataFrame, kps: KeypointSeries) -> None:
     if total > 0 and overlap / total > 0.3:
         raise NotRunningError("Both feet are on the ground together for much of each step: this looks like walking.",
                               hint="runform analyses running (with a flight phase).")
-
-
-# -- metrics ----------------------------------------------------------------------------------------
-# The frontal metrics are registered modules of runform.metrics (pelvic_drop.py, hip_adduction.py,
-# step_width.py, arm_crossover.py, trunk_rotation.py; their shared parts in frontal_context.py) and are
-# summarised by the same engine as the side metrics: runform.metrics.compute_metrics on frontal events.
-
-
-def compute_frontal(kps: KeypointSeries, events: FrontalEvents, *, height_cm: float | None = None):
-    """``runform.metrics.compute_metrics`` on frontal events, with the camera's estimated yaw (deg)
-    (``camera_yaw_deg``), which tests and the validation table read."""
-    from types import SimpleNamespace
-
-    from .metrics import compute_metrics
-    from .metrics.frontal_context import camera_yaw_deg
-
-    res = compute_metrics(kps, events, height_cm=height_cm)
-    return SimpleNamespace(**vars(res), camera_yaw_deg=camera_yaw_deg(kps, events.stances))

@@ -5,7 +5,8 @@ import pytest
 from scipy.signal import butter, sosfiltfilt
 
 from runform.errors import NotRunningError, TooShortError
-from runform.frontal import compute_frontal, detect_frontal_events, leg_length
+from runform.frontal import detect_frontal_events, leg_length
+from runform.metrics import compute_metrics
 from runform.synth_frontal import rear_runner
 
 TRUTH = dict(pelvic_drop_deg=(4.0, 7.0), hip_adduction_deg=(8.0, 12.0), foot_lateral_m=(0.05, -0.02))
@@ -28,7 +29,7 @@ def test_noise_free_truth(fps, view):
         sub = st[st.foot == foot]
         assert np.median(_nearest_err(sub.ic_time.values, tr.ic_times[foot])) < 0.020
         assert np.median(_nearest_err(sub.to_time.values, tr.to_times[foot])) < 0.020
-    s = compute_frontal(kps, ev).summary
+    s = compute_metrics(kps, ev).summary
     tol = 0.1 if fps >= 60 else 0.1 + 0.1  # midstance sampled one frame off at 30 fps
     assert s["pelvic_drop"].left == pytest.approx(4.0, abs=tol)
     assert s["pelvic_drop"].right == pytest.approx(7.0, abs=tol)
@@ -52,7 +53,7 @@ def test_noisy_within_uncertainty(fps):
     kps, _ = rear_runner(fps=fps, noise_px=1.5, seed=3, **TRUTH)
     kps = _lowpass(kps)
     ev = detect_frontal_events(kps)
-    s = compute_frontal(kps, ev).summary
+    s = compute_metrics(kps, ev).summary
     # 1.5 px noise on a 72 px wide pelvis is ~1.7 deg per frame before filtering; after it, within 1.5 deg.
     assert s["pelvic_drop"].left == pytest.approx(4.0, abs=1.5)
     assert s["pelvic_drop"].right == pytest.approx(7.0, abs=1.5)
@@ -68,7 +69,7 @@ def test_camera_roll_cancels_in_the_mean():
     centre = np.array([640.0, 640.0])
     d = kps.xy - centre
     kps.xy = centre + np.stack([c * d[..., 0] - s_ * d[..., 1], s_ * d[..., 0] + c * d[..., 1]], axis=-1)
-    s = compute_frontal(kps, detect_frontal_events(kps)).summary["pelvic_drop"]
+    s = compute_metrics(kps, detect_frontal_events(kps)).summary["pelvic_drop"]
     assert abs(s.left - s.right) == pytest.approx(6.0, abs=0.5)
     assert (s.left + s.right) / 2 == pytest.approx(5.0, abs=0.3)
 
@@ -97,7 +98,7 @@ def test_runner_leaving_the_camera():
     for foot in ("left", "right"):
         sub = ev.stances[ev.stances.foot == foot]
         assert np.median(_nearest_err(sub.ic_time.values, tr.ic_times[foot])) < 0.030
-    s = compute_frontal(far, ev).summary
+    s = compute_metrics(far, ev).summary
     assert s["pelvic_drop"].left == pytest.approx(4.0, abs=0.3)
     assert s["pelvic_drop"].right == pytest.approx(7.0, abs=0.3)
     width_L = tr.step_width_m / tr.leg_length_m
@@ -108,7 +109,7 @@ def test_runner_leaving_the_camera():
 def test_step_width_in_cm_from_height():
     kps, tr = rear_runner(fps=60, **TRUTH)
     height_cm = 100 * tr.leg_length_m / 0.491  # leg length (hip to ankle) = 0.491 x height (Winter)
-    s = compute_frontal(kps, detect_frontal_events(kps), height_cm=height_cm).summary
+    s = compute_metrics(kps, detect_frontal_events(kps), height_cm=height_cm).summary
     assert s["step_width_cm"].unit == "cm"
     assert s["step_width_cm"].value == pytest.approx(100 * tr.step_width_m, abs=0.3)
     assert s["step_width"].value == pytest.approx(tr.step_width_m / tr.leg_length_m, rel=0.03)
@@ -121,7 +122,7 @@ def test_arm_crossover_share():
     i = kps.index("left_wrist")
     cross = (np.arange(len(kps)) % 10) < 3
     kps.xy[cross, i, 0] = mid[cross] + 15.0  # rear view: the runner's right is image +x
-    s = compute_frontal(kps, detect_frontal_events(kps)).summary
+    s = compute_metrics(kps, detect_frontal_events(kps)).summary
     assert s["arm_crossover"].value == pytest.approx(30.0, abs=1.0)
     assert s["trunk_rotation"].status == "unreliable" and s["trunk_rotation"].reason
 
@@ -143,14 +144,14 @@ def test_oblique_camera_makes_angles_unreliable():
     kps, _ = rear_runner(fps=60, **TRUTH)
     mid = kps.mid("left_hip", "right_hip")[:, :1]
     kps.xy[:, :, 0] = mid + (kps.xy[:, :, 0] - mid) / 3.0
-    s = compute_frontal(kps, detect_frontal_events(kps)).summary
+    s = compute_metrics(kps, detect_frontal_events(kps)).summary
     for mid_id in ("pelvic_drop", "hip_adduction"):
         assert s[mid_id].status == "unreliable" and "square" in s[mid_id].reason
 
 
 def test_few_steps_are_said():
     kps, _ = rear_runner(fps=60, duration_s=3.0, **TRUTH)
-    s = compute_frontal(kps, detect_frontal_events(kps)).summary["pelvic_drop"]
+    s = compute_metrics(kps, detect_frontal_events(kps)).summary["pelvic_drop"]
     assert "Dingenen" in s.reason
 
 
@@ -165,7 +166,7 @@ def test_trunk_rotation_proxy_per_stride():
         i = kps.index(f"{side}_shoulder")
         kps.xy[:, i, :1] = mid + (kps.xy[:, i, :1] - mid) * np.cos(turn)[:, None]
     ratio = 0.19 / 0.09  # shoulder / hip half-widths of rear_runner
-    s = compute_frontal(kps, detect_frontal_events(kps)).summary["trunk_rotation"]
+    s = compute_metrics(kps, detect_frontal_events(kps)).summary["trunk_rotation"]
     assert s.value == pytest.approx((1 - np.cos(np.radians(30.0))) * ratio, rel=0.05)
     assert s.status == "unreliable" and s.n >= 5
 
@@ -179,7 +180,7 @@ def test_cleaning_keeps_crossing_legs(feet):
                           foot_lateral_m=feet)
     k, rep = clean.clean_keypoints(kps)
     assert rep.swaps_repaired == 0
-    s = compute_frontal(k, detect_frontal_events(k)).summary
+    s = compute_metrics(k, detect_frontal_events(k)).summary
     assert s["pelvic_drop"].left == pytest.approx(4.0, abs=1.0)
     assert s["pelvic_drop"].right == pytest.approx(7.0, abs=1.0)
     assert s["step_width"].value * leg_length(k) == pytest.approx(sum(feet) * tr.px_per_m, abs=2.0)

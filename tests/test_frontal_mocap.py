@@ -29,7 +29,9 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from conftest import SHARED_DATA, shared_path
 
-from runform.frontal import compute_frontal, detect_frontal_events, leg_length
+from runform.frontal import detect_frontal_events, leg_length
+from runform.metrics import compute_metrics
+from runform.metrics.frontal_context import camera_yaw_deg
 
 RBDS = ("mocap", "fukuchi2017_rbds001")
 TRIALS = {"T25 (2.5 m/s, text)": "RBDS001runT25markers.txt", "T35 (3.5 m/s, C3D)": "RBDS001runT35.c3d"}
@@ -106,7 +108,7 @@ def reference(file: str) -> tuple[pd.DataFrame, float]:
 def product(file: str):
     kps = trial(file)[0]
     ev = detect_frontal_events(kps)
-    return kps, ev, compute_frontal(kps, ev)
+    return kps, ev, compute_metrics(kps, ev)
 
 
 @cache
@@ -225,9 +227,10 @@ def yaw_rows(file: str, yaws=(0, 5, 10, 15, 20)) -> list[dict]:
     for yaw in yaws:
         k = yawed(file, yaw)
         ev = detect_frontal_events(k)
-        res = compute_frontal(k, ev)
+        res = compute_metrics(k, ev)
         sm = res.summary
-        rows.append(dict(yaw=yaw, est=res.camera_yaw_deg, drop=(sm["pelvic_drop"].left, sm["pelvic_drop"].right),
+        rows.append(dict(yaw=yaw, est=camera_yaw_deg(k, ev.stances),
+                         drop=(sm["pelvic_drop"].left, sm["pelvic_drop"].right),
                          add=(sm["hip_adduction"].left, sm["hip_adduction"].right), add_status=sm["hip_adduction"].status,
                          width=sm["step_width"].value))
     return rows
@@ -265,7 +268,7 @@ def video_like_row(file: str, fps: float, noise_mm: float) -> dict:
     gt = trial(file)[3]
     k = video_like(file, fps, noise_mm)
     ev = detect_frontal_events(k)
-    sm = compute_frontal(k, ev).summary
+    sm = compute_metrics(k, ev).summary
     e = []
     for st in ev.stances.itertuples():
         g = gt[gt.foot == st.foot]

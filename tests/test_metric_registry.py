@@ -147,3 +147,14 @@ def test_pictures_draw_the_metrics_own_series(monkeypatch):
         assert vals["pelvis_tilt"] == pytest.approx(want, abs=0.2), foot
         assert vals["ankle_from_midline"] == pytest.approx(tr.foot_lateral_m[foot] / tr.leg_length_m, abs=0.01), foot
     assert callable(pelvic_drop.series) and callable(step_width.series)
+
+
+def test_display_decimals_come_from_the_record():
+    """A metric's own ``decimals`` beats its unit's: the trunk rotation proxy (ratios of ~0.02) keeps 3."""
+    from runform.report.context import fmt
+    from runform.web.pages import fmt_value
+
+    assert REGISTRY["trunk_rotation"].decimals == 3
+    assert fmt(0.01585, "ratio", metric_id="trunk_rotation") == "0.016 ratio"
+    assert fmt(0.01585, "ratio") == "0.02 ratio"  # the unit's default
+    assert fmt_value(0.01585, "ratio", metric_id="trunk_rotation") == "0.016 ratio"

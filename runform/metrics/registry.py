@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Callable, Literal, NamedTuple
 
 import numpy as np
@@ -66,7 +67,6 @@ class Metric:
     decimals: int | None = None  # shown with this many decimals; None: as its unit (assess.wording)
     caveat: str | None = None  # always unreliable, for this reason (a proxy not validated against 3D)
     synth_tol: float | None = None  # |summary - synthetic truth| allowed, noise-free runner at 120 fps
-    extra_columns: tuple[str, ...] = field(default=())  # per-step columns it adds besides its own
 
     @property
     def module(self) -> str:
@@ -86,9 +86,8 @@ def register(metric: Metric) -> Metric:
 
 def discover() -> dict[str, Metric]:
     """Import every module of this package once (each registers its metrics)."""
-    from . import __path__ as here, __name__ as pkg
-
-    for info in sorted(pkgutil.iter_modules(here), key=lambda i: i.name):
+    pkg = __name__.rpartition(".")[0]  # not `from . import`: the package imports this module
+    for info in sorted(pkgutil.iter_modules([str(Path(__file__).parent)]), key=lambda i: i.name):
         if not info.name.startswith("_"):
             importlib.import_module(f"{pkg}.{info.name}")
     return REGISTRY

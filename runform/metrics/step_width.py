@@ -59,7 +59,7 @@ def crossover(ctx) -> StepValues:
 _common = dict(needs=NEEDS, views=FRONTAL, event="MS", overlays=("midline", "pelvis"), series=series,
                evidence="evidence.md §5 step width, crossover")
 register(Metric("step_width", "Step width", "L", width, max_uncertainty=0.03, key=12, synth_tol=0.003,
-                extra_columns=("foot_lateral_L",), **_common))
+                **_common))
 register(Metric("step_width_cm", "Step width", "cm", in_cm(width), max_uncertainty=3.0, synth_tol=0.3, **_common))
 register(Metric("crossover", "Crossover (foot past the line of progression)", "%", crossover, location="plain",
                 u_model="binomial", key=13, synth_tol=0.0, **_common))

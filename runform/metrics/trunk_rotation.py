@@ -40,6 +40,6 @@ def compute(ctx) -> StepValues:
 
 
 register(Metric("trunk_rotation", "Trunk rotation proxy (shoulder/hip width ratio range per stride)", "ratio",
-                compute, needs=NEEDS, views=FRONTAL, event="MS", series=series, synth_tol=0.01,
+                compute, needs=NEEDS, views=FRONTAL, event="MS", series=series, synth_tol=0.001, decimals=3,
                 caveat="a 2D proxy of rotation, not validated against 3D: large asymmetries only",
                 evidence="evidence.md §5 trunk rotation (proxy)"))

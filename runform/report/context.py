@@ -20,20 +20,25 @@ SEVERITY_LABEL = {"priority": "Priority", "worth_a_look": "Worth a look", "info"
 EVENT_LABEL = {"IC": "initial contact", "MS": "midstance", "TO": "toe-off", "SWING": "peak knee bend in swing"}
 
 
-def decimals(unit: str) -> int:
-    """Decimals a value in `unit` is shown with: the assess stage's wording, so text and tables agree."""
+def decimals(unit: str, metric_id: str | None = None) -> int:
+    """Decimals a value in `unit` is shown with: the assess stage's wording, so text and tables agree,
+    unless the metric's registry record says otherwise (``Metric.decimals``)."""
     from ..assess.wording import _UNIT_DECIMALS
+    from ..metrics.registry import REGISTRY
 
+    m = REGISTRY.get(metric_id or "")
+    if m is not None and m.decimals is not None and m.unit == unit:
+        return m.decimals
     return _UNIT_DECIMALS.get("%" if unit.startswith("%") else unit, 2)
 
 
-def fmt(v: Any, unit: str = "", *, signed: bool = False) -> str:
-    """A number with the precision its unit deserves; '-' for missing."""
+def fmt(v: Any, unit: str = "", *, signed: bool = False, metric_id: str | None = None) -> str:
+    """A number with the precision its unit (or its metric) deserves; '-' for missing."""
     if v is None or (isinstance(v, float) and not np.isfinite(v)):
         return "–"
     if isinstance(v, str):
         return v
-    d = decimals(unit)
+    d = decimals(unit, metric_id)
     s = f"{v:+.{d}f}" if signed else f"{v:.{d}f}"
     if float(s) == 0:  # no "-0.0"
         s = s.replace("-", "")
@@ -182,16 +187,16 @@ def metric_rows(analysis: Analysis, ranges: dict[str, ReferenceRange]) -> list[d
         stricter = stricter_threshold(f, analysis, mid) if f is not None else None
         if stricter and cls == "in":  # the finding fired on the closer threshold: the table says so too
             cls, words = "out", f"{stricter}: closer threshold for what you reported"
-        value = s.category if s.category and s.value is None else fmt(s.value, s.unit)
+        value = s.category if s.category and s.value is None else fmt(s.value, s.unit, metric_id=mid)
         if s.category and s.value is not None:
-            value = f"{s.category} ({fmt(s.value, s.unit)})"
+            value = f"{s.category} ({fmt(s.value, s.unit, metric_id=mid)})"
         twin = analysis.summary.get(f"{mid}_cm")
         rows.append({
             "id": mid, "name": s.name, "unit": s.unit, "view": s.view, "value": value,
-            "spread": fmt(s.spread, s.unit) if s.spread is not None else "–",
+            "spread": fmt(s.spread, s.unit, metric_id=mid) if s.spread is not None else "–",
             "uncertainty": fmt_u(u, s.unit), "u": u,
-            "left": fmt(s.left, s.unit), "right": fmt(s.right, s.unit),
-            "asymmetry": fmt(s.asymmetry, s.unit), "n": s.n, "status": s.status, "reason": s.reason or "",
+            "left": fmt(s.left, s.unit, metric_id=mid), "right": fmt(s.right, s.unit, metric_id=mid),
+            "asymmetry": fmt(s.asymmetry, s.unit, metric_id=mid), "n": s.n, "status": s.status, "reason": s.reason or "",
             "unit_note": "(in cm with the runner's height)" if twin is not None and cm_twin_of(twin.id, analysis) else "",
             "range": fmt_range(r), "range_source": source_words(r.source) if r else "",
             "range_note": (r.note or "") if r else "", "range_class": cls, "range_words": words,

@@ -32,7 +32,7 @@ def decimals_for(unit: str, uncertainty: float | None) -> int:
     return _DEFAULT_DECIMALS.get(unit, 2)
 
 
-def fmt_value(value, unit: str = "", uncertainty=None, category=None) -> str:
+def fmt_value(value, unit: str = "", uncertainty=None, category=None, metric_id=None) -> str:
     """As the report writes it (runform.report.context), so one value reads the same on every page."""
     from ..report.context import fmt, fmt_u
 
@@ -42,7 +42,7 @@ def fmt_value(value, unit: str = "", uncertainty=None, category=None) -> str:
         return f"{category} ({value:.0f} {unit})" if unit else str(category)
     if value is None or (isinstance(value, float) and not math.isfinite(value)):
         return "not measured"
-    text = fmt(value, unit)
+    text = fmt(value, unit, metric_id=metric_id)
     if uncertainty is not None and math.isfinite(uncertainty):
         text += " " + fmt_u(uncertainty, unit)
     return text
