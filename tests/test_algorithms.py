@@ -19,7 +19,7 @@ FPS = 60.0
 
 @pytest.fixture(scope="module")
 def runner(noise_free):
-    """A synthetic side-view treadmill runner with 1 px keypoint noise, and its truth (runform.synth)."""
+    """(keypoints with 1 px noise, truth, noise-free keypoints) of a synthetic side-view treadmill runner."""
     return (*synth_runner(fps=FPS, duration_s=5.0, noise=1.0, cadence=170.0, seed=4), noise_free)
 
 
