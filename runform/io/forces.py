@@ -15,6 +15,7 @@ import pandas as pd
 
 from ..errors import InputError
 from ..keypoints import KeypointSeries
+from ..signal import cross_time
 from ._util import nominal_rate, one_line
 from .c3d import C3DData, load_c3d
 from .plates import N_CHANNELS, c3d_forces, plate_forces
@@ -124,10 +125,6 @@ def force_events(time: np.ndarray, vertical_force: np.ndarray, threshold_n: floa
     d = np.diff(on.astype(int))
     rises, falls = np.flatnonzero(d == 1), np.flatnonzero(d == -1)  # crossing between i and i+1
 
-    def cross(i: int) -> float:
-        f0, f1 = f[i], f[i + 1]
-        return float(t[i] + (threshold_n - f0) / (f1 - f0) * (t[i + 1] - t[i]))
-
     if on[0]:
         falls = falls[1:] if len(falls) and (not len(rises) or falls[0] < rises[0]) else falls
     rows: list[list[float]] = []
@@ -135,7 +132,7 @@ def force_events(time: np.ndarray, vertical_force: np.ndarray, threshold_n: floa
         nxt = falls[falls > r]
         if not len(nxt):
             break
-        rows.append([cross(r), cross(nxt[0]), r, nxt[0]])
+        rows.append([cross_time(t, f, r + 1, threshold_n), cross_time(t, f, nxt[0] + 1, threshold_n), r, nxt[0]])  # between i and i+1
     merged: list[list[float]] = []
     for row in rows:  # bridge short dips
         if merged and row[0] - merged[-1][1] < min_flight_s:
