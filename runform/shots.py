@@ -183,10 +183,13 @@ class FrameScan:
                 "pan": pan_summary(image_shifts(thumbs), fps, shots)}
 
 
-def image_shifts(thumbs: np.ndarray) -> np.ndarray:
-    """(T, 3): dx, dy (frame widths) and peak response of the background's shift from the frame
-    before: phase correlation in three upright strips, the median of the three, so a runner
-    filling one strip does not move the result."""
+PAN_LAG = 4  # frames between the pictures compared: a slow pan moves a thumbnail < 0.2 px per frame
+
+
+def image_shifts(thumbs: np.ndarray, lag: int = PAN_LAG) -> np.ndarray:
+    """(T, 3): dx, dy (frame widths per frame) and peak response of the background's shift,
+    measured over `lag` frames up to each frame: phase correlation in three upright strips, the
+    median of the three, so a runner filling one strip does not move the result."""
     import cv2
 
     n = len(thumbs)
@@ -203,9 +206,10 @@ def image_shifts(thumbs: np.ndarray) -> np.ndarray:
     win = cv2.createHanningWindow((sw, hh), cv2.CV_32F)
     y0 = (h - hh) // 2
     for i in range(1, n):
-        r = [cv2.phaseCorrelate(np.ascontiguousarray(thumbs[i - 1, y0:y0 + hh, x:x + sw]),
+        k = min(lag, i)
+        r = [cv2.phaseCorrelate(np.ascontiguousarray(thumbs[i - k, y0:y0 + hh, x:x + sw]),
                                 np.ascontiguousarray(thumbs[i, y0:y0 + hh, x:x + sw]), win) for x in x0s]
-        out[i] = (float(np.median([q[0][0] for q in r])) / w, float(np.median([q[0][1] for q in r])) / w,
+        out[i] = (float(np.median([q[0][0] for q in r])) / w / k, float(np.median([q[0][1] for q in r])) / w / k,
                   float(np.median([q[1] for q in r])))
     return out
 
@@ -224,7 +228,7 @@ def pan_summary(shift: np.ndarray, fps: float, shots: list[tuple[int, int]] | No
     if shots:
         inside = np.zeros(len(shift), bool)
         for a, b in shots:
-            inside[a + 1:b + 1] = True
+            inside[a + PAN_LAG:b + 1] = True  # both pictures compared in the same shot
         ok &= inside
     ok[0] = False
     if not ok.any():
