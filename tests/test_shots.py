@@ -177,3 +177,16 @@ def test_hard_cut_between_two_takes_analyses_the_longer_shot(tmp_path):
     assert abs(an.summary["cadence"].value - TRUTH) <= 3.0, an.summary["cadence"].value
     first = int(used[1])
     assert all(first / 30.0 - 0.01 <= e.time_s <= (int(used[2]) + 1) / 30.0 for e in an.events)
+
+
+def test_web_titles_follow_the_refusal_reason():
+    """One error type, several reasons: the web page's title names the reason the message gives."""
+    from runform.web.messages import user_error
+
+    sprint = user_error("TooShortError", "a1.mp4: a sprint start: the athlete is in the blocks until 3.1 s ...")
+    edited = user_error("TooShortError", "the clip is edited: 3 hard cut(s) (...); no shot can be measured: ...")
+    short = user_error("TooShortError", "found 1 stride per side; need at least 3: film at least 5 s of running.")
+    assert sprint["title"] == "A sprint start, not steady running"
+    assert edited["title"] == "No shot of this edited clip is long enough"
+    assert short["title"] == "The clip is too short"
+    assert user_error("NotRunningError", "the clip is edited: ...; shot 1: walking")["title"].startswith("Nobody runs")
