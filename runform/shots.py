@@ -312,7 +312,7 @@ def choose_shot(kps):
             for k, r in enumerate(rows) if r is not best]
     in_trans = sum((b_ - a_ + 1) if k == "dissolve" else 0 for a_, b_, k in trans)
     info = {"first_frame": int(a), "last_frame": int(b), "start_s": round(float(kps.t[a]), 3),
-            "end_s": round(float(kps.t[b]), 3), "shot": k_best + 1, "n_shots": len(shots),
+            "end_s": round(float(kps.t[b]) + 1.0 / fps, 3), "shot": k_best + 1, "n_shots": len(shots),
             "transitions": trans, "left": left,
             "why": "the longest shot in which the chosen person runs"}
     note = (f"{edited}; analysed shot {k_best + 1} of {len(shots)}, {_fmt(a, b, fps)}: "
@@ -326,3 +326,16 @@ def choose_shot(kps):
     if best[4]:
         out.meta["person_selection"] = f"shot {k_best + 1}: {best[4]}"
     return out, info
+
+
+def capture_lines(analysis) -> list[str]:
+    """Lines for the terminal: the frames analysed in an edited clip, and the capture warnings."""
+    out = []
+    for q in analysis.quality:
+        if q.shot:
+            sh = q.shot
+            out.append(f"Frames used: {sh['first_frame']}-{sh['last_frame']} ({sh['start_s']:.2f}-{sh['end_s']:.2f} s), "
+                       f"shot {sh['shot']} of {sh['n_shots']}: {sh['why']}; left out: " + "; ".join(sh["left"]) + ".")
+        out += [f"Filming: {w}." for w in q.warnings if w.startswith(("the ground is", "strong perspective",
+                                                                       "the camera pans"))]
+    return out
