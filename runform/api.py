@@ -14,7 +14,7 @@ from typing import Callable, Iterable, Sequence
 import numpy as np
 
 from ._version import __version__
-from .errors import InputError, MultiplePeopleError, NoPersonError, NotRunningError, TooShortError, ViewError
+from .errors import InputError, NoPersonError, NotRunningError, TooShortError, ViewError
 from .io.readers import VIDEO_SUFFIXES, is_video  # noqa: F401 - part of the API
 from .keypoints import KeypointSeries
 from .schema import Analysis, InputInfo, MetricSummary, Quality, Runner
@@ -133,13 +133,10 @@ def _load_input(src, *, person, progress: ProgressFn, fast: bool = False, mocap:
     if not path.exists():
         raise InputError(f"{path}: no such file.")
     if is_video(path):
-        from .footage import refuse_cuts, with_shots
+        from .footage import select_shot
 
-        try:
-            kps = extract_keypoints(path, backend=backend, person=person, progress=progress, fast=fast)
-        except (NoPersonError, NotRunningError, MultiplePeopleError) as e:
-            raise with_shots(e, path) from None
-        refuse_cuts(path)  # steps are never stitched across a cut
+        kps, _shot = select_shot(path, person=person, progress=progress, fast=fast,
+                                 backend=backend)  # one shot, never across a cut
         return kps
     return load_keypoints(path, **{k: v for k, v in (mocap or {}).items() if v is not None})
 

@@ -53,9 +53,10 @@ def leg_confidence(raw) -> dict[str, float]:
 
 
 def verdict(*, repaired: float, legs: dict[str, float], valid_steps: int | None, excluded: int | None,
-            fps: float) -> tuple[str, list[str]]:
-    """(verdict, reasons with numbers); the worst rule that applies wins."""
-    bad, care = [], []
+            fps: float, capture: list[str] = ()) -> tuple[str, list[str]]:
+    """(verdict, reasons with numbers); the worst rule that applies wins. `capture`: filming
+    problems that bias the numbers (runform.capture)."""
+    bad, care = [], list(capture)
     if repaired > NOT_USABLE_REPAIRED:
         bad.append(f"cleaning had to replace {100 * repaired:.0f} % of the leg keypoints (limit "
                    f"{100 * NOT_USABLE_REPAIRED:.0f} %)")
@@ -80,12 +81,17 @@ def verdict(*, repaired: float, legs: dict[str, float], valid_steps: int | None,
 
 
 def fill_quality(quality, raw, clean) -> None:
-    """Set the data-quality fields and the verdict on a runform.schema.Quality."""
+    """Set the data-quality fields, the capture checks and the verdict on a runform.schema.Quality."""
+    from .capture import check
+
     quality.repaired_share = round(repaired_share(raw, clean), 3)
     quality.leg_confidence = leg_confidence(raw)
+    quality.shot = raw.meta.get("shot")
+    quality.capture, warn, care = check(clean, quality.view)
+    quality.warnings.extend(w for w in warn if w not in quality.warnings)
     quality.verdict, quality.verdict_reasons = verdict(
         repaired=quality.repaired_share, legs=quality.leg_confidence, valid_steps=quality.steps_valid,
-        excluded=quality.steps_excluded, fps=raw.frame_rate)
+        excluded=quality.steps_excluded, fps=raw.frame_rate, capture=care)
 
 
 def cap_findings(analysis) -> None:

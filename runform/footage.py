@@ -10,11 +10,11 @@ keypoints are too poor to time anything.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 
-HELD_DIFF = 0.6  # mean |difference| (grey levels of 255) below which a frame repeats the one before
+from .shots import _holds, find_shots  # noqa: F401 - find_shots: its old home
+
 THUMB_W = 160  # frame width for the global frame differences
 CROP = 32  # side of the lower-body patch used for the self-similarity
 MIN_STEP_S = 0.15  # no real step is shorter (330 steps/min = 0.18 s)
@@ -80,162 +80,53 @@ def _period(x: np.ndarray, fps: float) -> tuple[float, float]:
     return (k + shift) / fps, float(b)
 
 
-def _holds(diffs: np.ndarray) -> tuple[float, float]:
-    held = diffs[1:] < HELD_DIFF
-    runs, run = [], 1
-    for h in held:
-        if h:
-            run += 1
-        else:
-            runs.append(run)
-            run = 1
-    runs.append(run)
-    return float(held.mean()) if len(held) else 0.0, float(np.median(runs)) if runs else 1.0
-
-
-def read_footage(path, kps=None, *, frames: slice | None = None) -> Footage:
-    """One decoding pass over the clip (small images only)."""
+def read_footage(path, kps=None, *, period: bool = True) -> Footage:
+    """Held frames (from the pose pass's own scan when the keypoints carry it) and, with `period`,
+    the lower-body step period (one decoding pass at small size, lower body only)."""
     import cv2
 
     from .video import VideoReader
 
+    scan = (kps.meta.get("footage") if kps is not None else None) or {}
+    fps = float(scan.get("fps") or 0.0)
+    if scan and not period:
+        return Footage(int(scan["n_frames"]), fps, float(scan["held_share"]), float(scan["hold_factor"]),
+                       float("nan"), 0.0, np.zeros(0))
     reader = VideoReader(path)
     fps = reader.info.fps
-    n_hint = len(kps) if kps is not None else reader.info.n_frames
-    boxes = _lower_body_boxes(kps, n_hint) if kps is not None else None
+    offset = int(kps.meta.get("frame_offset") or 0) if kps is not None else 0
+    boxes = _lower_body_boxes(kps, len(kps)) if kps is not None else None
     diffs, crops, prev = [], [], None
     for i, _t, bgr in reader:
         grey = cv2.cvtColor(bgr, cv2.COLOR_BGR2GRAY)
         h, w = grey.shape
-        thumb = cv2.resize(grey, (THUMB_W, max(1, int(round(THUMB_W * h / w)))), interpolation=cv2.INTER_AREA)
-        thumb = thumb.astype(np.float32)
-        diffs.append(float(np.mean(np.abs(thumb - prev))) if prev is not None else 0.0)
-        prev = thumb
-        if boxes is not None and i < len(boxes):
-            x0, y0, x1, y1 = boxes[i]
+        if not scan:
+            thumb = cv2.resize(grey, (THUMB_W, max(1, int(round(THUMB_W * h / w)))), interpolation=cv2.INTER_AREA)
+            thumb = thumb.astype(np.float32)
+            diffs.append(float(np.mean(np.abs(thumb - prev))) if prev is not None else 0.0)
+            prev = thumb
+        j = i - offset
+        if boxes is not None and 0 <= j < len(boxes):
+            x0, y0, x1, y1 = boxes[j]
             x0, y0 = int(np.clip(x0, 0, w - 2)), int(np.clip(y0, 0, h - 2))
             x1, y1 = int(np.clip(x1, x0 + 2, w)), int(np.clip(y1, y0 + 2, h))
             patch = cv2.resize(grey[y0:y1, x0:x1], (CROP, CROP), interpolation=cv2.INTER_AREA).astype(np.float32)
             crops.append(patch.ravel())
     diffs = np.asarray(diffs)
-    held_share, factor = _holds(diffs)
-    period, strength = float("nan"), 0.0
+    if scan:
+        held_share, factor, n = float(scan["held_share"]), float(scan["hold_factor"]), int(scan["n_frames"])
+    else:
+        held_share, factor = _holds(diffs)
+        n = len(diffs)
+    step, strength = float("nan"), 0.0
     if len(crops) >= 10:
-        c = np.asarray(crops)
-        # distinct images only where frames are held, else the held copies dominate the similarity
-        period, strength = _period(c, fps)
-    return Footage(len(diffs), fps, held_share, factor, period, strength, diffs)
+        step, strength = _period(np.asarray(crops), fps)
+    return Footage(n, fps, held_share, factor, step, strength, diffs)
 
 
-# -- shots -----------------------------------------------------------------------------------
+def select_shot(path, *, person=None, progress=None, fast: bool = False, backend: str | None = None):
+    """(keypoints to analyse, shot info or None): an edited clip's usable shot, never steps across a cut."""
+    from .api import extract_keypoints
+    from .shots import choose_shot
 
-CUT_JUMP = 6.0  # a frame differing from the one before this many times more than usual ...
-CUT_MIN_DIFF = 12.0  # ... and by at least this many grey levels on average: a hard cut
-DISSOLVE_CORR = 0.8  # consecutive frame differences this alike (one fixed B - A pattern fading in) ...
-DISSOLVE_MIN_FRAMES = 5  # ... for this many frames in a row, and larger than usual: a dissolve
-DISSOLVE_LEVEL = 1.5
-MIN_SHOT_S = 1.0
-SHOT_W = 80
-
-
-def find_shots(thumbs: np.ndarray, fps: float) -> tuple[list[tuple[int, int]], list[tuple[int, int, str]]]:
-    """(shots as [(first, last)] frames, transitions as [(first, last, 'cut'|'dissolve')]).
-
-    A cut is one frame that differs from the previous far more than the clip's usual change. In
-    a dissolve every frame is (1 - a) A + a B, so each frame difference is the same image B - A
-    scaled: consecutive differences are nearly identical over the whole picture, which motion
-    (local, moving edges) and panning (shifting edges) do not give for several frames in a row."""
-    n = len(thumbs)
-    if n < 3:
-        return [(0, max(n - 1, 0))], []
-    d = np.diff(thumbs.reshape(n, -1).astype(np.float32), axis=0)  # d[i] = frame i+1 - frame i
-    level = np.abs(d).mean(axis=1)
-    usual = max(float(np.median(level)), 0.5)
-    trans: list[tuple[int, int, str]] = []
-    flat = thumbs.reshape(n, -1).astype(np.float32)
-    for i in np.flatnonzero((level > CUT_JUMP * usual) & (level > CUT_MIN_DIFF)):
-        # a new shot stays: a few frames on, the picture still differs from the one before the jump
-        # (a single glitched or flashed frame snaps back and is no cut)
-        later = flat[min(i + 3, n - 1)]
-        settled = i == 0 or level[i - 1] < CUT_JUMP * usual  # not the way back out of a glitched frame
-        if settled and np.abs(later - flat[i]).mean() > 0.5 * level[i]:
-            trans.append((int(i) + 1, int(i), "cut"))  # frame i+1 opens the new shot
-    dc = d - d.mean(axis=1, keepdims=True)
-    norm = np.linalg.norm(dc, axis=1) + 1e-6
-    corr = np.r_[0.0, np.sum(dc[1:] * dc[:-1], axis=1) / (norm[1:] * norm[:-1])]
-    alike = (corr > DISSOLVE_CORR) & (level > DISSOLVE_LEVEL * usual)
-    i = 0
-    while i < len(alike):
-        if alike[i]:
-            j = i
-            while j + 1 < len(alike) and alike[j + 1]:
-                j += 1
-            if j - i + 2 >= DISSOLVE_MIN_FRAMES:
-                trans.append((i, j + 1, "dissolve"))  # differences i-1..j span frames i..j+1
-            i = j + 1
-        else:
-            i += 1
-    trans.sort()
-    shots, start = [], 0
-    for a, b, _ in trans:
-        if a - 1 >= start:
-            shots.append((start, a - 1))
-        start = max(start, b + 1)
-    if start <= n - 1:
-        shots.append((start, n - 1))
-    min_len = max(2, int(MIN_SHOT_S * fps))
-    return [s for s in shots if s[1] - s[0] + 1 >= min_len], trans
-
-
-def read_shots(path) -> tuple[list[tuple[int, int]], list[tuple[int, int, str]], int, float]:
-    """(shots, transitions, frame count, fps) of a video, one decoding pass at thumbnail size."""
-    import cv2
-
-    from .video import VideoReader
-
-    reader = VideoReader(path)
-    thumbs = []
-    for _i, _t, bgr in reader:
-        grey = cv2.cvtColor(bgr, cv2.COLOR_BGR2GRAY)
-        h, w = grey.shape
-        thumbs.append(cv2.resize(grey, (SHOT_W, max(1, int(round(SHOT_W * h / w)))), interpolation=cv2.INTER_AREA))
-    thumbs = np.asarray(thumbs, np.float32) if thumbs else np.zeros((0, 1, 1), np.float32)
-    shots, trans = find_shots(thumbs, reader.info.fps)
-    return shots, trans, len(thumbs), reader.info.fps
-
-
-def _describe(path) -> tuple[str, list[tuple[int, int]], float] | None:
-    shots, trans, n, fps = read_shots(path)
-    cuts = [t for t in trans if t[2] == "cut"]
-    if not trans:
-        return None
-    where = ", ".join(f"{k} at frame {a}" + (f"-{b}" if b > a else "") + f" ({a / fps:.2f} s)" for a, b, k in trans[:4])
-    more = f" and {len(trans) - 4} more" if len(trans) > 4 else ""
-    usable = [s for s in shots if (s[1] - s[0] + 1) / fps >= 2.0]
-    best = max(usable, key=lambda s: s[1] - s[0], default=None)
-    tip = (f"trim it to one shot, e.g. frames {best[0]}-{best[1]} ({best[0] / fps:.2f}-{(best[1] + 1) / fps:.2f} s)"
-           if best else "no shot lasts the 2 s needed for 3 strides")
-    return f"the clip is edited: {len(cuts)} hard cut(s) ({where}{more}), {len(shots)} shot(s); {tip}", usable, fps
-
-
-def refuse_cuts(path) -> None:
-    """Steps are never stitched across a cut: a clip of several shots is refused with the shots to trim to."""
-    from .errors import InputError
-
-    d = _describe(path)
-    if d is not None:
-        raise InputError(f"{Path(path).name}: {d[0]}.", hint="Analyse one shot at a time.")
-
-
-def with_shots(err, path):
-    """The same error, with the shots named when the clip is edited (several people may be one
-    runner in two shots)."""
-    try:
-        d = _describe(path)
-    except Exception:  # noqa: BLE001 - the original error is the one to show
-        return err
-    if d is None:
-        return err
-    out = type(err)(f"{err}; also, {d[0]}.")
-    out.hint = getattr(err, "hint", None)
-    return out
+    return choose_shot(extract_keypoints(path, backend=backend, person=person, progress=progress, fast=fast))

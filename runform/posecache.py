@@ -89,7 +89,7 @@ def code_id() -> str:
     if _code_id is None:
         here = Path(__file__).parent
         h = hashlib.sha256()
-        for f in sorted([here / "video.py", here / "keypoints.py", *(here / "pose").glob("*.py")]):
+        for f in sorted([here / "video.py", here / "keypoints.py", here / "shots.py", *(here / "pose").glob("*.py")]):
             h.update(f.name.encode() + f.read_bytes())
         _code_id = h.hexdigest()
     return _code_id

@@ -59,6 +59,10 @@ class Quality(BaseModel):
     leg_confidence: dict[str, float] = Field(default_factory=dict)  # mean raw confidence per leg
     verdict: Literal["reliable", "use with care", "not usable"] | None = None
     verdict_reasons: list[str] = Field(default_factory=list)
+    # edited clips (runform.shots): the frames and seconds analysed, and why the rest was left
+    shot: dict | None = None
+    # how it was filmed (runform.capture): ground_tilt_deg, size_change, pan_widths, ...
+    capture: dict[str, float] = Field(default_factory=dict)
 
 
 class Event(BaseModel):

@@ -98,7 +98,8 @@ def slow_motion_evidence(kps, video: str | Path | None = None) -> dict:
     if video is not None and Path(video).exists():
         from .footage import read_footage
 
-        f = read_footage(video, kps)
+        # the image's own step period costs a decoding pass: only when the keypoints show no rhythm
+        f = read_footage(video, kps, period=not np.isfinite(rate))
         ev.update(hold_factor=f.hold_factor, held_share=f.held_share,
                   image_step_rate=1.0 / f.step_period_s if f.step_period_s > 0 else float("nan"),
                   image_strength=f.step_strength)
@@ -168,7 +169,7 @@ def _held_frames(kps, video: Path | None):
         return kps
     from .footage import read_footage
 
-    f = read_footage(video)
+    f = read_footage(video, kps, period=False)
     if f.hold_factor >= 1.8 and f.held_share >= 0.4:
         distinct = kps.frame_rate / f.hold_factor
         kps.meta["distinct_fps"] = round(distinct, 2)

@@ -232,6 +232,18 @@ def _bounce_phase(kps: KeypointSeries, scale: float) -> float:
     return float(np.corrcoef(y, -u)[0, 1])
 
 
+MIN_TOGETHER_S = 0.5  # two people must be in view together at least this long to be two people
+
+
+def _together_s(a: KeypointSeries, b: KeypointSeries) -> float:
+    """Seconds in which both candidates are seen (hips found in the same frames)."""
+    def seen(k: KeypointSeries) -> np.ndarray:
+        return np.isfinite(k.mid("left_hip", "right_hip")).all(-1)
+
+    n = min(len(a), len(b))
+    return float((seen(a)[:n] & seen(b)[:n]).sum()) / max(a.frame_rate, 1e-6)
+
+
 def _first_bbox(kps: KeypointSeries) -> np.ndarray | None:
     """(x0, y0, x1, y1) in the first frame with at least 4 keypoints."""
     n_ok = np.isfinite(kps.xy).all(-1).sum(1)
@@ -309,6 +321,12 @@ def select_runner(candidates: list[KeypointSeries], *, index: int | None = None,
         elif np.isfinite(hb) and np.isfinite(hs) and max(hb, hs) >= 2.0 * min(hb, hs):
             best = best if hb > hs else second
             why = "; much larger in the frame than the other runner(s), who are in the background"
+        elif (both := _together_s(candidates[best], candidates[second])) < MIN_TOGETHER_S:
+            # never in view at the same time for long: one runner across an edit, or a double
+            # image while two shots blend, not two people
+            best = max((best, second), key=lambda i: scores[i]["tracked"])
+            why = (f"; the other 'runner' is in view together with this one for only {both:.2f} s "
+                   f"(< {MIN_TOGETHER_S} s): a double image or the same runner in another shot, not a second person")
         else:
             who = "; ".join(f"person {i}{_where(candidates[i])}" for i in sorted(order))
             raise MultiplePeopleError(

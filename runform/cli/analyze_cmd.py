@@ -196,4 +196,8 @@ def analyze(
     from ..assess.text import render_findings_text
 
     typer.echo(render_findings_text(analysis))
+    from ..shots import capture_lines
+
+    for line in capture_lines(analysis):  # which frames were used (edited clips) and filming problems
+        typer.echo(line)
     say_written(out, before)

@@ -68,6 +68,8 @@ def extract_keypoints(path: str | Path, backend: str | PoseBackend = DEFAULT_BAC
 
     `person`: None (automatic), an int (candidate index) or an (x, y) pixel point on the runner.
     """
+    from ..errors import MultiplePeopleError, NoPersonError, NotRunningError
+    from ..shots import FrameScan
     from ..video import open_video
 
     progress = progress or _noop
@@ -75,21 +77,70 @@ def extract_keypoints(path: str | Path, backend: str | PoseBackend = DEFAULT_BAC
     info = reader.info
     be = backend if isinstance(backend, PoseBackend) else make_backend(backend, model_path=model_path,
                                                                        num_threads=num_threads)
-    tracker = RunnerTracker(be, fps=info.fps, person=person, config=config)
+
+    def new_tracker() -> RunnerTracker:
+        return RunnerTracker(be, fps=info.fps, person=person, config=config)
+
+    tracker = new_tracker()
+    scan = FrameScan()  # shots, held frames and panning from this same decoding pass
+    failed: Exception | None = None
     n = max(info.n_frames, 1)
     progress("pose", 0.0)
     try:
         for i, t, frame in reader:
-            tracker.feed(i, t, frame)
+            scan.add(frame)
+            if failed is None:
+                try:
+                    tracker.feed(i, t, frame)
+                except (NoPersonError, NotRunningError, MultiplePeopleError) as e:
+                    failed = e  # maybe one shot of an edited clip: keep scanning, judge per shot below
             if i % 5 == 0:
                 progress("pose", min(1.0, (i + 1) / n))
+        footage = scan.summary(info.fps)
+        if footage["transitions"]:
+            kps = _per_shot(path, footage, tracker if failed is None else None, new_tracker, info.fps, progress)
+        elif failed is not None:
+            raise failed
+        else:
+            kps = tracker.finish()
     finally:
         if not isinstance(backend, PoseBackend):
             be.close()
-    kps = tracker.finish()
     progress("pose", 1.0)
     kps.width, kps.height, kps.source = info.width, info.height, str(path)
     kps.meta.update({"backend": be.name, "video": {"fps": info.fps, "n_frames": info.n_frames,
                                                    "width": info.width, "height": info.height,
-                                                   "rotation": info.rotation, "codec": info.codec}})
+                                                   "rotation": info.rotation, "codec": info.codec},
+                     "footage": footage})
     return kps
+
+
+def _per_shot(path, footage: dict, first: RunnerTracker | None, new_tracker, fps: float,
+              progress: ProgressFn) -> KeypointSeries:
+    """An edited clip: track each shot on its own (a second decoding pass, edited clips only). The
+    first pass's runner is kept for the opening shot when it was chosen inside that shot."""
+    from ..errors import MultiplePeopleError, NoPersonError, NotRunningError
+    from ..video import open_video
+    from .tracker import ShotTracker
+
+    shots = [tuple(s) for s in footage["shots"]]
+    base, skip = None, set()
+    if first is not None and shots and shots[0][0] == 0 and first.runner is not None \
+            and first.chosen_at - 1 <= shots[0][1]:
+        try:
+            base = first.finish()
+            skip = {0}
+        except (NoPersonError, NotRunningError, MultiplePeopleError):
+            base = None
+    st = ShotTracker(new_tracker, shots, fps=fps, skip=skip)
+    n = max(footage["n_frames"], 1)
+    for i, t, frame in open_video(path):
+        st.feed(i, t, frame)
+        if i % 5 == 0:
+            progress("pose", min(1.0, (i + 1) / n))
+    out = st.finish(base)
+    if base is not None:
+        out.meta["shot_tracks"] = [{"frames": list(shots[0]), "selection": base.meta.get("person_selection", ""),
+                                    "n_candidates": base.meta.get("n_candidates", 0)}] + out.meta["shot_tracks"]
+    out.meta["detector_runs"] = None
+    return out

@@ -15,7 +15,7 @@ from typing import Callable, Iterable
 
 import numpy as np
 
-from ..errors import InputError, NoPersonError, NotRunningError
+from ..errors import InputError, MultiplePeopleError, NoPersonError, NotRunningError
 from ..keypoints import KEYPOINT_NAMES, KeypointSeries
 from .base import Detection, PoseBackend, PoseResult, Roi
 
@@ -61,6 +61,7 @@ class TrackerConfig:
     max_window_s: float = 8.0  # nobody runs yet (e.g. a start from blocks): keep watching up to this
     retry_s: float = 1.0  # ... asking again this often
     min_seen: float = 0.1  # share of the window a candidate must be seen in
+    min_seen_s: float = 0.5  # ... and at least this long
     redetect_every: int = 10  # frames between detector runs in the selection window
     max_candidates: int = 6
     reacquire_radius: float = 0.35  # x region size, grows while lost
@@ -88,6 +89,7 @@ class RunnerTracker:
         self._next_id = 0
         self._detector_runs = 0
         self._window_end = self.cfg.window_s
+        self.chosen_at = 0
 
     # -- per frame ---------------------------------------------------------------------
     def feed(self, i: int, t: float, frame: np.ndarray) -> None:
@@ -181,7 +183,8 @@ class RunnerTracker:
     def _choose(self, final: bool = True) -> None:
         n = len(self.times)
         # brief detector false positives (a few frames) are not people to choose from
-        min_frames = max(3, int(self.cfg.min_seen * n))
+        # nor is a double image seen for less than half a second (two shots blending)
+        min_frames = max(3, int(self.cfg.min_seen * n), int(np.ceil(self.cfg.min_seen_s * self.fps)))
         cands = [tr for tr in self.tracks if len(tr.frames) >= min_frames] or \
             [tr for tr in self.tracks if len(tr.frames) >= 1]
         self.n_candidates = len(cands)
@@ -203,6 +206,7 @@ class RunnerTracker:
             span = self.times[-1] - self.times[0] if self.times else 0.0
             k, reason = 0, f"only person in view (first {span:.0f} s: {e})"
         self.runner, self.reason = cands[k], reason
+        self.chosen_at = len(self.times)  # frames seen when the runner was chosen
         self.tracks = [self.runner]
 
     def finish(self) -> KeypointSeries:
@@ -267,3 +271,76 @@ def _dist_to_box(c: KeypointSeries, point: Iterable[float]) -> float:
     x0, x1 = np.median(np.nanmin(xs, 1)), np.median(np.nanmax(xs, 1))
     y0, y1 = np.median(np.nanmin(ys, 1)), np.median(np.nanmax(ys, 1))
     return math.hypot(max(x0 - px, 0, px - x1), max(y0 - py, 0, py - y1))
+
+
+class ShotTracker:
+    """One RunnerTracker per shot of an edited clip: the runner is chosen in each shot on its own,
+    so a second shot (or the double image of a dissolve) never becomes a 'second person'.
+
+    Frames outside every shot (inside a dissolve, or pieces too short to track) get no pose. A
+    shot whose selection fails keeps its refusal as text (runform.shots names it)."""
+
+    def __init__(self, make: Callable[[], RunnerTracker], shots: list[tuple[int, int]], *, fps: float,
+                 skip: set[int] | None = None):
+        self.make, self.shots, self.fps = make, [tuple(s) for s in shots], fps
+        self.skip = skip or set()  # shots already tracked elsewhere (the first pass)
+        self.times: list[float] = []
+        self.done: dict[int, dict] = {}
+        self._cur: int | None = None
+        self._tr: RunnerTracker | None = None
+        self._series: dict[int, KeypointSeries] = {}
+
+    def _shot_of(self, i: int) -> int | None:
+        return next((k for k, (a, b) in enumerate(self.shots) if a <= i <= b), None)
+
+    def feed(self, i: int, t: float, frame: np.ndarray) -> None:
+        self.times.append(t)
+        k = self._shot_of(i)
+        if k != self._cur:
+            self._close()
+            self._cur = k
+            self._tr = self.make() if k is not None and k not in self.skip else None
+        if self._tr is None:
+            return
+        try:
+            self._tr.feed(i - self.shots[k][0], t, frame)
+        except (NoPersonError, NotRunningError, MultiplePeopleError, InputError) as e:
+            self._fail(k, e)
+
+    def _fail(self, k: int, e: Exception) -> None:
+        msg = (e.args[0] if e.args else str(e)).rstrip(".")  # the reason, without the hint
+        self.done[k] = {"frames": list(self.shots[k]), "error": msg, "error_type": type(e).__name__}
+        self._tr = None
+
+    def _close(self) -> None:
+        k, tr = self._cur, self._tr
+        self._tr = None
+        if k is None or tr is None or k in self.done:
+            return
+        try:
+            s = tr.finish()
+        except (NoPersonError, NotRunningError, MultiplePeopleError, InputError) as e:
+            self._fail(k, e)
+            return
+        self._series[k] = s
+        self.done[k] = {"frames": list(self.shots[k]), "selection": s.meta.get("person_selection", ""),
+                        "n_candidates": s.meta.get("n_candidates", 0)}
+
+    def finish(self, base: KeypointSeries | None = None) -> KeypointSeries:
+        """The whole clip's rows: each shot's runner in its frames, NaN elsewhere; `base` gives the
+        rows of the skipped shots."""
+        self._close()
+        n = len(self.times)
+        xy = np.full((n, K, 2), np.nan)
+        conf = np.zeros((n, K))
+        for k in self.skip:
+            a, b = self.shots[k]
+            if base is not None:
+                xy[a:b + 1], conf[a:b + 1] = base.xy[a:b + 1], base.conf[a:b + 1]
+        for k, s in self._series.items():
+            a = self.shots[k][0]
+            m = min(len(s), n - a)
+            xy[a:a + m], conf[a:a + m] = s.xy[:m], s.conf[:m]
+        out = KeypointSeries(t=np.asarray(self.times), xy=xy, conf=conf, fps=self.fps, meta={})
+        out.meta["shot_tracks"] = [self.done[k] for k in sorted(self.done)]
+        return out

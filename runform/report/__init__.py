@@ -202,8 +202,11 @@ def _video_pass(clip: Clip, analysis: Analysis, pics: list[Picture], out_dir: Pa
     fps = info.fps if info is not None else kps.frame_rate
     try:
         slow = float(kps.meta.get("slow_factor") or 1.0)  # slow motion: keypoint times are real seconds
+        offset = int(kps.meta.get("frame_offset") or 0)  # one shot of an edited clip: rows start there
         for idx, t, bgr in iter_video(clip.video):
-            t = t / slow
+            t, idx = t / slow, idx - offset
+            if not 0 <= idx < len(kps):
+                continue
             if idx in wanted:
                 for p in wanted[idx]:
                     p.spec.row = _row(kps, t, idx)

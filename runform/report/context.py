@@ -328,6 +328,9 @@ def quality_facts(analysis: Analysis) -> list[dict[str, Any]]:
                                   + (f", low-pass {q.filter_cutoff_hz:.1f} Hz" if q.filter_cutoff_hz else "")))
         if q.person_selection:
             facts.append(("Runner chosen", q.person_selection))
+        if q.shot:  # an edited clip: which shot was measured
+            facts.append(("Frames used", f"{q.shot['first_frame']}-{q.shot['last_frame']} ({q.shot['start_s']:.2f}-"
+                                         f"{q.shot['end_s']:.2f} s), shot {q.shot['shot']} of {q.shot['n_shots']}"))
         if q.steps_detected is not None:
             ex = ", ".join(f"{n} {r}" for r, n in q.exclusions.items())
             facts.append(("Steps", f"{q.steps_valid} valid of {q.steps_detected} detected"

@@ -51,7 +51,26 @@ _MESSAGES: dict[str, tuple[str, str]] = {
 }
 
 
+#: One error type covers refusals for different reasons: the message says which, so the title does
+#: too (first match wins; otherwise the type's own title).
+_BY_REASON: list[tuple[str, str, str, str]] = [
+    ("TooShortError", "sprint start", "A sprint start, not steady running",
+     "Film at least 10 seconds of running after the start, or trim the clip to the running steps."),
+    ("TooShortError", "the clip is edited", "No shot of this edited clip is long enough",
+     "Upload one take of at least 10 seconds of steady running, or trim the clip to one shot."),
+    ("NotRunningError", "the clip is edited", "Nobody runs in any shot of this edited clip",
+     "Upload one take of the runner at running pace, at least 10 seconds long."),
+    ("MultiplePeopleError", "the clip is edited", "Several people in every shot of this edited clip",
+     "Upload one take with only the runner in view, or click on the runner and run it again."),
+]
+
+
 def user_error(kind: str | None, message: str | None) -> dict[str, str]:
     """{kind, title, message, hint} for the page and the API."""
     title, hint = _MESSAGES.get(kind or "", _MESSAGES["InternalError"])
+    low = (message or "").lower()
+    for k, needle, t, h in _BY_REASON:
+        if k == kind and needle in low:
+            title, hint = t, h
+            break
     return {"kind": kind or "InternalError", "title": title, "message": message or "", "hint": hint}
