@@ -133,10 +133,10 @@ def _load_input(src, *, person, progress: ProgressFn, fast: bool = False, mocap:
     if not path.exists():
         raise InputError(f"{path}: no such file.")
     if is_video(path):
-        from .footage import select_shot
+        from .shots import choose_shot
 
-        kps, _shot = select_shot(path, person=person, progress=progress, fast=fast,
-                                 backend=backend)  # one shot, never across a cut
+        # an edited clip's usable shot, never steps across a cut
+        kps, _shot = choose_shot(extract_keypoints(path, backend=backend, person=person, progress=progress, fast=fast))
         return kps
     return load_keypoints(path, **{k: v for k, v in (mocap or {}).items() if v is not None})
 

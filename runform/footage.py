@@ -122,11 +122,3 @@ def read_footage(path, kps=None, *, period: bool = True) -> Footage:
     if len(crops) >= 10:
         step, strength = _period(np.asarray(crops), fps)
     return Footage(n, fps, held_share, factor, step, strength, diffs)
-
-
-def select_shot(path, *, person=None, progress=None, fast: bool = False, backend: str | None = None):
-    """(keypoints to analyse, shot info or None): an edited clip's usable shot, never steps across a cut."""
-    from .api import extract_keypoints
-    from .shots import choose_shot
-
-    return choose_shot(extract_keypoints(path, backend=backend, person=person, progress=progress, fast=fast))
