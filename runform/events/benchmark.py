@@ -1,11 +1,13 @@
 """Leave-one-runner-out validation of gait events against every force-plate runner we hold.
 
 Scores what users get: markers -> 2D sagittal keypoints -> the cleaning, low-pass filter and
-view steps of ``api.analyze_view`` -> ``detect_events`` -> stances, matched to treadmill force
+view steps of ``api.analyze_view`` -> ``detect_events`` -> stances, matched to force-plate
 contacts (tests/test_events_loro.py checks that this equals ``analyze_view``'s own stances).
-``method_for(runner)`` gives the detector used on a runner, so a learned detector is always
-scored with weights fitted on the *other* runners. Rebuild the tables in docs/validation.md:
-``python -m runform.events.benchmark [data dir] [--rates] [--method NAME]``.
+``method_for(runner)`` gives the detector used on a runner; ``learned`` is scored nested: its
+settings chosen and its weights fitted on the *other* runners (``training.nested_method_for``).
+Runners: the Fukuchi 2017 treadmill trials and the Dorn 2012 overground sprint (scored on the
+stances before the product's too-short refusal). Rebuild the tables in docs/validation.md:
+``python -m runform.events.benchmark [data dir] [--rates] [--save CSV]``.
 """
 
 from __future__ import annotations
