@@ -55,8 +55,8 @@ def fit(X: np.ndarray, y: np.ndarray, names, *, ridge: float = 20.0, quadratic: 
         r = y - (w[0] + ((X - mu) / sd) @ w[1:])
         mad = 1.4826 * np.median(np.abs(r - np.median(r)))
         keep = np.abs(r) <= trim * max(mad, 1e-4)
-    return {"features": list(names), "quadratic": quadratic, "lo": lo.tolist(), "hi": hi.tolist(), "mean": mu.tolist(), "scale": sd.tolist(),
-            "intercept": float(w[0]), "coef": w[1:].tolist(), "max_shift_s": max_shift_s, "ridge": ridge,
+    return {"features": list(names), "quadratic": quadratic, "lo": lo.tolist(), "hi": hi.tolist(),
+            "mean": mu.tolist(), "scale": sd.tolist(), "intercept": float(w[0]), "coef": w[1:].tolist(), "max_shift_s": max_shift_s, "ridge": ridge,
             "n": int(keep.sum())}
 
 
