@@ -1,16 +1,18 @@
 """Fit the ``learned`` event detector (runform/events/learned.py) on every force-plate runner.
 
-Data: Fukuchi, Fukuchi & Duarte 2017 (PeerJ 5:e3298, CC BY 4.0), treadmill running at 2.5/3.5/4.5
-m/s, in ../shared/data/mocap (fukuchi2017_rbds001, fukuchi2017_more). Each trial goes through the
-product path (markers -> sagittal keypoints -> cleaning), ``foot_contact`` finds the contacts, and
-a ridge regression learns how far its IC and TO sit from the force-plate events (vertical force
-> 30 N for >= 50 ms) from the foot's kinematics at that moment. CPU only, seconds once the trials
-are parsed (parsing takes a few minutes).
+Data (../shared/data/mocap): Fukuchi, Fukuchi & Duarte 2017 (PeerJ 5:e3298, CC BY 4.0), treadmill
+running at 2.5/3.5/4.5 m/s, fukuchi2017_rbds001 and fukuchi2017_more (11 runners); Dorn, Schache &
+Pandy 2012 (J Exp Biol 215:1944), one overground sprint at ~9 m/s, sprint_dorn2012 (4 footfalls).
+Each trial goes through the product path (markers -> sagittal keypoints -> cleaning), ``foot_contact``
+finds the contacts, and a ridge regression learns how far its IC and TO sit from the force-plate
+events (vertical force > 30 N, for >= 50 ms on the treadmill) from the foot's kinematics then.
+
+The settings (feature set, ridge) are chosen by leave-one-runner-out over all runners
+(``training.select``: the same procedure that, nested, picked each held-out runner's settings in
+the validation), then the weights are fitted on all runners. CPU only; about a minute to parse
+the trials, a few minutes for the choice.
 
     python bench/train_events.py [data dir]        # writes runform/events/learned_weights.json
-
-The shipped weights use every runner; the validation in docs/validation.md refits them leaving
-each runner out in turn (``python -m runform.events.benchmark``).
 """
 
 from __future__ import annotations
@@ -19,25 +21,35 @@ import json
 import sys
 from pathlib import Path
 
-import pandas as pd
-
-from runform.events.benchmark import fukuchi_trials, readable, training_table
-from runform.events.learned import WEIGHTS_PATH, fit_tables
+from runform.events.benchmark import all_trials, readable
+from runform.events.learned import WEIGHTS_PATH
+from runform.events.benchmark import trials_table
+from runform.events.training import fit_tables, select
 
 
 def main(data_dir: str = "../shared/data") -> None:
-    trials, skipped = readable(fukuchi_trials(Path(data_dir) / "mocap"))
+    trials, skipped = readable(all_trials(Path(data_dir) / "mocap"))
     for line in skipped:
         print(f"skipped {line}")
-    tab = pd.concat([training_table(tr).assign(runner=tr.runner) for tr in trials], ignore_index=True)
-    model = fit_tables(tab)
+    write_weights(trials_table(trials), len(trials))
+
+
+def write_weights(tab, n_trials: int) -> dict:
+    """Choose the settings on ``tab`` (all runners), fit on all of it, write the weights file."""
+    choice = select(tab)
+    model = fit_tables(tab, choice)
     model["trained_on"] = {
-        "data": "Fukuchi, Fukuchi & Duarte 2017, PeerJ 5:e3298 (CC BY 4.0): treadmill running, force plate",
-        "runners": sorted(set(tab.runner)), "trials": len(trials), "contacts": int(tab.ic_target.notna().sum()),
-        "script": "bench/train_events.py"}
+        "data": "Fukuchi, Fukuchi & Duarte 2017, PeerJ 5:e3298 (CC BY 4.0): treadmill running, force plate; "
+                "Dorn, Schache & Pandy 2012, J Exp Biol 215:1944: overground sprint, force plates",
+        "runners": sorted(set(tab.runner)), "trials": n_trials, "contacts": int(tab.ic_target.notna().sum()),
+        "script": "bench/train_events.py",
+        "chosen": {ev: {"feature_set": choice[ev][0], "ridge": choice[ev][1]} for ev in ("ic", "to")},
+        "selection_loss_ms": choice["losses"]}
     WEIGHTS_PATH.write_text(json.dumps(model, indent=1) + "\n")
-    print(f"wrote {WEIGHTS_PATH} ({WEIGHTS_PATH.stat().st_size} bytes) from {len(trials)} trials, "
-          f"{model['trained_on']['contacts']} contacts, runners {', '.join(model['trained_on']['runners'])}")
+    print(f"wrote {WEIGHTS_PATH} ({WEIGHTS_PATH.stat().st_size} bytes) from {n_trials} trials, "
+          f"{model['trained_on']['contacts']} contacts, runners {', '.join(model['trained_on']['runners'])}; "
+          f"IC: {choice['ic'][0]}, ridge {choice['ic'][1]:g}; TO: {choice['to'][0]}, ridge {choice['to'][1]:g}")
+    return model
 
 
 if __name__ == "__main__":

@@ -1,11 +1,12 @@
-"""Gait events on runners the detector was not fitted on: leave one runner out, force plates.
+"""Gait events on runners the detector was not fitted on: nested leave one runner out, force plates.
 
 Fukuchi et al. 2017 treadmill runners at 3.5 m/s, chosen for foot strike (RBDSinfo classes):
-rear (RBDS003, RBDS019, RBDS024), mid (RBDS010, RBDS021), fore (RBDS001, RBDS018). Each runner's
-``learned`` detector is fitted on the *other* six only, then scored through the product path
-(projected markers -> cleaning -> events). The full table over every runner and speed is in
-docs/validation.md (``python -m runform.events.benchmark``); the tolerances here are that
-table's numbers for this subset plus a margin for the smaller sample.
+rear (RBDS003, RBDS019, RBDS024), mid (RBDS010, RBDS021, RBDS028), fore (RBDS001, RBDS018). For
+each runner the ``learned`` detector's settings are chosen (``training.select``, leave one runner
+out inside the others) and its weights fitted on the *other* seven only, then it is scored through
+the product path (projected markers -> cleaning -> events). The full table over every runner and
+speed is in docs/validation.md (``python -m runform.events.benchmark``); the tolerances here are
+this subset's measured numbers plus a stated margin.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from conftest import SHARED_DATA, shared_path
 
 pytestmark = pytest.mark.realdata
 
-RUNNERS = ("RBDS001", "RBDS003", "RBDS010", "RBDS018", "RBDS019", "RBDS021", "RBDS024")
+RUNNERS = ("RBDS001", "RBDS003", "RBDS010", "RBDS018", "RBDS019", "RBDS021", "RBDS024", "RBDS028")
 FRAME = 1000 / 150
 
 
@@ -32,28 +33,25 @@ def subset():
     shared_path("mocap", "fukuchi2017_more")
     trials = [t for t in fukuchi_trials(SHARED_DATA / "mocap") if t.speed == 3.5 and t.runner in RUNNERS]
     trials, _ = readable(trials)
-    if len(trials) < 5:
-        pytest.skip("fewer than 5 readable runners")
+    if len(trials) < 6:
+        pytest.skip("fewer than 6 readable runners")
     return trials
 
 
 @pytest.fixture(scope="session")
 def loro_scores(subset):
-    """Per-contact errors of `learned` (LORO) and `foot_contact` on each held-out runner."""
-    from runform.events import detect_events
-    from runform.events.benchmark import cleaned_keypoints, load_trial, score_trial, training_table
-    from runform.events.learned import LearnedContact, fit_tables
+    """Per-contact errors of `learned` (nested LORO) and `foot_contact` on each held-out runner."""
+    from runform.events.benchmark import cleaned_keypoints, load_trial, product_stances, score_trial
+    from runform.events.benchmark import trials_table
+    from runform.events.training import nested_method_for
 
-    tabs = {t.runner: training_table(t) for t in subset}
+    method_for = nested_method_for(trials_table(subset))
     rows = []
     for t in subset:
-        model = fit_tables(pd.concat([v for r, v in tabs.items() if r != t.runner], ignore_index=True))
         k = cleaned_keypoints(t)
         _, ref = load_trial(t)
-        for name, method in (("learned", LearnedContact(weights=model)), ("foot_contact", "foot_contact")):
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                st = detect_events(k, method=method).stances
+        for name, method in (("learned", method_for(t.runner)), ("foot_contact", "foot_contact")):
+            st = product_stances(k, method)
             rows.append(score_trial(st, ref, k.t[0], k.t[-1]).assign(runner=t.runner, method=name))
     return pd.concat(rows, ignore_index=True)
 
@@ -64,33 +62,39 @@ def _stats(e: pd.Series) -> dict:
 
 
 def test_learned_events_on_unseen_runners(loro_scores):
+    # Measured on this subset (8 runners, each scored with settings and weights from the other 7):
+    # IC median 2.5 / p95 5.9 / bias -0.7 ms; TO 4.2 / 13.1 / +0.6 ms; contact time median 5.1,
+    # bias +1.2 ms. Tolerances: the goals where met (IC), else the measured value + ~15 % (TO, contact
+    # time). TO misses the 0.5-frame goal (3.3 ms) here, as in docs/validation.md.
     d = loro_scores[loro_scores.method == "learned"]
     n_ref = len(d)
-    for key in ("ic", "to"):
+    for key, median, p95 in (("ic", 0.5 * FRAME, 1.5 * FRAME), ("to", 5.0, 15.0)):
         s = _stats(d[f"{key}_err"])
         assert s["n"] >= 0.98 * n_ref, (key, s)
-        assert abs(s["bias"]) <= 3.0, (key, s)
-        assert s["median"] <= FRAME, (key, s)  # goal 0.5 frame: not met (TO 5.3 ms on this subset), see docs
-        assert s["p95"] <= 2.5 * FRAME, (key, s)
+        assert abs(s["bias"]) <= 2.0, (key, s)
+        assert s["median"] <= median, (key, s)
+        assert s["p95"] <= p95, (key, s)
     ct = _stats(d.ct_err)
-    assert ct["median"] <= 7.0 and abs(ct["bias"]) <= 3.0, ct
+    assert ct["median"] <= 6.0 and abs(ct["bias"]) <= 2.0, ct
 
 
-def test_learned_no_worse_than_fixed_rules(loro_scores):
-    """The learned re-timing must not lose to the rules it starts from (pooled, held-out runners)."""
+def test_learned_beats_fixed_rules(loro_scores):
+    """The learned re-timing must beat the rules it starts from on held-out runners (pooled).
+    Measured: IC+TO medians 6.7 vs 8.9 ms, p95s 19.0 vs 25.1 ms."""
     med = {m: sum(_stats(g[f"{k}_err"])["median"] for k in ("ic", "to")) for m, g in loro_scores.groupby("method")}
     p95 = {m: sum(_stats(g[f"{k}_err"])["p95"] for k in ("ic", "to")) for m, g in loro_scores.groupby("method")}
-    assert med["learned"] <= med["foot_contact"] + 0.5, med
-    assert p95["learned"] <= p95["foot_contact"] + 1.0, p95
+    assert med["learned"] <= med["foot_contact"] - 1.5, med
+    assert p95["learned"] <= p95["foot_contact"] - 4.0, p95
 
 
 def test_every_held_out_runner_within_bounds(loro_scores):
-    """No runner is far off: per runner, |bias| and median within about two marker frames."""
+    """Per runner: |bias| and median within 1.5 marker frames (10 ms; measured worst: TO bias +8.8 ms,
+    RBDS010). The 3 ms bias goal is not met for every runner (docs/validation.md lists who)."""
     d = loro_scores[loro_scores.method == "learned"]
     for runner, g in d.groupby("runner"):
         for key in ("ic", "to"):
             s = _stats(g[f"{key}_err"])
-            assert abs(s["bias"]) <= 15.0 and s["median"] <= 15.0, (runner, key, s)
+            assert abs(s["bias"]) <= 1.5 * FRAME and s["median"] <= 1.5 * FRAME, (runner, key, s)
 
 
 def test_product_path_equals_scored_path(subset):
@@ -109,10 +113,40 @@ def test_product_path_equals_scored_path(subset):
     np.testing.assert_allclose(a.to_time, b.to_time)
 
 
+def test_nested_choice_and_fit_never_see_the_held_out_runner(monkeypatch):
+    """What runner R4 is scored with does not change when R4's own targets are replaced by noise;
+    and the choice finds the ridge fit of a known slope."""
+    from runform.events import training
+
+    for ev in ("ic", "to"):
+        monkeypatch.setitem(training.CANDIDATES, ev, {"x": ("x",), "x and y": ("x", "y")})
+    rng = np.random.default_rng(0)
+    rows = []
+    for r in range(5):
+        X = rng.normal(size=(80, 2))
+        rows.append(pd.DataFrame({"runner": f"R{r}", "ic_x": X[:, 0], "ic_y": X[:, 1], "to_x": X[:, 0], "to_y": X[:, 1],
+                                  "ic_target": 0.005 * X[:, 0] + rng.normal(0, 1e-3, 80),
+                                  "to_target": -0.004 * X[:, 0] + rng.normal(0, 1e-3, 80)}))
+    tab = pd.concat(rows, ignore_index=True)
+    spoiled = tab.copy()
+    spoiled.loc[spoiled.runner == "R4", ["ic_target", "to_target"]] = rng.normal(0, 0.02, (80, 2))
+    a, b = training.nested_method_for(tab), training.nested_method_for(spoiled)
+    assert a("R4").weights == b("R4").weights and a.choices["R4"] == b.choices["R4"]
+    assert a("R3").weights != b("R3").weights  # R4's rows do train the others
+    choice = training.select(tab)
+    assert choice["losses"][f"ic x ridge {training.RIDGES[0]:g}"] < 3.0  # 1 ms noise around a 5 ms/SD slope
+    assert set(choice["losses"]) == {f"{ev} {fs} ridge {r:g}" for ev in ("ic", "to")
+                                     for fs in ("x", "x and y") for r in training.RIDGES}
+
+
 def test_shipped_weights_small_and_documented():
-    from runform.events.learned import IC_FEATURES, TO_FEATURES, WEIGHTS_PATH
+    from runform.events.learned import WEIGHTS_PATH
+    from runform.events.training import CANDIDATES
 
     assert WEIGHTS_PATH.stat().st_size < 100_000
     w = json.loads(WEIGHTS_PATH.read_text())
-    assert tuple(w["ic"]["features"]) == IC_FEATURES and tuple(w["to"]["features"]) == TO_FEATURES
-    assert len(w["trained_on"]["runners"]) >= 10 and w["trained_on"]["script"] == "bench/train_events.py"
+    for ev in ("ic", "to"):
+        chosen = w["trained_on"]["chosen"][ev]
+        assert tuple(w[ev]["features"]) == CANDIDATES[ev][chosen["feature_set"]]
+        assert w[ev]["ridge"] == chosen["ridge"]
+    assert len(w["trained_on"]["runners"]) >= 12 and w["trained_on"]["script"] == "bench/train_events.py"

@@ -1,11 +1,13 @@
 """Leave-one-runner-out validation of gait events against every force-plate runner we hold.
 
 Scores what users get: markers -> 2D sagittal keypoints -> the cleaning, low-pass filter and
-view steps of ``api.analyze_view`` -> ``detect_events`` -> stances, matched to treadmill force
+view steps of ``api.analyze_view`` -> ``detect_events`` -> stances, matched to force-plate
 contacts (tests/test_events_loro.py checks that this equals ``analyze_view``'s own stances).
-``method_for(runner)`` gives the detector used on a runner, so a learned detector is always
-scored with weights fitted on the *other* runners. Rebuild the tables in docs/validation.md:
-``python -m runform.events.benchmark [data dir] [--rates] [--method NAME]``.
+``method_for(runner)`` gives the detector used on a runner; ``learned`` is scored nested: its
+settings chosen and its weights fitted on the *other* runners (``training.nested_method_for``).
+Runners: the Fukuchi 2017 treadmill trials and the Dorn 2012 overground sprint (scored on the
+stances before the product's too-short refusal). Rebuild the tables in docs/validation.md:
+``python -m runform.events.benchmark [data dir] [--rates] [--save CSV]``.
 """
 
 from __future__ import annotations
@@ -29,9 +31,11 @@ NOISE_SD = 0.005  # pose-like keypoint noise for the camera-rate tables, leg len
 @dataclass(frozen=True)
 class Trial:
     runner: str
-    speed: float  # belt speed, m/s
+    speed: float  # belt speed, m/s (overground: the trial's mean running speed)
     markers: str
     forces: str
+    marker_set: str | None = None  # None: detected from the labels
+    overground: bool = False  # one plate per footfall, forces per foot (the plates name the foot)
 
 
 def fukuchi_trials(root: str | Path) -> list[Trial]:
@@ -50,6 +54,20 @@ def fukuchi_trials(root: str | Path) -> list[Trial]:
     return out
 
 
+SPRINTER = "JA1 (sprint)"
+
+
+def sprint_trials(root: str | Path) -> list[Trial]:
+    """Dorn et al. 2012's overground sprint (JA1, ~9 m/s, 8 plates, 4 footfalls) when present."""
+    p = Path(root) / "sprint_dorn2012" / "JA1Gait35.c3d"
+    return [Trial(SPRINTER, 9.0, str(p), str(p), "dorn_sprint", True)] if p.exists() else []
+
+
+def all_trials(root: str | Path) -> list[Trial]:
+    """Every running trial with force plates under ``root``. (bmc_ric's C3D has no plates.)"""
+    return fukuchi_trials(root) + sprint_trials(root)
+
+
 def strike_classes(root: str | Path) -> dict[tuple[str, str, float], str]:
     """(runner, 'left'/'right', speed) -> 'rear'/'mid'/'fore' from RBDSinfo.txt (strike index classes)."""
     p = Path(root) / "fukuchi2017_rbds001" / "RBDSinfo.txt"
@@ -64,6 +82,7 @@ def strike_classes(root: str | Path) -> dict[tuple[str, str, float], str]:
                 word = str(getattr(r, f"{s}FSI{tag[1:]}", "")).strip().lower()
                 if word in STRIKE_WORDS:
                     out[(runner, side, v)] = STRIKE_WORDS[word]
+    out.update({(SPRINTER, side, 9.0): "fore" for side in ("left", "right")})  # Dorn et al. 2012: forefoot
     return out
 
 
@@ -78,6 +97,16 @@ def reference_contacts(forces: str | Path, kps, *, threshold_n: float = 30.0, cu
     return assign_feet(c, kps).reset_index(drop=True)
 
 
+def plate_reference(path: str | Path, threshold_n: float = 30.0) -> pd.DataFrame:
+    """Overground contacts, one plate per footfall (foot from the markers nearest the CoP); same
+    30 N threshold as the treadmill reference."""
+    from ..io.c3d import load_c3d
+    from ..io.forces import plate_contacts
+
+    c = plate_contacts(load_c3d(path), threshold_n=threshold_n)
+    return c[["foot", "ic_time", "to_time"]].reset_index(drop=True)
+
+
 @lru_cache(maxsize=64)
 def load_trial(trial: Trial):
     """(raw projected keypoints, reference contacts); cached for the whole process."""
@@ -85,8 +114,9 @@ def load_trial(trial: Trial):
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        kps = load_mocap_keypoints(trial.markers)
-    return kps, reference_contacts(trial.forces, kps)
+        kps = load_mocap_keypoints(trial.markers, marker_set=trial.marker_set)
+    ref = plate_reference(trial.forces) if trial.overground else reference_contacts(trial.forces, kps)
+    return kps, ref
 
 
 def readable(trials: list[Trial]) -> tuple[list[Trial], list[str]]:
@@ -123,66 +153,21 @@ def cleaned_keypoints(trial: Trial):
 
 
 def training_table(trial: Trial) -> pd.DataFrame:
-    """``candidate_table`` rows of one trial at the marker rate."""
+    """``training.candidate_table`` rows of one trial at the marker rate."""
+    from .training import candidate_table, product_signals
+
     k = cleaned_keypoints(trial)
     _, ref = load_trial(trial)
     return candidate_table(product_signals(k), ref).assign(speed=trial.speed)
 
 
+def trials_table(trials) -> pd.DataFrame:
+    """``training_table`` rows of every trial, with ``runner`` and ``speed``."""
+    return pd.concat([training_table(tr).assign(runner=tr.runner) for tr in trials], ignore_index=True)
+
+
 # -- training rows for the learned detector (here, not in learned.py: the detector must not import its
 # own validation) ---------------------------------------------------------------------------------
-
-
-def candidate_table(sig, ref, tolerance_s: float = 0.06):
-    """Training rows: ``foot_contact`` candidates matched to reference contacts, with features and
-    ``ic_target``/``to_target`` = reference - candidate (s)."""
-    from .base import FEET
-    from .evaluate import match_events
-    from .foot_contact import FootContact
-    from .learned import IC_FEATURES, TO_FEATURES, features_at, foot_features
-
-    det = FootContact().detect(sig)
-    rows = []
-    for s in FEET:
-        ic, to = det.ic_[s], det.to_[s]
-        if not len(ic):
-            continue
-        feats = foot_features(sig, s)
-        Xi = features_at(sig, feats, ic, IC_FEATURES)
-        Xt = features_at(sig, feats, to, TO_FEATURES, ic=ic)
-        mi = match_events(ic, ref.ic_time, tolerance_s)
-        mt = match_events(to, ref.to_time, tolerance_s)
-        ti = dict(zip(mi.det_idx.astype(int), -mi.error.to_numpy(float)))
-        tt = dict(zip(mt.det_idx.astype(int), -mt.error.to_numpy(float)))
-        for k in range(len(ic)):
-            row = {"foot": s, "ic": ic[k], "to": to[k], "ic_target": ti.get(k, np.nan), "to_target": tt.get(k, np.nan)}
-            row.update({f"ic_{n}": v for n, v in zip(IC_FEATURES, Xi[k])})
-            row.update({f"to_{n}": v for n, v in zip(TO_FEATURES, Xt[k])})
-            rows.append(row)
-    return pd.DataFrame(rows)
-
-
-def product_signals(kps_clean):
-    """The signals ``detect_events`` builds from cleaned keypoints (same direction/treadmill rules)."""
-    from . import detect_treadmill, estimate_direction
-    from .base import prepare_signals
-
-    return prepare_signals(kps_clean, direction=estimate_direction(kps_clean), treadmill=detect_treadmill(kps_clean))
-
-
-def loro_method_for(trials, **kw):
-    """runner -> LearnedContact fitted on every *other* runner's trials (leave one runner out)."""
-    from .learned import LearnedContact, fit_tables
-
-    tab = pd.concat([training_table(tr).assign(runner=tr.runner) for tr in trials], ignore_index=True)
-    cache: dict = {}
-
-    def method_for(runner: str):
-        if runner not in cache:
-            cache[runner] = LearnedContact(weights=fit_tables(tab[tab.runner != runner], **kw))
-        return cache[runner]
-
-    return method_for
 
 
 def camera_keypoints(kps, fps: float | None, *, noise: float = 0.0, seed: int = 0, phase: float = 0.0):
@@ -193,15 +178,16 @@ def camera_keypoints(kps, fps: float | None, *, noise: float = 0.0, seed: int = 
     return add_noise(k, noise, seed) if noise else k
 
 
-def product_stances(kps, method=None) -> pd.DataFrame:
-    """Stances ``detect_events`` finds on product keypoints; empty when the product refuses."""
+def product_stances(kps, method=None, *, raw: bool = False) -> pd.DataFrame:
+    """Stances ``detect_events`` finds on product keypoints; empty when the product refuses.
+    ``raw``: the detector's stances before the too-short refusal (the 4-footfall sprint)."""
     from ..errors import RunformError
-    from . import detect_events
+    from . import detect_events, raw_events
 
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            return detect_events(kps, method=method).stances
+            return (raw_events if raw else detect_events)(kps, method=method).stances
     except RunformError:
         return pd.DataFrame(columns=["foot", "ic_time", "to_time"])
 
@@ -236,7 +222,7 @@ def evaluate(trials: list[Trial], methods: dict[str, Callable[[str], object]], *
                 k = cleaned_keypoints(tr) if fps is None else product_keypoints(
                     camera_keypoints(kps, fps, noise=noise, seed=p, phase=(p + 0.5) / phases))
                 for label, method_for in methods.items():
-                    df = score_trial(product_stances(k, method_for(tr.runner)), ref, k.t[0], k.t[-1])
+                    df = score_trial(product_stances(k, method_for(tr.runner), raw=tr.overground), ref, k.t[0], k.t[-1])
                     df["runner"], df["speed"], df["fps"], df["phase"], df["method"] = \
                         tr.runner, tr.speed, k.frame_rate, p, label
                     df["strike"] = [(strikes or {}).get((tr.runner, f, tr.speed), "?") for f in df.foot]
@@ -279,20 +265,27 @@ def table(df: pd.DataFrame, by: list[str]) -> str:
 def report(df: pd.DataFrame) -> str:
     d = df.assign(all="all")
     parts = [("Pooled", ["all"]), ("Per speed (m/s)", ["speed"]), ("Per foot strike (RBDSinfo class, per side)", ["strike"]),
-             ("Per runner", ["runner"]), ("Per runner and speed", ["runner", "speed"])]
+             ("Per speed and foot strike", ["speed", "strike"]), ("Per runner", ["runner"]),
+             ("Per runner and speed", ["runner", "speed"])]
     return "\n\n".join(f"**{title}**\n\n{table(d, by)}" for title, by in parts)
 
 
 def main(argv: list[str]) -> None:
     args = [a for a in argv if not a.startswith("--")]
     root = Path(args[0] if args else "../shared/data") / "mocap"
-    trials, skipped = readable(fukuchi_trials(root))
+    trials, skipped = readable(all_trials(root))
     strikes = strike_classes(root)
     for line in skipped:
         print(f"not scored: {line}")
-    methods = {"learned (leave one runner out)": loro_method_for(trials),
+    from .training import nested_method_for
+
+    nested = nested_method_for(trials_table(trials))
+    methods = {"learned (nested leave one runner out)": nested,
                "foot_contact (fixed rules)": lambda r: "foot_contact"}
     out = [evaluate(trials, methods, strikes=strikes)]
+    print("\nsettings chosen per held-out runner (inside the other runners):")
+    for r, c in nested.choices.items():
+        print(f"- {r}: IC {c['ic'][0]}, ridge {c['ic'][1]:g}; TO {c['to'][0]}, ridge {c['to'][1]:g}")
     for label, df in out[0].groupby("method", sort=False):
         print(f"\n### {label}, marker rate\n\n{report(df)}")
     if "--rates" in argv:

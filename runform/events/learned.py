@@ -5,13 +5,14 @@ they err by amounts that depend on how the foot lands and leaves: a heel striker
 on the ground and still sliding when the speed rule is met, and the toe's rise at toe-off grows
 with running speed, so one rise threshold is late at one speed and early at another. How much
 to move each event depends on what the foot is doing at that moment (heel vs toe height, their
-speeds relative to the running speed, the cadence, and their products), which a regression on
-those features captures.
+speeds relative to the running speed, the cadence, and their products), when the heel and toe
+accelerations peak nearby (impact and push-off show there), and on the runner's style over the
+whole record (duty factor, foot pitch at contact, foot length): a regression on those captures it.
 
-All features are dimensionless or in leg lengths and leg lengths/s, so they mean the same for
-markers in mm and pose keypoints in px. Weights (~120 coefficients, ``learned_weights.json``)
-come from ``bench/train_events.py`` on force-plate contacts of the Fukuchi et al. 2017
-treadmill runners; validation is leave one runner out (docs/validation.md).
+All features are dimensionless or in leg lengths, leg lengths/s or strides, so they mean the
+same for markers in mm and pose keypoints in px. Weights (``learned_weights.json``) come from
+``bench/train_events.py`` on force-plate contacts (runform/events/training.py says how the
+settings are chosen); validation is nested leave one runner out (docs/validation.md).
 """
 
 from __future__ import annotations
@@ -21,13 +22,19 @@ from pathlib import Path
 
 import numpy as np
 
-from .base import FEET, GaitSignals, foot_speed, ground_line, running_speed, stride_period
+from .base import FEET, GaitSignals, ground_line, running_speed, stride_period
 from .foot_contact import FootContact
 
 WEIGHTS_PATH = Path(__file__).with_name("learned_weights.json")
 _KIN = ("heel_h", "toe_h", "pitch", "heel_vf", "toe_vf", "heel_vu", "toe_vu")
 IC_FEATURES = _KIN + ("speed", "cadence")
 TO_FEATURES = _KIN + ("speed", "cadence", "contact")
+# Per-trial context, from the candidate events of the whole record (never from a force plate): how
+# the runner lands and leaves on the whole, so the model can shift one runner's events together.
+CONTEXT = ("ctx_duty", "ctx_pitch_ic", "ctx_pitch_to", "ctx_foot")
+PEAKS = ("peak:heel_au", "peak:toe_au", "peak:toe_af", "peak:heel_af", "low:heel_af", "low:toe_au")
+IC_ALL = IC_FEATURES + ("angle", "angle_rate") + CONTEXT + PEAKS
+TO_ALL = TO_FEATURES + ("duty", "angle", "angle_rate") + CONTEXT + PEAKS
 
 
 def foot_features(sig: GaitSignals, foot: str) -> dict[str, np.ndarray]:
@@ -40,21 +47,58 @@ def foot_features(sig: GaitSignals, foot: str) -> dict[str, np.ndarray]:
     ht = ground_line(f.toe_fwd, f.toe_up)
     t = sig.t
     cad = 1.0 / stride_period(sig)
+    # foot angle (rad, toe up +) and its rate per stride: the toe keypoint sits behind the tip
+    # that leaves the ground last, by an amount that shows as angle, not as height
+    angle = np.arctan2(ht - hh, np.abs(f.toe_fwd - f.heel_fwd))
+    vf_h, vf_t = (np.gradient(f.heel_fwd, t) + belt) / vr, (np.gradient(f.toe_fwd, t) + belt) / vr
+    vu_h, vu_t = np.gradient(f.heel_up, t) / vr, np.gradient(f.toe_up, t) / vr
     return {
-        "heel_h": hh, "toe_h": ht, "pitch": ht - hh,
-        "heel_vf": (np.gradient(f.heel_fwd, t) + belt) / vr, "toe_vf": (np.gradient(f.toe_fwd, t) + belt) / vr,
-        "heel_vu": np.gradient(f.heel_up, t) / vr, "toe_vu": np.gradient(f.toe_up, t) / vr,
+        "heel_vf": vf_h, "toe_vf": vf_t, "heel_vu": vu_h, "toe_vu": vu_t,
+        # accelerations (per stride): their peaks mark impact and push-off (Hreljac & Marshall 2000)
+        "heel_au": np.gradient(vu_h, t) / cad, "toe_au": np.gradient(vu_t, t) / cad,
+        "heel_af": np.gradient(vf_h, t) / cad, "toe_af": np.gradient(vf_t, t) / cad,
+        "heel_h": hh, "toe_h": ht, "pitch": ht - hh, "angle": angle, "angle_rate": np.gradient(angle, t) / cad,
         "speed": vr, "cadence": np.full_like(t, cad),
     }
 
 
-def features_at(sig: GaitSignals, feats: dict[str, np.ndarray], times: np.ndarray, names, ic=None) -> np.ndarray:
+def trial_context(sig: GaitSignals, ic: dict, to: dict) -> dict[str, float]:
+    """Record-wide medians of the candidate events: duty factor (contact / stride period) and foot
+    pitch at IC and at TO (a rear-foot striker lands toe-up, a forefoot striker toe-down)."""
+    period = stride_period(sig)
+    duty, p_ic, p_to, foot = [], [], [], []
+    for s in FEET:
+        if not len(ic[s]):
+            continue
+        f = foot_features(sig, s)
+        ok = np.isfinite(f["pitch"])
+        if ok.sum() < 2:
+            continue
+        duty.extend((np.asarray(to[s]) - np.asarray(ic[s])) / period)
+        fs = sig.feet[s]
+        foot.append(np.nanmedian(np.hypot(fs.toe_fwd - fs.heel_fwd, fs.toe_up - fs.heel_up)))
+        p_ic.extend(np.interp(ic[s], sig.t[ok], f["pitch"][ok]))
+        p_to.extend(np.interp(to[s], sig.t[ok], f["pitch"][ok]))
+    med = lambda v: float(np.median(v)) if len(v) else np.nan  # noqa: E731
+    return {"ctx_duty": med(duty), "ctx_pitch_ic": med(p_ic), "ctx_pitch_to": med(p_to), "ctx_foot": med(foot)}
+
+
+def features_at(sig: GaitSignals, feats: dict[str, np.ndarray], times: np.ndarray, names, ic=None,
+                context: dict | None = None) -> np.ndarray:
     """Feature matrix (len(times), len(names)) interpolated at event times; NaN where unknown."""
     X = np.full((len(times), len(names)), np.nan)
     times = np.asarray(times, float)
     for j, n in enumerate(names):
-        if n == "contact":
-            X[:, j] = times - np.asarray(ic, float) if ic is not None else np.nan
+        if n in ("contact", "duty"):
+            if ic is not None:
+                X[:, j] = (times - np.asarray(ic, float)) * (float(feats["cadence"][0]) if n == "duty" else 1.0)
+            continue
+        if n.startswith("ctx_"):
+            X[:, j] = (context or {}).get(n, np.nan)
+            continue
+        if n.startswith(("peak:", "low:")):  # when (strides from the event) this signal peaks nearby
+            kind, sname = n.split(":")
+            X[:, j] = _peak_offsets(sig.t, feats[sname] * (1 if kind == "peak" else -1), times) * feats["cadence"][0]
             continue
         base, _, dt = n.partition("@")  # "toe_h@-0.02": toe height 20 ms before the event
         y = feats[base]
@@ -62,6 +106,16 @@ def features_at(sig: GaitSignals, feats: dict[str, np.ndarray], times: np.ndarra
         if ok.sum() >= 2:
             X[:, j] = np.interp(times + float(dt or 0), sig.t[ok], y[ok], left=np.nan, right=np.nan)
     return X
+
+
+def _peak_offsets(t: np.ndarray, y: np.ndarray, times: np.ndarray, window_s: float = 0.05) -> np.ndarray:
+    """Time of the largest ``y`` within +-``window_s`` of each event, minus the event (s); NaN if none."""
+    out = np.full(len(times), np.nan)
+    for k, e in enumerate(times):
+        sel = np.flatnonzero((t >= e - window_s) & (t <= e + window_s) & np.isfinite(y))
+        if len(sel) >= 3:
+            out[k] = t[sel[int(np.argmax(y[sel]))]] - e
+    return out
 
 
 def load_weights(path: str | Path = WEIGHTS_PATH) -> dict:
@@ -87,32 +141,6 @@ def predict(model: dict, X: np.ndarray) -> np.ndarray:
     return np.clip(y, -model["max_shift_s"], model["max_shift_s"])
 
 
-def fit(X: np.ndarray, y: np.ndarray, names, *, ridge: float = 20.0, quadratic: bool = True,
-        max_shift_s: float = 0.025, trim: float = 3.0) -> dict:
-    """Ridge regression on standardised features (and their products), refitted once without
-    > ``trim`` robust-SD residuals (a contact matched to the wrong force event must not steer it)."""
-    raw_ok = np.isfinite(X).all(1) & np.isfinite(y)
-    lo, hi = np.percentile(X[raw_ok], 1, axis=0), np.percentile(X[raw_ok], 99, axis=0)
-    X = expand(np.clip(X, lo, hi)) if quadratic else np.clip(X, lo, hi)
-    ok = np.isfinite(X).all(1) & np.isfinite(y)
-    X, y = X[ok], y[ok]
-    mu, sd = X.mean(0), X.std(0)
-    sd = np.where(sd > 0, sd, 1.0)
-    keep = np.ones(len(y), bool)
-    for _ in range(2):
-        z = (X[keep] - mu) / sd
-        A = np.c_[np.ones(len(z)), z]
-        reg = ridge * np.eye(A.shape[1])
-        reg[0, 0] = 0.0
-        w = np.linalg.solve(A.T @ A + reg, A.T @ y[keep])
-        r = y - (w[0] + ((X - mu) / sd) @ w[1:])
-        mad = 1.4826 * np.median(np.abs(r - np.median(r)))
-        keep = np.abs(r) <= trim * max(mad, 1e-4)
-    return {"features": list(names), "quadratic": quadratic, "lo": lo.tolist(), "hi": hi.tolist(), "mean": mu.tolist(), "scale": sd.tolist(),
-            "intercept": float(w[0]), "coef": w[1:].tolist(), "max_shift_s": max_shift_s, "ridge": ridge,
-            "n": int(keep.sum())}
-
-
 class LearnedContact(FootContact):
     """``foot_contact`` events moved by a learned shift; falls back to them where features are missing."""
 
@@ -130,20 +158,15 @@ class LearnedContact(FootContact):
     def detect(self, signals: GaitSignals) -> "LearnedContact":
         super().detect(signals)
         model = self._model()
+        ctx = trial_context(signals, self.ic_, self.to_)
         for s in FEET:
             ic, to = self.ic_[s], self.to_[s]
             if not len(ic):
                 continue
             feats = foot_features(signals, s)
-            self.ic_[s] = ic + predict(model["ic"], features_at(signals, feats, ic, model["ic"]["features"]))
+            self.ic_[s] = ic + predict(model["ic"], features_at(signals, feats, ic, model["ic"]["features"],
+                                                                context=ctx))
             if signals.fps >= self.min_fps_to:
-                self.to_[s] = to + predict(model["to"], features_at(signals, feats, to, model["to"]["features"], ic=ic))
+                self.to_[s] = to + predict(model["to"], features_at(signals, feats, to, model["to"]["features"],
+                                                                    ic=ic, context=ctx))
         return self
-
-
-def fit_tables(tab, **kw) -> dict:
-    """IC and TO models from concatenated ``candidate_table`` rows."""
-    return {"ic": fit(tab[[f"ic_{n}" for n in IC_FEATURES]].to_numpy(float), tab.ic_target.to_numpy(float),
-                      IC_FEATURES, **kw),
-            "to": fit(tab[[f"to_{n}" for n in TO_FEATURES]].to_numpy(float), tab.to_target.to_numpy(float),
-                      TO_FEATURES, **kw)}
