@@ -49,10 +49,9 @@ def find_shots(thumbs: np.ndarray, fps: float) -> tuple[list[tuple[int, int]], l
     trans.sort()
     shots, start = [], 0
     for a, b, kind in trans:
-        end = a - 1 if kind == "cut" else a - 1  # the dissolve's frames belong to neither shot
-        if end >= start:
-            shots.append((start, end))
-        start = max(start, (a if kind == "cut" else b + 1))
+        if a - 1 >= start:
+            shots.append((start, a - 1))
+        start = max(start, a if kind == "cut" else b + 1)  # a dissolve's frames belong to neither shot
     if start <= n - 1:
         shots.append((start, n - 1))
     min_len = max(2, int(MIN_SHOT_S * fps))
