@@ -49,7 +49,10 @@ class _Reader:
 
     def __iter__(self):
         for i in range(self.n):
-            yield i, i / self.fps, np.full((2, 2, 3), i, dtype=np.int32)
+            # a still grey picture (no cut for the shot scan) whose first pixel carries the index
+            frame = np.full((64, 64, 3), 128, dtype=np.uint8)
+            frame[0, 0, :2] = i % 256, i // 256
+            yield i, i / self.fps, frame
 
 
 def _replay_class():
@@ -64,7 +67,7 @@ def _replay_class():
         def detect(self, frame):
             from runform.pose import Detection
 
-            i = int(frame[0, 0, 0])
+            i = int(frame[0, 0, 0]) + 256 * int(frame[0, 0, 1])
             p = self.kps.xy[i]
             box = np.array([*np.nanmin(p, axis=0), *np.nanmax(p, axis=0)])
             return [Detection(box=box, score=0.9, roi=_roi(self.kps, i))]
@@ -72,7 +75,7 @@ def _replay_class():
         def track(self, frame, roi):
             from runform.pose import PoseResult
 
-            i = int(frame[0, 0, 0])
+            i = int(frame[0, 0, 0]) + 256 * int(frame[0, 0, 1])
             return PoseResult(xy=self.kps.xy[i].copy(), conf=self.kps.conf[i].copy(), score=0.9,
                               next_roi=_roi(self.kps, i))
 

@@ -481,9 +481,28 @@ def test_real_mocap_runner_is_described_not_flagged(rbds001):
     a = rbds001.model_copy(deep=True)
     assess(a)
     assert {f.severity for f in a.findings} <= {"info"}
-    assert "forefoot_strike" in ids(a)
     assert not [p for p in a.plan if p["type"] == "practice"]
-    with_pain = rbds001.model_copy(deep=True)
+    # Its landing sits on the forefoot/midfoot boundary (-0.8 deg): foot angle at contact -0.7 to -0.9
+    # +- 0.3 deg depending on the contact detector's few-ms timing. Either class must say so.
+    pat = a.summary["foot_strike_pattern"]
+    assert "forefoot_strike" in ids(a) or ("class boundary" in pat.reason and "forefoot" in pat.reason), pat
+
+
+@pytest.fixture(scope="module")
+def rbds018():
+    """Fukuchi 2017 runner RBDS018 at 3.5 m/s (C3D + static), a clear forefoot landing (-1.6 +- 0.4 deg)."""
+    from runform.api import analyze
+
+    d = ("mocap", "fukuchi2017_more")
+    return analyze(shared_path(*d, "RBDS018runT35.c3d"), static=shared_path(*d, "RBDS018static.c3d"),
+                   speed_mps=3.5, view="side", report=False)
+
+
+def test_forefoot_landing_is_information_until_it_may_relate_to_pain(rbds018):
+    a = rbds018.model_copy(deep=True)
+    assess(a)
+    assert get(a, "forefoot_strike").severity == "info"
+    with_pain = rbds018.model_copy(deep=True)
     assess(with_pain, pain=["achilles"])
     assert get(with_pain, "forefoot_strike").severity == "priority"
     assert "recent_change" not in ids(with_pain)

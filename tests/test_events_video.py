@@ -63,7 +63,9 @@ def _pose(*parts):
     from runform.clean import clean_keypoints
     from runform.pose import extract_keypoints
 
-    kps = extract_keypoints(shared_path("video", *parts))
+    from runform.shots import choose_shot
+
+    kps, _shot = choose_shot(extract_keypoints(shared_path("video", *parts)))  # as analyze: one usable shot
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         return clean_keypoints(kps)[0]

@@ -303,5 +303,6 @@ def test_walking_clip_is_not_analysed_as_running(server, context):
     page.click("#submit")
     page.wait_for_url("**/analyses/*")
     page.wait_for_selector("#failure", timeout=ANALYSIS_TIMEOUT_MS)
-    assert page.locator("#failure .error-title").inner_text() == "This does not look like running"
+    # the clip has three cuts: each shot is checked, and none holds a runner
+    assert page.locator("#failure .error-title").inner_text() == "Nobody runs in any shot of this edited clip"
     assert "walking" in page.locator("#failure .error-message").inner_text()

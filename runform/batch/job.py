@@ -101,6 +101,8 @@ def _kwargs(fn: Callable, job: Job, settings: Settings) -> dict[str, Any]:
     params = inspect.signature(fn).parameters
     if "fast" in params:  # the batch's model (preloaded per worker), not analyze()'s default
         kw["fast"] = settings.backend == FAST_BACKEND
+        if not kw["fast"] and any(p.kind is p.VAR_KEYWORD for p in params.values()):
+            kw["pose_backend"] = settings.backend  # e.g. blazepose_lite: by name, never analyze's default
     if "capture_fps" in kw and "capture_fps" not in params and not any(
             p.kind is p.VAR_KEYWORD for p in params.values()):
         raise InputError("this runform version cannot take a capture frame rate (capture_fps); "

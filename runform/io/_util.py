@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
+import pandas as pd
 
 from ..errors import InputError
 
@@ -21,3 +24,13 @@ def nominal_rate(t: np.ndarray) -> float:
     rate = (len(t) - 1) / (t[-1] - t[0])
     r = round(rate)
     return float(r) if abs(rate - r) / rate < 0.005 else float(rate)
+
+
+def read_tab_table(path: Path, what: str) -> pd.DataFrame:
+    """A tab-separated lab export, with a one-line error naming ``what`` it should have been."""
+    try:
+        return pd.read_csv(path, sep="\t")
+    except FileNotFoundError as e:
+        raise InputError(f"file not found: {path}") from e
+    except Exception as e:  # noqa: BLE001
+        raise InputError(f"cannot read {path.name} as {what} ({one_line(e)}).") from e

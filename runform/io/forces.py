@@ -16,7 +16,7 @@ import pandas as pd
 from ..errors import InputError
 from ..keypoints import KeypointSeries
 from ..signal import cross_time
-from ._util import nominal_rate, one_line
+from ._util import nominal_rate, read_tab_table
 from .c3d import C3DData, load_c3d
 from .plates import N_CHANNELS, c3d_forces, plate_forces
 from .projection import up_vector
@@ -35,12 +35,7 @@ def load_forces(path: str | Path) -> pd.DataFrame:
         return c3d_forces(load_c3d(path))
     if path.suffix.lower() in (".mot", ".sto"):
         return mot_forces(path)
-    try:
-        df = pd.read_csv(path, sep="\t")
-    except FileNotFoundError as e:
-        raise InputError(f"file not found: {path}") from e
-    except Exception as e:  # noqa: BLE001
-        raise InputError(f"cannot read {path.name} as a force table ({one_line(e)}).") from e
+    df = read_tab_table(path, "a force table")
     cols = {c.strip().lower(): c for c in df.columns}
     if not {"fx", "fy", "fz"} <= set(cols):
         raise InputError(f"{path.name} has no Fx/Fy/Fz columns; not a force file.")

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import InputError
-from ._util import nominal_rate, one_line
+from ._util import nominal_rate, one_line, read_tab_table
 
 
 def load_fukuchi_markers(path: str | Path) -> pd.DataFrame:
@@ -19,12 +19,7 @@ def load_fukuchi_markers(path: str | Path) -> pd.DataFrame:
     holds the rate (150 Hz for RBDS).
     """
     path = Path(path)
-    try:
-        df = pd.read_csv(path, sep="\t")
-    except FileNotFoundError as e:
-        raise InputError(f"file not found: {path}") from e
-    except Exception as e:  # noqa: BLE001
-        raise InputError(f"cannot read {path.name} as a tab-separated marker table ({one_line(e)}).") from e
+    df = read_tab_table(path, "a tab-separated marker table")
     if df.columns[0].strip().lower() != "time" or len(df.columns) < 4 or (len(df.columns) - 1) % 3:
         raise InputError(f"{path.name} is not a Fukuchi marker file (want 'Time' then X/Y/Z columns).")
     bad = [c for c in df.columns[1:] if c[-1].upper() not in "XYZ"]

@@ -33,6 +33,7 @@ from ..keypoints import KeypointSeries
 from ..schema import MetricSummary
 from .. import body
 from ..body import LEG_LENGTH_PER_HEIGHT, LEG_RATIO_REL_SD
+from ..units import MIN_MPS, MAX_MPS
 from ..signal import fill_gaps, lowpass, residual_noise_share
 from .context import MIN_CONF, SIDES, Context
 from .registry import FRONTAL, Metric, NotMeasured, StepValues, for_view
@@ -121,8 +122,9 @@ def make_context(kps: KeypointSeries, events, *, height_cm=None, speed_mps=None,
         raise InputError("running direction unknown: metrics need +1 (toward +x) or -1 (toward -x).")
     if height_cm is not None and not 100 <= height_cm <= 230:
         raise InputError(f"height {height_cm} cm is implausible; give the runner's height in cm (100-230).")
-    if speed_mps is not None and not 0.5 <= speed_mps <= 12:
-        raise InputError(f"speed {speed_mps} m/s is implausible; give the running speed in m/s (0.5-12).")
+    if speed_mps is not None and not MIN_MPS <= speed_mps <= MAX_MPS:
+        raise InputError(f"speed {speed_mps} m/s is implausible; give the running speed in m/s "
+                         f"({MIN_MPS:g}-{MAX_MPS:g}).")
     if view in FRONTAL:  # foreshortened segments: a frontal leg length (runform.frontal)
         from ..frontal import leg_length as frontal_leg_length
 
