@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from conftest import shared_path
+from conftest import run_main, shared_path
 from runform.io import load_keypoints, save_keypoints
 from runform.schema import Analysis
 from runform.synth import synth_runner
@@ -51,23 +51,6 @@ def cli(*args, stderr_tty: bool = False, timeout: float = 600) -> subprocess.Com
     finally:
         os.close(master)
     return subprocess.CompletedProcess(cmd, p.returncode, out, b"".join(chunks).decode(errors="replace"))
-
-
-def run_main(args, capsys) -> tuple[int, str, str]:
-    """The `runform` entry point in-process: (exit code, stdout, stderr)."""
-    from runform.cli import main
-
-    old = sys.argv
-    sys.argv = ["runform", *map(str, args)]
-    try:
-        main()
-        code = 0
-    except SystemExit as e:
-        code = e.code if isinstance(e.code, int) else (0 if e.code is None else 1)
-    finally:
-        sys.argv = old
-    out = capsys.readouterr()
-    return code, out.out, out.err
 
 
 # -- fixtures: synthetic runners with known truth, analysed once per module ----------------------

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 
 import pytest
 
+from conftest import run_main
 from runform.errors import InputError
 from runform.schema import Analysis
 from runform.settings import BOUNDS, SETTING_KEYS, Settings, load_file
@@ -25,22 +25,6 @@ speed = "12km/h"
 [params.foot_contact]
 speed_fraction = 0.35
 """
-
-
-def run_main(args, capsys) -> tuple[int, str, str]:
-    from runform.cli import main
-
-    old = sys.argv
-    sys.argv = ["runform", *map(str, args)]
-    try:
-        main()
-        code = 0
-    except SystemExit as e:
-        code = e.code if isinstance(e.code, int) else 1
-    finally:
-        sys.argv = old
-    out = capsys.readouterr()
-    return code, out.out, out.err
 
 
 @pytest.fixture(scope="module")
