@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .shots import _holds, find_shots  # noqa: F401 - find_shots: its old home
+from .shots import _holds
 
 THUMB_W = 160  # frame width for the global frame differences
 CROP = 32  # side of the lower-body patch used for the self-similarity
