@@ -10,7 +10,6 @@ import json
 import os
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pandas as pd
@@ -122,12 +121,10 @@ def test_cli_help_and_bad_input_are_one_line(tmp_path):
 def synth_batch(tmp_path_factory):
     root = _synthetic_folder(tmp_path_factory.mktemp("in"))
     out = tmp_path_factory.mktemp("batch") / "out"
-    t0 = time.perf_counter()
     r = cli("batch", root, "--out", out, "--json", "--no-report", "--workers", "2")
-    first_s = time.perf_counter() - t0
     assert r.returncode == 0, r.stderr
     events = [json.loads(line) for line in r.stdout.splitlines()]
-    return root, out, events, first_s
+    return root, out, events, None
 
 
 def test_one_row_per_input_with_truth_and_messages(synth_batch):
@@ -161,8 +158,9 @@ def test_rerun_skips_what_is_done_fast_and_reruns_a_changed_file(synth_batch, tm
     assert r.returncode == 0, r.stderr
     done = json.loads(r.stdout.splitlines()[-1])
     assert (done["ran"], done["reused"]) == (0, 5)
-    # the batch's own time (interpreter start-up aside: it is most of a 5-input synthetic batch)
-    assert done["seconds"] < 0.10 * events[-1]["seconds"], (done["seconds"], events[-1]["seconds"])
+    # reuse is checked by what was (not) rewritten, not by wall time (timing belongs to bench/)
+    clips = [e for e in map(json.loads, r.stdout.splitlines()) if e["event"] == "clip"]
+    assert len(clips) == 5 and all(e["reused"] for e in clips)
     after = pd.read_csv(out / "summary.csv")
     pd.testing.assert_frame_equal(comparable(before), comparable(after))
     # an edited input (same name, new content) is analysed again; nothing else is
@@ -301,9 +299,7 @@ def test_batch_over_real_clips(shared, tmp_path):
     (root / "broken.mov").write_bytes(b"this is not a video")
     env = {"RUNFORM_POSE_CACHE_DIR": str(tmp_path / "poses"), "RUNFORM_POSE_CACHE": "1"}
     out = tmp_path / "out"
-    t0 = time.perf_counter()
     r = cli("batch", root, "--out", out, "--json", env=env)
-    first_s = time.perf_counter() - t0
     assert r.returncode == 0, r.stderr
     df = pd.read_csv(out / "summary.csv").set_index("input")
     assert list(df.index) == ["broken.mov", "clinic/treadmill.mp4", "lab/RBDS001runT35.c3d", "synthetic.parquet"]
@@ -314,12 +310,12 @@ def test_batch_over_real_clips(shared, tmp_path):
     assert df.loc["lab/RBDS001runT35.c3d", "kind"] == "c3d"
     assert (out / df.loc["clinic/treadmill.mp4", "folder"] / "report.html").exists()
     assert list((tmp_path / "poses").rglob("*.parquet")), "the clip's pose was not cached"
-    t0 = time.perf_counter()
+    stamps = {p: p.stat().st_mtime_ns for p in out.rglob("analysis.json")}
     r = cli("batch", root, "--out", out, "--json", env=env)
-    again_s = time.perf_counter() - t0
     assert r.returncode == 0, r.stderr
     assert json.loads(r.stdout.splitlines()[-1])["reused"] == 4
-    assert again_s < 0.10 * first_s, (again_s, first_s)
+    # reuse means nothing was analysed again: every analysis.json is the same file, untouched
+    assert stamps and stamps == {p: p.stat().st_mtime_ns for p in out.rglob("analysis.json")}
     if ray_available():  # the same summary through Ray (the pose now comes from the cache)
         r = cli("batch", root, "--out", tmp_path / "ray", "--json", "--engine", "ray", env=env)
         assert r.returncode == 0, r.stderr
