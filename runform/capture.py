@@ -1,9 +1,10 @@
-"""How the clip was filmed, from the clip itself: ground level, perspective, panning.
+"""How the clip was filmed, from the clip itself: ground level, perspective, panning, camera height.
 
 Side-view angles are measured against the image's vertical and lengths in pixels, so a camera
 that is rolled (the ground not level in the picture), too close or at an angle to the path (the
 runner's size changes along it), or that pans (the background moves: feet on the ground move in
-the picture) biases numbers that otherwise look fine. Each check gives its number; the verdict
+the picture) or that looks down on the runner from above the hips (stance knee flexion reads
+high) biases numbers that otherwise look fine. Each check gives its number; the verdict
 (runform.confidence) takes the ones that bias the numbers.
 """
 
@@ -20,6 +21,9 @@ SIZE_WARN = 0.15  # runner's size changing by this share across the clip: strong
 SIZE_CARE = 0.25
 PAN_WARN = 0.15  # background moved this many frame widths over the clip: the camera pans (reads low)
 PAN_CARE = 1.0
+HEIGHT_WARN = 0.035  # far hip this many leg lengths below (+) or above (-) the near one: camera far from hip height
+HIP_WIDTH_L = 0.19  # hip joint spacing / leg length (fit on 5 projected mocap runners, see docs/validation.md)
+FILM_DISTANCE_M = (3.0, 6.0)  # usual filming distances: the height estimate is given over this range
 GROUND_TOL_L = 0.015  # a foot point this close to the line (leg lengths) lies on it
 GROUND_TRIES = 1500
 
@@ -101,6 +105,31 @@ def size_change(kps) -> dict | None:
             "leg_px": round(float(L), 1) if np.isfinite(L) else None}
 
 
+def hip_parallax(kps) -> dict | None:
+    """How far the far hip sits below the near one in the picture (leg lengths, + = lower).
+
+    A point as high as the camera projects onto the horizon whatever its distance; a point
+    below the camera's height moves up toward the horizon when further away, one above it moves
+    down. The two hips are as high as each other (averaged over strides: the pelvis dips to
+    each side in turn) but ~0.15-0.2 m apart in depth, so the far hip shows below the near one
+    when the camera is lower than the hips and above it when higher, by about
+    (hip height - camera height) x hip width / (distance x leg length)."""
+    from .events import estimate_direction
+    from .metrics.engine import leg_length
+
+    L = leg_length(kps)
+    if not np.isfinite(L) or L <= 0:
+        return None
+    near = "right" if estimate_direction(kps) == 1 else "left"  # running toward +x shows the right side
+    far = "left" if near == "right" else "right"
+    ok = np.isfinite(kps[f"{near}_hip"][:, 1]) & np.isfinite(kps[f"{far}_hip"][:, 1])
+    ok &= (kps.c(f"{near}_hip") >= 0.3) & (kps.c(f"{far}_hip") >= 0.3)
+    if ok.sum() < max(10, kps.frame_rate):  # about a stride at least
+        return None
+    d = (kps[f"{far}_hip"][ok, 1] - kps[f"{near}_hip"][ok, 1]) / L
+    return {"offset": round(float(np.mean(d)), 4), "near": near, "frames": int(ok.sum())}
+
+
 def check(kps, view: str = "side") -> tuple[dict, list[str], list[str]]:
     """(numbers, warnings to show, reasons that lower the verdict to 'use with care')."""
     nums: dict = {}
@@ -116,6 +145,22 @@ def check(kps, view: str = "side") -> tuple[dict, list[str], list[str]]:
             warn.append(msg)
             if a >= TILT_CARE_DEG:
                 care.append(f"the camera is {a:.1f} deg off level")
+    hp = hip_parallax(kps) if view == "side" else None
+    if hp is not None:
+        o = hp["offset"]
+        nums["hip_parallax"] = o
+        lo, hi = (abs(o) * d / HIP_WIDTH_L for d in FILM_DISTANCE_M)
+        nums["camera_below_hips_m"] = [round(float(np.sign(o) * lo), 2), round(float(np.sign(o) * hi), 2)]
+        if abs(o) >= HEIGHT_WARN:
+            where = ("below the hips, near the ground: the legs are seen from below"
+                     if o > 0 else "above the hips: the legs are seen from above")
+            warn.append(f"camera height: the far hip shows {100 * abs(o):.1f} % of a leg length "
+                        f"{'below' if o > 0 else 'above'} the near one, so the camera looks about {lo:.1f}-{hi:.1f} m "
+                        f"{where} (if {FILM_DISTANCE_M[0]:.0f}-{FILM_DISTANCE_M[1]:.0f} m away); "
+                        "film from hip height, square to the path")
+            if o < 0:  # looking down: stance knee flexion reads 1-4 deg high (projected mocap), beyond its uncertainty
+                care.append(f"the camera looks down from above the hips (far hip {100 * abs(o):.1f} % of a leg "
+                            "length above the near one): knee flexion in stance reads about 1-4 deg high")
     sc = size_change(kps)
     if sc is not None:
         nums["size_change"] = sc["change"]

@@ -1,5 +1,6 @@
-"""Capture warnings: a rolled camera, strong perspective and panning are measured, shown with their
-numbers, and lower the verdict where they bias the numbers; the shared treadmill clip gets none."""
+"""Capture warnings: a rolled camera, strong perspective, panning and a camera far from hip height
+are measured, shown with their numbers, and lower the verdict where they bias the numbers; the
+shared treadmill clip gets none."""
 
 from __future__ import annotations
 
@@ -38,11 +39,18 @@ def treadmill_kps():
 @pytest.mark.realdata
 @pytest.mark.model
 def test_treadmill_clip_is_filmed_level_and_still(treadmill_kps):
-    """The shared clip (camera still, belt level in the picture by eye): no capture warning."""
+    """The shared clip (camera still): no capture warning. The belt is not exactly level in the
+    picture: by eye the treadmill's side rail slopes ~4 deg down to the right, and the pose models
+    read the ground at -4.5 deg (BlazePose heavy) to +0.1 deg (full, cleaned); the check asks only
+    that it stays under the 3 deg warning limit with the fast model used here. The camera is at
+    about hip height by the hip parallax (far hip +0.3 to +0.6 % of a leg length below the near one
+    with BlazePose, -1.7 % with another tool's RTMPose: within the 3.5 % limit either way)."""
     q = _analyze(treadmill_kps).quality[0]
     assert abs(q.capture["ground_tilt_deg"]) < 3.0 and q.capture["size_change"] < 0.15
     assert q.capture["pan_widths"] < 0.05
-    assert not [w for w in q.warnings if "off level" in w or "perspective" in w or "pans" in w]
+    assert abs(q.capture["hip_parallax"]) < 0.02, q.capture
+    assert not [w for w in q.warnings if "off level" in w or "perspective" in w or "pans" in w
+                or "camera height" in w]
 
 
 @pytest.mark.realdata
@@ -106,3 +114,67 @@ def test_panning_camera_is_measured_from_the_background(tmp_path):
     assert 0.2 <= q.capture["pan_widths"] <= 0.44, q.capture
     assert any("camera pans" in w for w in q.warnings), q.warnings
     assert abs(an.summary["cadence"].value - 168.9) <= 3.0
+
+
+def test_camera_at_hip_height_sees_what_the_side_view_shows():
+    """The synthetic runner through the pinhole camera (runform.io.projection.camera_view) at hip
+    height, level, 4 m away: the metrics match the orthographic side view within 0.1 deg (the
+    projector's arithmetic), the far hip shows level with the near one and nothing is warned."""
+    from runform.io.projection import camera_view
+    from runform.synth import synth_runner
+
+    kps, truth = synth_runner(fps=30.0, duration_s=10.0)
+    k3 = {n: 1000.0 * v for n, v in truth.joints3d.items()}  # m -> mm; synth: x forward, y up, z left
+    axes = {"up": np.array([0, 1.0, 0]), "forward": np.array([1.0, 0, 0]), "right": np.array([0, 0, -1.0])}
+    cam = camera_view(k3, kps.t, axes, height_m=0.9, distance_m=4.0, pitch_deg=0.0)
+    a, b = _analyze(kps), _analyze(cam)
+    for m in ("knee_flexion_ic", "shank_angle_ic", "knee_flexion_stance_peak", "trunk_lean_stance"):
+        assert abs(a.summary[m].value - b.summary[m].value) <= 0.1, m
+    q = b.quality[0]
+    assert abs(q.capture["hip_parallax"]) < 0.002 and not any("camera height" in w for w in q.warnings)
+
+
+@pytest.fixture(scope="module")
+def held_out_runners():
+    """Three runners not used to set the limits (those came from RBDS001-003, 009, 010 and the
+    synthetic runner): 3D joints from the markers, every 5th frame (30 Hz), 10 s."""
+    from runform.io.mocap import load_mocap_keypoints
+
+    out = {}
+    for r in ("RBDS019", "RBDS024", "RBDS028"):
+        kps, k3 = load_mocap_keypoints(shared_path("mocap", "fukuchi2017_more", f"{r}runT35.c3d"), return_3d=True)
+        pr = kps.meta["projection"]
+        out[r] = ({n: v[:1500:5] for n, v in k3.items()}, kps.t[:1500:5],
+                  {a: np.array(pr[a]) for a in ("up", "forward", "right")})
+    return out
+
+
+@pytest.mark.realdata
+@pytest.mark.parametrize("height,cls", [(0.1, "below"), (0.9, None), (2.0, "above")])
+def test_camera_height_on_projected_real_runners(held_out_runners, height, cls):
+    """Real 3D running (three held-out Fukuchi treadmill runners at 3.5 m/s) filmed by a pinhole
+    camera 3 m away at 0.1 m (belt level), 0.9 m (hip height: their hips are 0.76-0.88 m up) and
+    2 m, pitched to keep the hips in the picture, keypoints with 0.5 % of a leg length of noise.
+    Measured on these: far hip +4.7 to +5.2 % of a leg length below the near one at 0.1 m, -0.1 to
+    -0.8 % at 0.9 m, -7.6 to -9.7 % above at 2 m; so below / none / above are asserted with the
+    3.5 % limit, and the camera's distance below the hips read at 3 m within 0.1 m + 25 % (held-out
+    error SD 0.09 m, 20 % at 2 m, where the camera looks 20 deg down). The camera above the hips lowers the verdict (stance knee flexion 1-4 deg high)."""
+    from runform.io.projection import camera_view, ground_height
+    from runform.metrics.engine import leg_length
+
+    rng = np.random.default_rng(3)
+    for r, (k3, t, axes) in held_out_runners.items():
+        cam = camera_view(k3, t, axes, height_m=height, distance_m=3.0)
+        cam.xy += rng.normal(0, 0.005 * leg_length(cam), cam.xy.shape)
+        q = _analyze(cam).quality[0]
+        hip = (np.nanmean(k3["left_hip"] @ axes["up"] + k3["right_hip"] @ axes["up"]) / 2
+               - ground_height(k3, axes["up"])) / 1000.0
+        o = q.capture["hip_parallax"]
+        warned = [w for w in q.warnings if "camera height" in w]
+        if cls is None:
+            assert abs(o) < 0.015 and not warned, (r, q.capture)
+        else:
+            assert warned and cls in warned[0] and abs(o) >= 0.035, (r, q.capture, q.warnings)
+        below = hip - height
+        assert abs(q.capture["camera_below_hips_m"][0] - below) <= 0.1 + 0.25 * abs(below), (r, hip, q.capture)
+        assert (q.verdict == "use with care") == (cls == "above"), (r, q.verdict, q.verdict_reasons)

@@ -128,3 +128,72 @@ def markers_to_keypoints(markers: dict[str, np.ndarray], rate: float, plane: str
     kps = project_keypoints(kp3d, t, plane, axes, source=source, **info)
     kps.fps = float(rate)
     return kps
+
+
+def ground_height(kp3d: dict[str, np.ndarray], up: np.ndarray) -> float:
+    """Height of the ground along ``up`` (mm): the 1st percentile of the heel and toe keypoints
+    (markers sit on the shoe, ~1-2 cm above the sole, so this is the sole's level within that)."""
+    h = np.concatenate([kp3d[n] @ up for n in (f"{s}_{p}" for s in ("left", "right") for p in ("heel", "toe"))
+                        if n in kp3d])
+    h = h[np.isfinite(h)]
+    if not len(h):
+        raise InputError("cannot find the ground: need heel or toe keypoints.")
+    return float(np.percentile(h, 1))
+
+
+def camera_view(kp3d: dict[str, np.ndarray], t: np.ndarray, axes: dict[str, Any] | None = None, *,
+                height_m: float, distance_m: float, side: str = "right", pitch_deg: float | None = None,
+                aim_m: float | None = None, yaw_deg: float = 0.0, focal_px: float = 1400.0,
+                size: tuple[int, int] = (1920, 1080), **meta: Any) -> KeypointSeries:
+    """A pinhole camera's picture of 3D keypoints (mm, lab frame) in pixels, image convention.
+
+    The orthographic side view above cannot show what a real camera's placement does to the
+    picture: one at belt level looks up at the legs, one high up looks down, and the far leg is
+    smaller and shifted toward the horizon. This camera stands ``height_m`` above the ground and
+    ``distance_m`` from the runner's mean hip position, on the runner's ``side`` (right: the
+    runner runs toward +x), square to the path (``yaw_deg`` turns it, + toward the runner's
+    front). It is pitched to look at ``aim_m`` above the ground (default: the mean hip height)
+    unless ``pitch_deg`` (+ = looking down) is given; no roll. The principal point is the image
+    centre; points behind the camera or outside the picture get confidence 0.
+    """
+    axes = axes or lab_axes(kp3d)
+    up, fwd, right = (np.asarray(axes[k], float) for k in ("up", "forward", "right"))
+    g = ground_height(kp3d, up)
+    hips = mean_series(kp3d, ["left_hip", "right_hip"])
+    if hips is None:
+        raise InputError("cannot place the camera: need hip keypoints.")
+    centre = np.nanmean(hips, 0)
+    centre = centre - (centre @ up - g) * up  # on the ground under the mean hip
+    aim = (np.nanmean(hips @ up) - g) if aim_m is None else 1000.0 * aim_m
+    s = 1.0 if side == "right" else -1.0
+    yaw = np.radians(yaw_deg)
+    out = s * (np.cos(yaw) * right + np.sin(yaw) * fwd)  # from the runner toward the camera
+    cam = centre + 1000.0 * distance_m * out + 1000.0 * height_m * up
+    if pitch_deg is None:
+        pitch_deg = float(np.degrees(np.arctan2(1000.0 * height_m - aim, 1000.0 * distance_m)))
+    p = np.radians(pitch_deg)
+    look = -np.cos(p) * out - np.sin(p) * up
+    down = np.sin(p) * out - np.cos(p) * up  # image y (down), square to the line of sight
+    across = s * (np.cos(yaw) * fwd - np.sin(yaw) * right)  # image x: forward, seen from the right
+    cx, cy = size[0] / 2.0, size[1] / 2.0
+    n = len(t)
+    xy = np.full((n, len(KEYPOINT_NAMES), 2), np.nan)
+    for k, name in enumerate(KEYPOINT_NAMES):
+        if name in kp3d:
+            d = kp3d[name] - cam
+            z = d @ look
+            z = np.where(z > 1.0, z, np.nan)
+            xy[:, k, 0] = cx + focal_px * (d @ across) / z
+            xy[:, k, 1] = cy + focal_px * (d @ down) / z
+    inside = np.isfinite(xy).all(-1) & (xy[..., 0] >= 0) & (xy[..., 0] < size[0]) & (xy[..., 1] >= 0) \
+        & (xy[..., 1] < size[1])
+    xy[~inside] = np.nan
+    m = {"plane": "camera", "view": "side", "direction": 1 if s > 0 else -1,
+         "camera": {"height_m": height_m, "distance_m": distance_m, "pitch_deg": round(pitch_deg, 2),
+                    "yaw_deg": yaw_deg, "focal_px": focal_px, "side": side},
+         "vertical_axis": axes.get("vertical_axis", ""), "direction_from": axes.get("direction_from", "")}
+    m.update(meta)
+    fps = float((n - 1) / (t[-1] - t[0])) if n > 1 and t[-1] > t[0] else float("nan")
+    return KeypointSeries(t=np.asarray(t, float), xy=xy, conf=inside.astype(float), names=KEYPOINT_NAMES,
+                          units="px", fps=fps, width=int(size[0]), height=int(size[1]),
+                          source=str(m.get("source", "")), meta=m)
