@@ -23,6 +23,7 @@ PAN_WARN = 0.15  # background moved this many frame widths over the clip: the ca
 PAN_CARE = 1.0
 HEIGHT_WARN = 0.035  # far hip this many leg lengths below (+) or above (-) the near one: camera far from hip height
 HIP_WIDTH_L = 0.19  # hip joint spacing / leg length (fit on 5 projected mocap runners, see docs/validation.md)
+HIPS_UP_M = 1.0  # an adult's hips stand about this high (0.76-0.95 m in the mocap runners)
 FILM_DISTANCE_M = (3.0, 6.0)  # usual filming distances: the height estimate is given over this range
 GROUND_TOL_L = 0.015  # a foot point this close to the line (leg lengths) lies on it
 GROUND_TRIES = 1500
@@ -150,13 +151,18 @@ def check(kps, view: str = "side") -> tuple[dict, list[str], list[str]]:
         o = hp["offset"]
         nums["hip_parallax"] = o
         lo, hi = (abs(o) * d / HIP_WIDTH_L for d in FILM_DISTANCE_M)
-        nums["camera_below_hips_m"] = [round(float(np.sign(o) * lo), 2), round(float(np.sign(o) * hi), 2)]
+        if o > 0:  # hips are ~0.8-1 m up: a camera cannot be further below them than the ground
+            hi = min(hi, HIPS_UP_M)
+            lo = min(lo, hi)
+        # + below, - above; as if the camera stood 3 m / 6 m away (the second capped at the ground)
+        nums["camera_below_hips_m_3m"] = round(float(np.sign(o) * lo), 2)
+        nums["camera_below_hips_m_6m"] = round(float(np.sign(o) * hi), 2)
         if abs(o) >= HEIGHT_WARN:
-            where = ("below the hips, near the ground: the legs are seen from below"
-                     if o > 0 else "above the hips: the legs are seen from above")
+            where = "below the hips (near the ground): the legs are seen from below" if o > 0 else \
+                "above the hips: the legs are seen from above"
             warn.append(f"camera height: the far hip shows {100 * abs(o):.1f} % of a leg length "
-                        f"{'below' if o > 0 else 'above'} the near one, so the camera looks about {lo:.1f}-{hi:.1f} m "
-                        f"{where} (if {FILM_DISTANCE_M[0]:.0f}-{FILM_DISTANCE_M[1]:.0f} m away); "
+                        f"{'below' if o > 0 else 'above'} the near one, so the camera is about {lo:.1f}-{hi:.1f} m "
+                        f"{where} if it stood {FILM_DISTANCE_M[0]:.0f}-{FILM_DISTANCE_M[1]:.0f} m away; "
                         "film from hip height, square to the path")
             if o < 0:  # looking down: stance knee flexion reads 1-4 deg high (projected mocap), beyond its uncertainty
                 care.append(f"the camera looks down from above the hips (far hip {100 * abs(o):.1f} % of a leg "

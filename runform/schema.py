@@ -61,7 +61,7 @@ class Quality(BaseModel):
     verdict_reasons: list[str] = Field(default_factory=list)
     # edited clips (runform.shots): the frames and seconds analysed, and why the rest was left
     shot: dict | None = None
-    # how it was filmed (runform.capture): ground_tilt_deg, size_change, pan_widths, ...
+    # how it was filmed (runform.capture): ground_tilt_deg, size_change, pan_widths, hip_parallax, ...
     capture: dict[str, float] = Field(default_factory=dict)
 
 

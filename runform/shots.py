@@ -336,5 +336,5 @@ def capture_lines(analysis) -> list[str]:
             out.append(f"Frames used: {sh['first_frame']}-{sh['last_frame']} ({sh['start_s']:.2f}-{sh['end_s']:.2f} s), "
                        f"shot {sh['shot']} of {sh['n_shots']}: {sh['why']}; left out: " + "; ".join(sh["left"]) + ".")
         out += [f"Filming: {w}." for w in q.warnings if w.startswith(("the ground is", "strong perspective",
-                                                                       "the camera pans"))]
+                                                                       "the camera pans", "camera height"))]
     return out

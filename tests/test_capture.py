@@ -176,5 +176,5 @@ def test_camera_height_on_projected_real_runners(held_out_runners, height, cls):
         else:
             assert warned and cls in warned[0] and abs(o) >= 0.035, (r, q.capture, q.warnings)
         below = hip - height
-        assert abs(q.capture["camera_below_hips_m"][0] - below) <= 0.1 + 0.25 * abs(below), (r, hip, q.capture)
+        assert abs(q.capture["camera_below_hips_m_3m"] - below) <= 0.1 + 0.25 * abs(below), (r, hip, q.capture)
         assert (q.verdict == "use with care") == (cls == "above"), (r, q.verdict, q.verdict_reasons)
