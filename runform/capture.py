@@ -127,8 +127,11 @@ def hip_parallax(kps) -> dict | None:
     ok &= (kps.c(f"{near}_hip") >= 0.3) & (kps.c(f"{far}_hip") >= 0.3)
     if ok.sum() < max(10, kps.frame_rate):  # about a stride at least
         return None
+    from scipy.stats import trim_mean
+
     d = (kps[f"{far}_hip"][ok, 1] - kps[f"{near}_hip"][ok, 1]) / L
-    return {"offset": round(float(np.mean(d)), 4), "near": near, "frames": int(ok.sum())}
+    # mean over whole strides (the pelvis's dip to each side cancels), a stray far-hip guess trimmed
+    return {"offset": round(float(trim_mean(d, 0.05)), 4), "near": near, "frames": int(ok.sum())}
 
 
 def check(kps, view: str = "side") -> tuple[dict, list[str], list[str]]:
@@ -146,7 +149,8 @@ def check(kps, view: str = "side") -> tuple[dict, list[str], list[str]]:
             warn.append(msg)
             if a >= TILT_CARE_DEG:
                 care.append(f"the camera is {a:.1f} deg off level")
-    hp = hip_parallax(kps) if view == "side" else None
+    camera = view == "side" and kps.units == "px"  # mocap's orthographic views have no camera to place
+    hp = hip_parallax(kps) if camera else None
     if hp is not None:
         o = hp["offset"]
         nums["hip_parallax"] = o
