@@ -162,11 +162,11 @@ def check(kps, view: str = "side") -> tuple[dict, list[str], list[str]]:
         nums["camera_below_hips_m_3m"] = round(float(np.sign(o) * lo), 2)
         nums["camera_below_hips_m_6m"] = round(float(np.sign(o) * hi), 2)
         if abs(o) >= HEIGHT_WARN:
-            where = "below the hips (near the ground): the legs are seen from below" if o > 0 else \
-                "above the hips: the legs are seen from above"
+            where = "below the hips (near the ground) and sees the legs from below" if o > 0 else \
+                "above the hips and sees the legs from above"
             warn.append(f"camera height: the far hip shows {100 * abs(o):.1f} % of a leg length "
-                        f"{'below' if o > 0 else 'above'} the near one, so the camera is about {lo:.1f}-{hi:.1f} m "
-                        f"{where} if it stood {FILM_DISTANCE_M[0]:.0f}-{FILM_DISTANCE_M[1]:.0f} m away; "
+                        f"{'below' if o > 0 else 'above'} the near one, so a camera {FILM_DISTANCE_M[0]:.0f}-"
+                        f"{FILM_DISTANCE_M[1]:.0f} m away stands about {lo:.1f}-{hi:.1f} m {where}; "
                         "film from hip height, square to the path")
             if o < 0:  # looking down: stance knee flexion reads 1-4 deg high (projected mocap), beyond its uncertainty
                 care.append(f"the camera looks down from above the hips (far hip {100 * abs(o):.1f} % of a leg "
