@@ -55,18 +55,15 @@ their parameters: `runform.registry` and docs/adding-a-backend.md.
 """
 
 
-#: settings whose value is an algorithm name, and the registry kind it names
-_NAMED = {"pose_backend": "pose_backend", "cleaner": "cleaner", "view_detector": "view_detector",
-          "event_method": "event_detector"}
-
-
 def _type(key: str, field) -> str:
     from typing import Literal, get_args, get_origin
 
     from . import registry
+    from .settings import ALGORITHM_KEYS, EVENT_VIEWS, choices
 
-    if key in _NAMED:
-        return "name: " + ", ".join(registry.BUILTIN[_NAMED[key]])
+    if key in ALGORITHM_KEYS:
+        kind = ALGORITHM_KEYS[key]
+        return "name: " + ", ".join(n for n in choices(kind, EVENT_VIEWS.get(key)) if n in registry.BUILTIN[kind])
     if get_origin(field.annotation) is dict:
         return "table"
     args = [a for a in get_args(field.annotation) if a is not type(None)] or [field.annotation]

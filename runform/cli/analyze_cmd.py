@@ -147,6 +147,8 @@ def analyze(
                                                                                "blazepose_full, blazepose_lite, rtmpose.")] = None,
     event_method: Annotated[Optional[str], typer.Option("--event-method", help="Gait event detector: learned (default), "
                                                                                "foot_contact, foot_height, pelvis_relative, velocity.")] = None,
+    frontal_event_method: Annotated[Optional[str], typer.Option("--frontal-event-method", help="Gait event detector "
+                                                                "for rear/front clips (default foot_clearance).")] = None,
     cutoff_hz: Annotated[Optional[float], typer.Option("--cutoff-hz", callback=_range("low-pass cut-off", "cutoff_hz"),
                                                        help="Keypoint low-pass cut-off in Hz (default: by frame rate).")] = None,
     max_gap_s: Annotated[Optional[float], typer.Option("--max-gap-s", callback=_range("longest gap to fill", "max_gap_s"),
@@ -175,7 +177,8 @@ def analyze(
     settings = Settings.build(  # validated once, before the pose model; analyze() takes it as it is
         config, view=view, treadmill=treadmill, person=person, point=_parse_point(point), capture_fps=capture_fps,
         height_cm=height, speed=speed, sex=sex, goal=goal, markers=markers, static=str(static) if static else None,
-        pose_backend="blazepose_full" if fast else pose_backend, event_method=event_method, cutoff_hz=cutoff_hz,
+        pose_backend="blazepose_full" if fast else pose_backend, event_method=event_method,
+        frontal_event_method=frontal_event_method, cutoff_hz=cutoff_hz,
         max_gap_s=max_gap_s, repair_swaps=repair_swaps, cleaner=cleaner, view_detector=view_detector,
         params=_params(params, config))
     from ..assess import resolve_goal, resolve_screen, resolve_symptoms
