@@ -19,7 +19,8 @@ HEADER = """\
 Every setting that decides an analysis' numbers lives in one model, `runform.settings.Settings`,
 validated once with the same bounds whichever way it arrives:
 
-- a TOML file: `runform analyze clip.mp4 --config run.toml`;
+- a TOML file: `runform analyze clip.mp4 --config run.toml`, or for every input of a batch
+  `runform batch clips/ --out study/ --config run.toml` (docs/batch.md);
 - an earlier run's `analysis.json` (or its folder): `runform analyze clip.mp4 --config out/analysis.json`
   reruns with exactly the settings that made it, defaults included;
 - command-line flags: the key with dashes, `cutoff_hz` is `--cutoff-hz`; a flag wins over the file;
