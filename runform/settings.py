@@ -256,7 +256,8 @@ class Settings(BaseModel):
 
 SETTING_KEYS = tuple(Settings.model_fields)
 #: the settings that choose a method rather than describe the run; the web form sends them only when given
-METHOD_KEYS = ("pose_backend", "cleaner", "view_detector", "event_method", "cutoff_hz", "max_gap_s")
+METHOD_KEYS = ("pose_backend", "cleaner", "view_detector", "event_method", "frontal_event_method", "cutoff_hz",
+               "max_gap_s")
 
 
 def choices(kind: str, views: tuple[str, ...] | None = None) -> list[str]:

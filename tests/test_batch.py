@@ -373,6 +373,12 @@ def test_config_sets_every_inputs_settings_and_a_flag_wins(tmp_path, capsys):
     res = run_batch(root, out, workers=1, settings=Settings(report=False, analysis=tmp_path / "run.toml"))
     assert (res.ran, res.reused) == (2, 0) and all(r["status"] == "ok" for r in res.rows)
     assert applied() == [(8.0, "foot_contact", 8.0)] * 2
+    # a manifest's column wins over the settings for its row
+    (tmp_path / "m.csv").write_text("path,height\nin/r0/run.parquet,180\nin/r1/run.parquet,\n")
+    res = run_batch(tmp_path / "m.csv", tmp_path / "om", workers=1,
+                    settings=Settings(report=False, analysis={"height_cm": 170.0}))
+    heights = [json.loads(p.read_text())["settings"]["height_cm"] for p in (tmp_path / "om").glob("*/analysis.json")]
+    assert [r["status"] for r in res.rows] == ["ok", "ok"] and sorted(heights) == [170.0, 180.0]
     with pytest.raises(InputError, match=r"cutoff_hz: 0.1 is out of range \(1-50 Hz\)"):
         run_batch(root, tmp_path / "o2", settings={"cutoff_hz": 0.1})
     (tmp_path / "bad.toml").write_text("cutoff_hz = 8\nnot_a_setting = 1\n")
