@@ -235,7 +235,8 @@ def analyze_view(src, *, treadmill: bool | None = None, view: str | None = None,
                  settings: Settings | None = None) -> ViewAnalysis:
     """One input -> cleaned keypoints, events and metrics for the view it was filmed from.
 
-    ``event_method``: a detector name or instance (runform.events.DETECTORS); None = the settings'.
+    ``event_method``: a detector name or instance (runform.registry event detectors); None = the settings'.
+    An instance is used on the views it works on (its ``views``); other views get the settings' detector.
     ``mocap``: options for marker files (``marker_set`` mapping, ``static`` trial, ``plane``).
     ``settings``: which pose backend, cleaner, view and event detector run, with their parameters
     (runform.settings); the other keywords here win over its values of the same name.
@@ -244,8 +245,7 @@ def analyze_view(src, *, treadmill: bool | None = None, view: str | None = None,
 
     settings = Settings.build(settings, pose_backend=FAST_BACKEND if fast and settings is None else None,
                               event_method=event_method if isinstance(event_method, str) else None)
-    if event_method is None or isinstance(event_method, str):
-        event_method = settings.algorithm("event_detector")
+    given = None if event_method is None or isinstance(event_method, str) else event_method
     raw = _load_input(src, person=person, progress=progress, fast=fast, mocap=mocap, backend=settings.pose_backend)
     _check_series(raw, src)
     from .slowmo import to_real_time
@@ -279,25 +279,22 @@ def analyze_view(src, *, treadmill: bool | None = None, view: str | None = None,
     kps.meta["view"], kps.meta["direction"] = vr.view, int(vr.direction)
 
     progress("events", 0.0)
-    if vr.view == "side":
-        from .events import detect_events
-        from .metrics import compute_metrics
+    # the detector the settings name for this view (runform.registry), inside that view's event step
+    detector = given if given is not None and vr.view in given.views else settings.event_detector(vr.view)
+    from .stages import view_events
 
+    ev = view_events(detector, kps, treadmill=treadmill)
+    progress("events", 1.0)
+    progress("metrics", 0.0)
+    from .metrics import compute_metrics  # one engine for every view: the events say which
+
+    if detector.plausibility_gate:
         from .plausibility import gated_metrics
 
-        ev = detect_events(kps, treadmill=treadmill, method=event_method)
-        progress("events", 1.0)
-        progress("metrics", 0.0)
         ev, res, gate = gated_metrics(kps, ev, compute=compute_metrics, height_cm=height_cm, speed_mps=speed_mps)
         quality.steps_detected, quality.steps_valid, quality.steps_excluded = gate.detected, gate.valid, gate.excluded
         quality.exclusions = dict(gate.reasons)
     else:
-        from .frontal import detect_frontal_events
-        from .metrics import compute_metrics  # one engine for every view: the events say which
-
-        ev = detect_frontal_events(kps)
-        progress("events", 1.0)
-        progress("metrics", 0.0)
         res = compute_metrics(kps, ev, height_cm=height_cm)
     quality.treadmill = getattr(ev, "treadmill", None)
     quality.treadmill_detected = getattr(ev, "treadmill_detected", None)

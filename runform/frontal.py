@@ -22,6 +22,7 @@ from scipy.signal import find_peaks
 from . import body
 from .body import leg_length_series
 from .errors import InputError, NotRunningError, TooShortError
+from .events.base import EventDetector
 from .keypoints import KeypointSeries
 from .schema import Event
 from .signal import cross_time, fill_gaps
@@ -101,17 +102,58 @@ def _clearance(points: dict[str, np.ndarray], a: int, b: int, fraction: float, f
     return np.min(fr, axis=0) if fr else np.full(b - a + 1, np.nan)
 
 
-def detect_frontal_events(kps: KeypointSeries, *, contact_fraction: float = 0.10,
-                          floor_tol_L: float = 0.02) -> FrontalEvents:
-    """Stance per foot = frames where some foot point is near its floor: within `contact_fraction` of its
-    lift in that stride and within `floor_tol_L` leg lengths.
+class FootClearance(EventDetector):
+    """Contacts seen from behind or in front: stance per foot = frames where some foot point is near its
+    floor, within `contact_fraction` of its lift in that stride and within `floor_tol_L` leg lengths.
 
     Stances are first found as the low points of the mean foot height (at least 0.4 s apart, a
     prominence of 8 % of the leg length); each is then bounded by the heel, toe and ankle relative
     to their own lowest position in that stride, so the floor level may drift (camera tilt, a runner
     approaching the camera). Crossings are interpolated between frames. A stance needs the other
     foot in the air part of the time: running alternates with a flight phase; walking does not.
+    Its input is the cleaned keypoints themselves (forward motion, which the side view's signals are
+    built on, is invisible from here); results ``ic_``, ``to_`` and ``stances_`` (midstance: highest hip).
     """
+
+    name = "foot_clearance"
+    views = ("rear", "front")
+    plausibility_gate = False  # the gate's posture and knee-angle checks need the side view
+
+    def __init__(self, contact_fraction: float = 0.10, floor_tol_L: float = 0.02):
+        self.contact_fraction = contact_fraction
+        self.floor_tol_L = floor_tol_L
+
+    def detect(self, kps: KeypointSeries) -> "FootClearance":
+        self.stances_ = _stances(kps, self.contact_fraction, self.floor_tol_L)
+        st = self.stances_
+        self.ic_ = {f: st.ic_time[st.foot == f].to_numpy(float) for f in FEET}
+        self.to_ = {f: st.to_time[st.foot == f].to_numpy(float) for f in FEET}
+        return self
+
+    def events(self, kps: KeypointSeries, *, treadmill: bool | None = None) -> FrontalEvents:
+        """Stances checked for running (enough strides, a flight phase), with the frontal timing caveats.
+        `treadmill` is not used: from behind the hips' travel cannot be seen (kps.meta says it, if known)."""
+        stances = self.detect(kps).stances_
+        _check_running(stances, kps)
+        fps = kps.frame_rate
+        ev = FrontalEvents(stances=stances, view=kps.meta.get("view", "rear"), method=self.name,
+                           treadmill=kps.meta.get("treadmill"))
+        ev.warnings.append("Seen from behind or in front, contacts come from the feet's vertical motion only: "
+                           "initial contact and toe-off are coarser than from the side (see docs/validation.md).")
+        if fps < 60:
+            ev.warnings.append(f"At {fps:.0f} fps one frame is {1000 / fps:.0f} ms: contact timing from behind is "
+                               "coarse; the frontal angles are read at midstance and are less affected.")
+        return ev
+
+
+def detect_frontal_events(kps: KeypointSeries, *, contact_fraction: float = 0.10,
+                          floor_tol_L: float = 0.02) -> FrontalEvents:
+    """Rear/front events with the default detector (FootClearance) and these parameters."""
+    return FootClearance(contact_fraction=contact_fraction, floor_tol_L=floor_tol_L).events(kps)
+
+
+def _stances(kps: KeypointSeries, contact_fraction: float, floor_tol_L: float) -> pd.DataFrame:
+    """FootClearance's stances (its docstring says how), sorted by contact time."""
     fps = kps.frame_rate
     t = kps.t
     L = leg_length(kps)
@@ -159,15 +201,7 @@ def detect_frontal_events(kps: KeypointSeries, *, contact_fraction: float = 0.10
                              to_frame=int(to), to_time=to_t))
     stances = pd.DataFrame(rows, columns=["foot", "ic_frame", "ic_time", "ms_frame", "ms_time", "to_frame", "to_time"])
     stances = stances.sort_values("ic_time").reset_index(drop=True)
-    _check_running(stances, kps)
-    ev = FrontalEvents(stances=stances, view=kps.meta.get("view", "rear"), method="foot_clearance",
-                       treadmill=kps.meta.get("treadmill"))
-    ev.warnings.append("Seen from behind or in front, contacts come from the feet's vertical motion only: "
-                       "initial contact and toe-off are coarser than from the side (see docs/validation.md).")
-    if fps < 60:
-        ev.warnings.append(f"At {fps:.0f} fps one frame is {1000 / fps:.0f} ms: contact timing from behind is coarse; "
-                           "the frontal angles are read at midstance and are less affected.")
-    return ev
+    return stances
 
 
 def _check_running(stances: pd.DataFrame, kps: KeypointSeries) -> None:

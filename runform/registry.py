@@ -45,6 +45,7 @@ BUILTIN: dict[str, dict[str, str]] = {
         "foot_height": "runform.events.foot_height:FootHeight",
         "pelvis_relative": "runform.events.pelvis_relative:PelvisRelative",
         "velocity": "runform.events.velocity:FootVelocity",
+        "foot_clearance": "runform.frontal:FootClearance",  # rear and front views
     },
 }
 

@@ -35,6 +35,14 @@ BOUNDS: dict[str, tuple[float, float, str]] = {
 }
 
 VIEWS = ("auto", "side", "rear", "front")
+FRONTAL_EVENT_DEFAULT = "foot_clearance"  # runform.frontal.FootClearance
+
+#: setting key -> the registry kind of the algorithm it names
+ALGORITHM_KEYS: dict[str, str] = {"pose_backend": "pose_backend", "cleaner": "cleaner",
+                                  "view_detector": "view_detector", "event_method": "event_detector",
+                                  "frontal_event_method": "event_detector"}
+#: the settings that choose an event detector, and the camera views their detector must work on
+EVENT_VIEWS: dict[str, tuple[str, ...]] = {"event_method": ("side",), "frontal_event_method": ("rear", "front")}
 
 
 def _bounded(key: str, description: str, **kw):
@@ -80,7 +88,9 @@ class Settings(BaseModel):
     repair_swaps: bool = Field(True, description="Repair left/right keypoint swaps before filtering.")
     view_detector: str = Field(registry.DEFAULTS["view_detector"], description="How the camera view is told.")
     event_method: str = Field(registry.DEFAULTS["event_detector"], description=(
-        "Gait event detector (docs/validation.md compares them against force plates)."))
+        "Gait event detector for side views (docs/validation.md compares them against force plates)."))
+    frontal_event_method: str = Field(FRONTAL_EVENT_DEFAULT, description=(
+        "Gait event detector for rear and front views (feet's vertical motion; docs/validation.md)."))
     params: dict[str, dict[str, Any]] = Field(default_factory=dict, description=(
         "Parameters of the chosen algorithms by name, e.g. [params.foot_contact] speed_fraction = 0.35 "
         "(CLI: --params foot_contact.speed_fraction=0.35)."))
@@ -132,7 +142,14 @@ class Settings(BaseModel):
     @field_validator("event_method", mode="before")
     @classmethod
     def _event_method(cls, v: Any) -> str:
-        return _known("event_detector", registry.DEFAULTS["event_detector"] if v in (None, "default") else v)
+        return _known("event_detector", registry.DEFAULTS["event_detector"] if v in (None, "default") else v,
+                      views=EVENT_VIEWS["event_method"])
+
+    @field_validator("frontal_event_method", mode="before")
+    @classmethod
+    def _frontal_event_method(cls, v: Any) -> str:
+        return _known("event_detector", FRONTAL_EVENT_DEFAULT if v in (None, "default") else v,
+                      views=EVENT_VIEWS["frontal_event_method"])
 
     @field_validator("cleaner", mode="before")
     @classmethod
@@ -150,12 +167,12 @@ class Settings(BaseModel):
             raise ValueError("choose the runner either by number (person) or by a point, not both")
         chosen = self.chosen()
         for name, p in self.params.items():
-            kind = next((k for k, n in chosen.items() if n == name), None)
-            if kind is None:
+            key = next((k for k, n in chosen.items() if n == name), None)
+            if key is None:
                 raise ValueError(f"params for {name!r}, which these settings do not use "
                                  f"(they use {', '.join(chosen.values())})")
             try:
-                self.algorithm(kind)  # unknown parameter names fail now, not after the pose model ran
+                self.algorithm(key)  # unknown parameter names fail now, not after the pose model ran
             except InputError as e:
                 raise ValueError(f"params.{name}: {e.args[0] if e.args else e}") from None
         return self
@@ -181,13 +198,15 @@ class Settings(BaseModel):
         return tuple(self.point) if self.point is not None else self.person
 
     def chosen(self) -> dict[str, str]:
-        """registry kind -> the name these settings choose."""
-        return {"pose_backend": self.pose_backend, "cleaner": self.cleaner, "view_detector": self.view_detector,
-                "event_detector": self.event_method}
+        """setting key -> the algorithm name these settings choose (ALGORITHM_KEYS)."""
+        return {key: getattr(self, key) for key in ALGORITHM_KEYS}
 
-    def algorithm(self, kind: str):
-        """The chosen algorithm of `kind`, with its parameters (top-level cleaner settings included)."""
-        name = self.chosen()[kind]
+    def algorithm(self, key: str):
+        """The chosen algorithm, with its parameters (top-level cleaner settings included). `key`: a setting
+        of ALGORITHM_KEYS, or a registry kind for its first setting (``event_detector``: ``event_method``)."""
+        if key not in ALGORITHM_KEYS:
+            key = next(k for k, kind in ALGORITHM_KEYS.items() if kind == key)
+        kind, name = ALGORITHM_KEYS[key], getattr(self, key)
         cls = registry.get(kind, name)
         p: dict[str, Any] = {}
         if kind == "cleaner":
@@ -195,6 +214,16 @@ class Settings(BaseModel):
             p.update({k: v for k, v in top.items() if k in cls.param_names()})
         p.update(self.params.get(name, {}))
         return cls().set_params(**p)
+
+    def event_detector(self, view: str):
+        """The event detector these settings choose for a camera view: the event setting whose detector
+        times contacts from that view (event_method: side; frontal_event_method: rear and front)."""
+        for key in EVENT_VIEWS:
+            algo = self.algorithm(key)
+            if view in algo.views:
+                return algo
+        raise InputError(f"no event detector chosen for a {view} view (the chosen ones: "
+                         f"{', '.join(getattr(self, k) for k in EVENT_VIEWS)}).")
 
     def record(self) -> dict[str, Any]:
         """What analysis.json keeps: every key, defaults included, so a later default change cannot
@@ -227,12 +256,25 @@ class Settings(BaseModel):
 
 SETTING_KEYS = tuple(Settings.model_fields)
 #: the settings that choose a method rather than describe the run; the web form sends them only when given
-METHOD_KEYS = ("pose_backend", "cleaner", "view_detector", "event_method", "cutoff_hz", "max_gap_s")
+METHOD_KEYS = ("pose_backend", "cleaner", "view_detector", "event_method", "frontal_event_method", "cutoff_hz",
+               "max_gap_s")
 
 
-def _known(kind: str, name: Any) -> str:
+def choices(kind: str, views: tuple[str, ...] | None = None) -> list[str]:
+    """Names a setting of `kind` may take; event detectors only those that work on one of `views`."""
+    names = registry.names(kind)
+    if views is None:
+        return names
+    return [n for n in names if n in registry.BUILTIN[kind] and set(views) & set(registry.get(kind, n).views)] + \
+        [n for n in names if n not in registry.BUILTIN[kind]]  # outside packages: checked when chosen
+
+
+def _known(kind: str, name: Any, views: tuple[str, ...] | None = None) -> str:
     if not isinstance(name, str) or name not in registry.names(kind):
-        raise ValueError(f"unknown {registry.LABELS[kind]} {name!r}; choose one of: {', '.join(registry.names(kind))}")
+        raise ValueError(f"unknown {registry.LABELS[kind]} {name!r}; choose one of: {', '.join(choices(kind, views))}")
+    if views is not None and not set(views) & set(getattr(registry.get(kind, name), "views", ("side",))):
+        raise ValueError(f"{registry.LABELS[kind]} {name!r} does not work from a {' or '.join(views)} view; "
+                         f"choose one of: {', '.join(choices(kind, views))}")
     return name
 
 

@@ -19,7 +19,8 @@ HEADER = """\
 Every setting that decides an analysis' numbers lives in one model, `runform.settings.Settings`,
 validated once with the same bounds whichever way it arrives:
 
-- a TOML file: `runform analyze clip.mp4 --config run.toml`;
+- a TOML file: `runform analyze clip.mp4 --config run.toml`, or for every input of a batch
+  `runform batch clips/ --out study/ --config run.toml` (docs/batch.md);
 - an earlier run's `analysis.json` (or its folder): `runform analyze clip.mp4 --config out/analysis.json`
   reruns with exactly the settings that made it, defaults included;
 - command-line flags: the key with dashes, `cutoff_hz` is `--cutoff-hz`; a flag wins over the file;
@@ -55,18 +56,15 @@ their parameters: `runform.registry` and docs/adding-a-backend.md.
 """
 
 
-#: settings whose value is an algorithm name, and the registry kind it names
-_NAMED = {"pose_backend": "pose_backend", "cleaner": "cleaner", "view_detector": "view_detector",
-          "event_method": "event_detector"}
-
-
 def _type(key: str, field) -> str:
     from typing import Literal, get_args, get_origin
 
     from . import registry
+    from .settings import ALGORITHM_KEYS, EVENT_VIEWS, choices
 
-    if key in _NAMED:
-        return "name: " + ", ".join(registry.BUILTIN[_NAMED[key]])
+    if key in ALGORITHM_KEYS:
+        kind = ALGORITHM_KEYS[key]
+        return "name: " + ", ".join(n for n in choices(kind, EVENT_VIEWS.get(key)) if n in registry.BUILTIN[kind])
     if get_origin(field.annotation) is dict:
         return "table"
     args = [a for a in get_args(field.annotation) if a is not type(None)] or [field.annotation]

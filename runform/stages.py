@@ -1,7 +1,8 @@
-"""The cleaner and the view detector under the algorithm contract (runform.algorithm).
+"""The cleaner and the view detector under the algorithm contract (runform.algorithm), and the
+event step around whichever event detector the settings choose for a view.
 
-Thin wrappers: the work stays in runform.clean and runform.view; these give it parameters a
-setting can name, an action that returns self and results ending in ``_``.
+Thin wrappers: the work stays in runform.clean, runform.view and runform.events; these give it
+parameters a setting can name, an action that returns self and results ending in ``_``.
 """
 
 from __future__ import annotations
@@ -67,3 +68,16 @@ class PoseGeometryView(ViewDetector):
 
         self.view_ = detect_view(kps)
         return self
+
+
+def view_events(detector, kps: KeypointSeries, *, treadmill: bool | None = None):
+    """Gait events of a clip with the detector chosen for its view (Settings.event_detector): the
+    detector's own event step where it brings one (``events``: runform.frontal.FootClearance), else
+    the side view's around its contacts (runform.events.detect_events: direction, treadmill, stances,
+    midstance, the refusals of walking and too few strides)."""
+    own = getattr(detector, "events", None)
+    if own is not None:
+        return own(kps, treadmill=treadmill)
+    from .events import detect_events
+
+    return detect_events(kps, treadmill=treadmill, method=detector)

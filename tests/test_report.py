@@ -479,3 +479,34 @@ def test_one_uncertainty_and_no_unit_twin_listed_as_unmeasured():
     assert view["vals"][0]["value"] == "0.14 L ± 0.012 L" and view["evidence"] == "runform's own estimate"
     # Without a finding, a video value still gets the pose model's typical error (ranges.yaml video_error 3 deg).
     assert cx.shown_uncertainty(a, "trunk_lean_ic") == pytest.approx(np.hypot(0.5, 3.0))
+
+
+def test_a_metric_registered_as_a_moment_gets_its_picture_without_report_code(tmp_path):
+    """The key moments come from the registry (Metric.moment): a metric added at run time, read at peak
+    knee bend in swing, gets a picture per foot at its own event, on the frame of that foot's most bent
+    knee; removed again, its pictures go. No report code names it."""
+    from runform.api import analyze, load_keypoints
+    from runform.metrics import knee_flexion
+    from runform.metrics.registry import REGISTRY, Metric, register
+    from runform.report import _plan_pictures
+    from runform.synth import synth_runner
+
+    kps, _ = synth_runner(fps=60, duration_s=4.0)
+    m = Metric("test_swing_moment", "Peak swing knee flexion (test)", "deg", knee_flexion.swing_peak,
+               needs=knee_flexion.NEEDS, event="SWING", series=knee_flexion.series, moment=True)
+    register(m)
+    try:
+        a = analyze(kps, out_dir=tmp_path)
+        clean = load_keypoints(tmp_path / "keypoints.parquet")
+        pics, _ = _plan_pictures(a, clean)
+    finally:
+        REGISTRY.pop(m.id)
+    for foot in ("left", "right"):
+        mine = [k.split(":")[2] for k in pics if k.startswith(f"moment:{foot}:")]
+        assert mine == ["overstride", "hip_ankle_offset_midstance", "thigh_extension_to", m.id]  # stride order
+        p = pics[f"moment:{foot}:{m.id}"]
+        assert p.spec.event == "SWING" and p.spec.foot == foot
+        drawn = float(geo.knee_flexion(clean, foot)[p.spec.row])
+        assert drawn == pytest.approx(a.summary[m.id].value, abs=1.0)  # the most bent knee, deg
+    again, _ = _plan_pictures(a, clean)
+    assert not any(k.endswith(f":{m.id}") for k in again) and len([k for k in again if k.startswith("moment:")]) == 6

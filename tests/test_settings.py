@@ -81,6 +81,9 @@ def test_one_bound_for_cli_web_and_api(tmp_path, side_file, capsys):
         parse_params(Form(cutoff_hz=60))
     with pytest.raises(FieldError, match="unknown event method"):
         parse_params(Form(event_method="guess"))
+    with pytest.raises(FieldError, match="'learned' does not work from a rear or front view"):
+        parse_params(Form(frontal_event_method="learned"))
+    assert parse_params(Form(frontal_event_method="foot_clearance"))["frontal_event_method"] == "foot_clearance"
     code, _, err = run_main(["analyze", side_file, "-o", tmp_path / "o", "--cutoff-hz", "60"], capsys)
     assert code == 2 and "1-50" in err
 

@@ -87,9 +87,13 @@ def _reusable(out: Path, job: Job, key: str, retry_refused: bool) -> dict[str, A
 
 
 def run_batch(inputs: str | Path, out: str | Path, *, engine: str = "local", workers: int | None = None,
-              settings: Settings | None = None, retry_refused: bool = False, address: str | None = None,
+              settings: Any = None, retry_refused: bool = False, address: str | None = None,
               on_event: Event | None = None) -> BatchResult:
-    """Analyse every input; write one folder per input, summary.parquet/.csv and overview.html into `out`."""
+    """Analyse every input; write one folder per input, summary.parquet/.csv and overview.html into `out`.
+
+    `settings`: the batch's :class:`Settings`, or only the analysis settings every input gets (a
+    runform.settings.Settings, a dict of its keys, a TOML or analysis.json path), as ``Settings(analysis=...)``.
+    """
     from . import overview, summary
 
     emit = on_event or (lambda e: None)
@@ -98,6 +102,8 @@ def run_batch(inputs: str | Path, out: str | Path, *, engine: str = "local", wor
     t0 = time.perf_counter()
     out = Path(out).resolve()
     _check_out(out)
+    if settings is not None and not isinstance(settings, Settings):
+        settings = Settings(analysis=settings)  # a bad file or value fails here, before anything is written
     jobs, ignored = collect(Path(inputs), out=out)
     if not jobs:
         raise InputError(f"{inputs}: no video, C3D, TRC or keypoint file found.",

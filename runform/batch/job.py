@@ -28,7 +28,11 @@ RUN_COLUMNS = ("elapsed_s", "cpu_s", "attempts", "engine", "worker", "reused")
 
 @dataclass(frozen=True)
 class Settings:
-    """What every worker needs; part of each input's key (changing any reruns everything)."""
+    """What every worker needs; part of each input's key (changing any reruns everything).
+
+    ``analysis``: the analysis settings every input gets (runform.settings: a Settings, a dict of its
+    keys or a TOML / analysis.json path), kept as the keys it sets, validated; a manifest's columns win
+    over them. Its ``pose_backend``, when it sets one, is the batch's model."""
 
     backend: str = "blazepose_full"
     report: bool = True
@@ -36,9 +40,21 @@ class Settings:
     pose_cache_dir: str | None = None
     threads: int | None = None  # pose-model threads per worker
     analyze: str = "runform.api:analyze"  # "module:function", so tests can inject one that crashes
+    analysis: Any = None
+
+    def __post_init__(self) -> None:
+        if self.analysis is None:
+            return
+        from ..settings import Settings as AnalysisSettings
+
+        given = AnalysisSettings.build(self.analysis).model_dump(mode="json", exclude_unset=True)
+        object.__setattr__(self, "analysis", given)
+        if given.get("pose_backend"):
+            object.__setattr__(self, "backend", given["pose_backend"])
 
     def keyed(self) -> dict[str, Any]:
-        return {"backend": self.backend, "report": self.report, "video": self.video}
+        key = {"backend": self.backend, "report": self.report, "video": self.video}
+        return {**key, "analysis": self.analysis} if self.analysis else key  # earlier batches keep their keys
 
 
 def job_key(job: Job, settings: Settings) -> str:
@@ -176,7 +192,7 @@ def run_job(job: Job, key: str, out_root: str, settings: Settings) -> dict[str, 
     try:
         fn = _resolve(settings.analyze)
         analysis = fn(str(job.path), out_dir=tmp, report=settings.report, annotated_video=settings.video,
-                      **_kwargs(fn, job, settings))
+                      **({"settings": settings.analysis} if settings.analysis else {}), **_kwargs(fn, job, settings))
         row = _row(job, analysis)
     except RunformError as e:
         row = _row(job, error=e)

@@ -8,6 +8,8 @@ from typing import Annotated, Optional
 import typer
 
 from . import app
+from .method_options import (Cleaner, Config, CutoffHz, EventMethod, FrontalEventMethod, MaxGapS, Params,
+                             RepairSwaps, ViewDetector, _range, build_settings)
 from .progress import stage_progress
 
 
@@ -37,30 +39,6 @@ def _speed(value: str | None) -> str | None:
     return value
 
 
-def _params(values: list[str] | None, config: Path | None) -> dict | None:
-    """--params NAME.KEY=VALUE (repeatable) -> {NAME: {KEY: VALUE}}, on top of the config file's params.
-
-    VALUE is read as JSON where it can be (0.35, true, [1, 2]), else kept as text."""
-    import json
-
-    if not values:
-        return None
-    from ..settings import load_file
-
-    out: dict[str, dict] = {k: dict(v) for k, v in (load_file(config).get("params") or {}).items()} if config else {}
-    for item in values:
-        name, dot, rest = item.partition(".")
-        key, eq, raw = rest.partition("=")
-        if not (dot and eq and name and key):
-            raise typer.BadParameter(f"--params {item}: write NAME.KEY=VALUE, e.g. foot_contact.speed_fraction=0.35")
-        try:
-            value = json.loads(raw)
-        except json.JSONDecodeError:
-            value = raw
-        out.setdefault(name.strip(), {})[key.strip()] = value
-    return out
-
-
 def _ask_screen(pain: list[str], screen: str | None) -> str | None:
     """The warning-sign questions for the reported pain, asked on a terminal when --screen is not given."""
     import sys
@@ -87,19 +65,6 @@ def say_written(folder: Path, before: dict[Path, int]) -> None:
     typer.echo(f"\nWrote in {folder}/: " + ", ".join(written))
     if (folder / "report.html") in now and "report.html" in written:
         typer.echo(f"Open {folder / 'report.html'}")
-
-
-def _range(what: str, key: str):
-    """Option callback: a number out of runform.settings.BOUNDS fails before the pose model runs, not after."""
-    from ..settings import BOUNDS
-
-    lo, hi, unit = BOUNDS[key]
-
-    def check(value: float | None) -> float | None:
-        if value is not None and not lo <= value <= hi:
-            raise typer.BadParameter(f"{value:g} {unit} is implausible; give the {what} in {unit} ({lo:g}-{hi:g}).")
-        return value
-    return check
 
 
 @app.command()
@@ -140,24 +105,17 @@ def analyze(
                                                                     "make each joint) or a built-in set's name.")] = None,
     static: Annotated[Optional[Path], typer.Option("--static", help="Motion capture: the standing trial whose knee/ankle "
                                                                     "markers the thigh/shank clusters carry.")] = None,
-    config: Annotated[Optional[Path], typer.Option("--config", help="Settings from a TOML file, or an earlier run's "
-                                                                    "analysis.json to rerun with its settings; flags "
-                                                                    "given here win (docs/configuration.md).")] = None,
+    config: Config = None,
     pose_backend: Annotated[Optional[str], typer.Option("--pose-backend", help="Pose model: blazepose_heavy (default), "
                                                                                "blazepose_full, blazepose_lite, rtmpose.")] = None,
-    event_method: Annotated[Optional[str], typer.Option("--event-method", help="Gait event detector: learned (default), "
-                                                                               "foot_contact, foot_height, pelvis_relative, velocity.")] = None,
-    cutoff_hz: Annotated[Optional[float], typer.Option("--cutoff-hz", callback=_range("low-pass cut-off", "cutoff_hz"),
-                                                       help="Keypoint low-pass cut-off in Hz (default: by frame rate).")] = None,
-    max_gap_s: Annotated[Optional[float], typer.Option("--max-gap-s", callback=_range("longest gap to fill", "max_gap_s"),
-                                                       help="Longest keypoint gap the cleaner fills, s (default 0.12).")] = None,
-    repair_swaps: Annotated[Optional[bool], typer.Option("--repair-swaps/--no-repair-swaps",
-                                                         help="Repair left/right keypoint swaps (default on).")] = None,
-    cleaner: Annotated[Optional[str], typer.Option("--cleaner", help="Keypoint cleaner (default zero_lag).")] = None,
-    view_detector: Annotated[Optional[str], typer.Option("--view-detector", help="View detector (default pose_geometry).")] = None,
-    params: Annotated[Optional[list[str]], typer.Option("--params", help="A chosen algorithm's parameter, "
-                                                                         "NAME.KEY=VALUE, e.g. foot_contact.speed_fraction=0.35 "
-                                                                         "(repeatable).")] = None,
+    event_method: EventMethod = None,
+    frontal_event_method: FrontalEventMethod = None,
+    cutoff_hz: CutoffHz = None,
+    max_gap_s: MaxGapS = None,
+    repair_swaps: RepairSwaps = None,
+    cleaner: Cleaner = None,
+    view_detector: ViewDetector = None,
+    params: Params = None,
 ) -> None:
     """Measure running form and say what is worth a look."""
     from ..api import analyze as run_analysis
@@ -170,14 +128,12 @@ def analyze(
         raise typer.BadParameter("use either --person or --point, not both")
     if fast and pose_backend is not None:
         raise typer.BadParameter("use either --fast or --pose-backend, not both")
-    from ..settings import Settings
-
-    settings = Settings.build(  # validated once, before the pose model; analyze() takes it as it is
-        config, view=view, treadmill=treadmill, person=person, point=_parse_point(point), capture_fps=capture_fps,
+    settings = build_settings(  # validated once, before the pose model; analyze() takes it as it is
+        config, params, view=view, treadmill=treadmill, person=person, point=_parse_point(point), capture_fps=capture_fps,
         height_cm=height, speed=speed, sex=sex, goal=goal, markers=markers, static=str(static) if static else None,
-        pose_backend="blazepose_full" if fast else pose_backend, event_method=event_method, cutoff_hz=cutoff_hz,
-        max_gap_s=max_gap_s, repair_swaps=repair_swaps, cleaner=cleaner, view_detector=view_detector,
-        params=_params(params, config))
+        pose_backend="blazepose_full" if fast else pose_backend, event_method=event_method,
+        frontal_event_method=frontal_event_method, cutoff_hz=cutoff_hz,
+        max_gap_s=max_gap_s, repair_swaps=repair_swaps, cleaner=cleaner, view_detector=view_detector)
     from ..assess import resolve_goal, resolve_screen, resolve_symptoms
     from ..errors import InputError
 

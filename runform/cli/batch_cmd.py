@@ -10,6 +10,8 @@ from typing import Annotated, Optional
 import typer
 
 from . import app
+from .method_options import (Cleaner, Config, CutoffHz, EventMethod, FrontalEventMethod, MaxGapS, Params,
+                             RepairSwaps, ViewDetector, build_settings)
 
 
 def _console_events(total_hint: int | None = None):
@@ -66,12 +68,28 @@ def batch(
     report: Annotated[bool, typer.Option("--report/--no-report", help="Write each input's report.html.")] = True,
     video: Annotated[bool, typer.Option("--video/--no-video", help="Write each clip's annotated video (slow).")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="JSON lines on stdout (one per event) instead of the bar.")] = False,
+    config: Config = None,
+    event_method: EventMethod = None,
+    frontal_event_method: FrontalEventMethod = None,
+    cutoff_hz: CutoffHz = None,
+    max_gap_s: MaxGapS = None,
+    repair_swaps: RepairSwaps = None,
+    cleaner: Cleaner = None,
+    view_detector: ViewDetector = None,
+    params: Params = None,
 ) -> None:
-    """Analyse many clips (a clinic's day, a squad, a study): resumable, on a local pool or a Ray cluster."""
+    """Analyse many clips (a clinic's day, a squad, a study): resumable, on a local pool or a Ray cluster.
+
+    --config and the method flags set every input's analysis settings (as in `runform analyze`; a
+    manifest's columns win for their row); each analysis.json records the settings it was made with."""
     from ..batch import Settings, run_batch
 
     if engine not in ("local", "ray"):
         raise typer.BadParameter("--engine must be local or ray")
+    flags = dict(event_method=event_method, frontal_event_method=frontal_event_method, cutoff_hz=cutoff_hz,
+                 max_gap_s=max_gap_s, repair_swaps=repair_swaps, cleaner=cleaner, view_detector=view_detector)
+    given = config is not None or params or any(v is not None for v in flags.values())
+    analysis = build_settings(config, params, **flags) if given else None  # a bad file: one line, exit 2
 
     def emit_json(e: dict) -> None:
         sys.stdout.write(json.dumps(e, default=str) + "\n")
@@ -79,7 +97,7 @@ def batch(
 
     on_event = emit_json if as_json else _console_events()
     res = run_batch(inputs, out, engine=engine, workers=workers, retry_refused=retry_refused, address=address,
-                    settings=Settings(report=report, video=video), on_event=on_event)
+                    settings=Settings(report=report, video=video, analysis=analysis), on_event=on_event)
     if not as_json:
         ok = sum(r["status"] == "ok" for r in res.rows)
         typer.echo(f"{ok} of {len(res.rows)} inputs analysed in {res.seconds:.1f} s ({res.reused} from earlier "

@@ -97,6 +97,11 @@ class EventDetector(Algorithm):
     name: str = "base"
     #: whether event times are interpolated between frames
     subframe: bool = True
+    #: camera views it times contacts from; the settings choose one detector per view (Settings.event_detector).
+    #: A detector for other views brings its own event step, ``events(kps, treadmill=)`` (runform.stages.view_events)
+    views: tuple[str, ...] = ("side",)
+    #: whether its stances go through runform.plausibility (posture and knee-angle checks of the side view)
+    plausibility_gate: bool = True
 
     ic_: dict[str, np.ndarray]
     to_: dict[str, np.ndarray]

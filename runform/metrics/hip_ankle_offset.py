@@ -25,4 +25,4 @@ def compute(ctx) -> StepValues:
 
 register(Metric("hip_ankle_offset_midstance", "Hip-ankle offset at midstance", "L", compute, needs=NEEDS,
                 max_uncertainty=0.05, evidence="evidence.md §4 hip-ankle offset at midstance",
-                event="MS", series=series, overlays=("plumb", "trunk", "knee"), synth_tol=0.002))
+                event="MS", series=series, overlays=("plumb", "trunk", "knee"), synth_tol=0.002, moment=True))

@@ -34,6 +34,6 @@ def compute(ctx) -> StepValues:
 _shown = dict(event="IC", overlays=("heel_hip", "shank", "knee"))
 register(Metric("overstride", "Overstride (heel ahead of hip at contact)", "L", compute, needs=NEEDS,
                 max_uncertainty=0.05, evidence="evidence.md §4 overstride", series=series, key=2,
-                synth_tol=0.002, **_shown))
+                synth_tol=0.002, moment=True, **_shown))
 register(Metric("overstride_cm", "Overstride (heel ahead of hip at contact)", "cm", in_cm(compute), needs=NEEDS,
                 max_uncertainty=4.0, evidence="evidence.md §4 overstride", synth_tol=0.17, **_shown))

@@ -33,5 +33,5 @@ def compute(ctx):
 
 
 register(Metric("pelvic_drop", "Contralateral pelvic drop", "deg", compute, needs=NEEDS, views=FRONTAL,
-                event="MS", series=series, overlays=("pelvis",), max_uncertainty=2.5, key=11, synth_tol=0.1,
+                event="MS", series=series, overlays=("pelvis",), max_uncertainty=2.5, key=11, synth_tol=0.1, moment=True,
                 evidence="evidence.md §5 pelvic drop"))

@@ -64,6 +64,7 @@ class Metric:
     series: Callable[..., dict[str, np.ndarray]] | None = None  # series(ctx) -> {side: per-frame values}
     overlays: tuple[str, ...] = ()  # guides drawn on its picture (runform.report.frames.Overlay), own first
     key: int | None = None  # rank among the key metrics (web pages, history table); None: not key
+    moment: bool = False  # its typical step, per foot, is a picture of the report's key moments of its views
     decimals: int | None = None  # shown with this many decimals; None: as its unit (assess.wording)
     caveat: str | None = None  # always unreliable, for this reason (a proxy not validated against 3D)
     synth_tol: float | None = None  # |summary - synthetic truth| allowed, noise-free runner at 120 fps
@@ -101,6 +102,15 @@ def for_view(view: str) -> list[Metric]:
 def key_metrics() -> tuple[str, ...]:
     """Ids shown first (web pages, history table), by rank."""
     return tuple(m.id for m in sorted((m for m in REGISTRY.values() if m.key is not None), key=lambda m: m.key))
+
+
+#: Order of the events in a stride: the key moments are shown in it.
+EVENT_ORDER: tuple[Event, ...] = ("IC", "MS", "TO", "SWING")
+
+
+def moments(view: str) -> list[Metric]:
+    """The metrics that choose a view's key-moment pictures, in stride order (registry order within an event)."""
+    return sorted((m for m in for_view(view) if m.moment), key=lambda m: EVENT_ORDER.index(m.event))
 
 
 def event_of(metric_id: str | None, default: str = "IC") -> str:

@@ -26,4 +26,4 @@ def compute(ctx) -> StepValues:
 
 register(Metric("thigh_extension_to", "Thigh extension at toe-off", "deg", compute, needs=NEEDS,
                 max_uncertainty=3.0, evidence="evidence.md §4 thigh extension at TO", event="TO", series=series,
-                overlays=("thigh", "trunk", "knee"), synth_tol=0.3))
+                overlays=("thigh", "trunk", "knee"), synth_tol=0.3, moment=True))

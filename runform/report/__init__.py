@@ -20,6 +20,7 @@ import pandas as pd
 
 from ..units import speed_words
 from ..keypoints import KeypointSeries
+from ..metrics.registry import moments as moment_metrics
 from ..outputs import atomic_path, write_text
 from ..schema import Analysis
 from . import context as cx
@@ -124,13 +125,14 @@ def _plan_pictures(analysis: Analysis, kps: KeypointSeries, view: str | None = N
         if pick is not None:
             add(f"finding:{f.id}", pick, f"{pick.foot} {cx.EVENT_LABEL.get(pick.event, pick.event)}, t {_t(kps, pick)} s",
                 metric)
-    moments = (("MS", "pelvic_drop"),) if frontal else \
-        (("IC", "overstride"), ("MS", "hip_ankle_offset_midstance"), ("TO", "thigh_extension_to"))
     for foot in ("left", "right"):
-        for event, metric in moments:
-            pick = cx.pick_step(analysis, metric, foot=foot, event=event, view=view)
+        for m in moment_metrics(view):  # the registry says which metric's typical step each moment shows
+            pick = cx.pick_step(analysis, m.id, foot=foot, event=m.event, view=view)
+            if pick is not None and pick.event == "SWING":
+                pick = _swing_peak(analysis, kps, pick, view)
             if pick is not None and pick.foot == foot:
-                add(f"moment:{foot}:{event}", pick, f"{foot} {cx.EVENT_LABEL[event]}, t {_t(kps, pick)} s")
+                label = cx.EVENT_LABEL.get(pick.event, pick.event)
+                add(f"moment:{foot}:{m.id}", pick, f"{foot} {label}, t {_t(kps, pick)} s")
 
     contacts: dict[str, list[Picture]] = {"left": [], "right": []}
     ics = sorted((e for e in analysis.events if e.type == "IC" and e.view == view), key=lambda e: e.time_s)
@@ -152,19 +154,24 @@ def _t(kps: KeypointSeries, pick: cx.StepPick) -> str:
 
 
 def _swing_peak(analysis: Analysis, kps: KeypointSeries, pick: cx.StepPick, view: str = "side") -> cx.StepPick | None:
-    """Heel lift is seen at the most bent knee between toe-off and the next contact of that foot."""
+    """Heel lift is seen at the most bent knee of the swing the value was read on: from this stance's
+    toe-off to that foot's next contact (metrics/knee_flexion.py); the swing before it when the clip
+    ends first; no picture rather than a contact frame labelled as swing."""
+    t = pick.time_s if pick.time_s is not None else float(kps.t[_row(kps, None, pick.frame)])
     mine = [e for e in analysis.events if e.foot == pick.foot and e.view == view]
     tos = sorted(e.time_s for e in mine if e.type == "TO")
     ics = sorted(e.time_s for e in mine if e.type == "IC")
-    t0 = max([t for t in tos if t <= (pick.time_s or 0)], default=None)
-    t1 = min([t for t in ics if t > (pick.time_s or 0)], default=None)
+    t0 = min([x for x in tos if x >= t], default=None)
+    if t0 is not None:
+        t1 = min([x for x in ics if x > t0], default=float(kps.t[-1]))
+    else:  # the clip ends in this stance: the swing that led into it
+        t0, t1 = max([x for x in tos if x < t], default=None), t
     if t0 is None:
-        return pick
-    t1 = t1 if t1 is not None else kps.t[-1]
+        return None
     sel = np.flatnonzero((kps.t >= t0) & (kps.t <= t1))
     flex = geo.knee_flexion(kps, pick.foot)[sel]
     if not len(sel) or not np.isfinite(flex).any():
-        return pick
+        return None
     row = int(sel[np.nanargmax(flex)])
     return cx.StepPick(pick.foot, "SWING", row, float(kps.t[row]))
 
@@ -344,7 +351,7 @@ def _clip_context(analysis: Analysis, clip: Clip, out_dir: Path, annotated: bool
         first = next((p for p in pics.values() if p.img is not None), None)
         out["video_poster"] = fr.jpeg_data_uri(_fit_width(first.img, 480), quality=60) if first is not None else None
     out["moments"] = [{"label": f"{p.spec.foot} {cx.EVENT_LABEL.get(p.spec.event, p.spec.event)}",
-                       "uri": fr.jpeg_data_uri(p.img)} for k, p in pics.items()
+                       "metric": k.split(":")[2], "uri": fr.jpeg_data_uri(p.img)} for k, p in pics.items()
                       if k.startswith("moment:") and p.img is not None]
     for foot, ps in contacts.items():
         img = fr.strip([p.img for p in ps if p.img is not None], max_n=MAX_CONTACTS)

@@ -74,6 +74,8 @@ _UPLOAD_SCHEMA = {
                 "cleaner": {"type": "string", "description": "keypoint cleaner (default zero_lag)"},
                 "view_detector": {"type": "string", "description": "view detector (default pose_geometry)"},
                 "event_method": {"type": "string", "description": "gait event detector (default learned)"},
+                "frontal_event_method": {"type": "string",
+                                         "description": "gait event detector for rear/front clips (default foot_clearance)"},
                 "cutoff_hz": {"type": "number", **_bounds("cutoff_hz"),
                               "description": "keypoint low-pass cut-off in Hz (default: by frame rate)"},
                 "max_gap_s": {"type": "number", **_bounds("max_gap_s"),
