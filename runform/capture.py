@@ -144,11 +144,12 @@ def check(kps, view: str = "side") -> tuple[dict, list[str], list[str]]:
         a = abs(tilt["deg"])
         if a >= TILT_WARN_DEG:
             msg = (f"the ground is {a:.1f} deg off level in the picture (from {tilt['points']} heel and toe "
-                   "positions on it): the camera is rolled or tilted, so angles measured against the vertical "
-                   f"(trunk lean, shank angle) are off by about {a:.0f} deg; level the camera")
+                   "positions on it): if the camera is rolled, angles measured against the vertical "
+                   f"(trunk lean, shank angle) are off by about {a:.0f} deg, so level the camera; if the ground or "
+                   "treadmill itself slopes (an incline), the angles stand but describe uphill or downhill running")
             warn.append(msg)
             if a >= TILT_CARE_DEG:
-                care.append(f"the camera is {a:.1f} deg off level")
+                care.append(f"the ground is {a:.1f} deg off level in the picture (a rolled camera or an incline)")
     camera = view == "side" and kps.units == "px"  # mocap's orthographic views have no camera to place
     hp = hip_parallax(kps) if camera else None
     if hp is not None:
