@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 from conftest import shared_path
@@ -51,3 +53,28 @@ def test_qualisys_report():
     assert np.isnan(t.lab_ic[0])  # no EVENT group in this file
     # the built-in Qualisys mapping places the joints; one contact is then too short to analyse
     assert "need at least 3 strides" in r["product_refusal"] and "\n" not in r["product_refusal"]
+
+
+def test_qualisys_contact_is_not_an_events_row():
+    """Why the Qualisys trial's one contact is not scored with the event benchmark (docs/validation.md):
+    the record starts 38 ms before force onset with the right foot already inside the loose contact
+    criterion, so that contact touches the record's first frame and is dropped as cut by the record's
+    start; the record (0.395 s) is also shorter than one stride, which the learned features need."""
+    from runform.events import estimate_direction, detect_treadmill
+    from runform.events.base import prepare_signals
+    from runform.events.benchmark import plate_reference, product_keypoints
+    from runform.events.foot_contact import FootContact
+    from runform.io import load_mocap_keypoints
+
+    p = shared_path("mocap", "qualisys_running_heelstrike", "Running_0002.c3d")
+    ref = plate_reference(p)
+    assert len(ref) == 1 and ref.foot[0] == "right" and ref.ic_time[0] == pytest.approx(0.038, abs=0.002)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        k = product_keypoints(load_mocap_keypoints(p))
+    assert k.t[-1] - k.t[0] < 0.4 and raw_events(k).stances.empty
+    sig = prepare_signals(k, direction=estimate_direction(k), treadmill=detect_treadmill(k))
+    fc = FootContact()
+    enter, _ = fc.signals_for(sig, "right")
+    assert enter[0] < fc.loose  # measured 1.90: already "near contact" at frame 0
+    assert fc._runs(enter < fc.loose, sig.fps) == []
