@@ -68,7 +68,8 @@ def foot_features(sig: GaitSignals, foot: str) -> dict[str, np.ndarray]:
         # accelerations (per stride): their peaks mark impact and push-off (Hreljac & Marshall 2000)
         "heel_au": np.gradient(vu_h, t) / cad, "toe_au": np.gradient(vu_t, t) / cad,
         "heel_af": np.gradient(vf_h, t) / cad, "toe_af": np.gradient(vf_t, t) / cad,
-        "heel_h": hh, "toe_h": ht, "tip_h": tip, "pitch": ht - hh, "angle": angle, "angle_rate": np.gradient(angle, t) / cad,
+        "heel_h": hh, "toe_h": ht, "tip_h": tip, "pitch": ht - hh,
+        "angle": angle, "angle_rate": np.gradient(angle, t) / cad,
         "speed": vr, "cadence": np.full_like(t, cad),
     }
 
