@@ -12,7 +12,10 @@ The settings (feature set, ridge) are chosen by leave-one-runner-out over all ru
 the validation), then the weights are fitted on all runners. CPU only; about a minute to parse
 the trials, a few minutes for the choice.
 
-    python bench/train_events.py [data dir]        # writes runform/events/learned_weights.json
+    python bench/train_events.py [data dir] [--tip]  # writes runform/events/learned_weights.json
+
+``--tip``: the choice may also pick ``training.OPT_IN``'s sets (the toe-tip TO features; not in
+the shipped weights, see docs/validation.md).
 """
 
 from __future__ import annotations
@@ -27,16 +30,17 @@ from runform.events.benchmark import trials_table
 from runform.events.training import fit_tables, select
 
 
-def main(data_dir: str = "../shared/data") -> None:
-    trials, skipped = readable(all_trials(Path(data_dir) / "mocap"))
+def main(*argv: str) -> None:
+    args = [a for a in argv if not a.startswith("--")]
+    trials, skipped = readable(all_trials(Path(args[0] if args else "../shared/data") / "mocap"))
     for line in skipped:
         print(f"skipped {line}")
-    write_weights(trials_table(trials), len(trials))
+    write_weights(trials_table(trials), len(trials), opt_in="--tip" in argv)
 
 
-def write_weights(tab, n_trials: int) -> dict:
+def write_weights(tab, n_trials: int, opt_in: bool = False) -> dict:
     """Choose the settings on ``tab`` (all runners), fit on all of it, write the weights file."""
-    choice = select(tab)
+    choice = select(tab, opt_in)
     model = fit_tables(tab, choice)
     model["trained_on"] = {
         "data": "Fukuchi, Fukuchi & Duarte 2017, PeerJ 5:e3298 (CC BY 4.0): treadmill running, force plate; "

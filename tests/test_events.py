@@ -202,3 +202,17 @@ def test_walkers_are_refused_at_any_frame_rate(kw, fps):
     kps, _ = synth_runner(fps=fps, duration_s=8.0, walking=True, **kw)
     with pytest.raises(NotRunningError, match="looks like walking"):
         detect_events(kps)
+
+
+def test_tip_rise_times_the_toe_tip_leaving_the_ground():
+    """``tip_rise`` (a learned TO feature): time from the event to where the extrapolated toe tip
+    first rises TIP_RISE above its lowest point in that contact; TIP_SEARCH_S when it does not."""
+    from runform.events.learned import TIP_RISE, TIP_SEARCH_S, _rise_offsets
+
+    t = np.arange(0, 1, 0.01)
+    h = np.where(t < 0.5, 0.0, 0.1 * (t - 0.5))  # on the ground, then rising at 0.1 L/s
+    out = _rise_offsets(t, h, np.array([0.2, 0.2]), np.array([0.5, 0.3]))
+    assert out[0] == pytest.approx(TIP_RISE / 0.1, abs=1e-9)  # rises TIP_RISE 60 ms after the event
+    assert out[1] == TIP_SEARCH_S  # not risen within the search window after a too-early event
+    early = _rise_offsets(t, np.where(t < 0.4, 0.0, 0.1 * (t - 0.4)), np.array([0.2]), np.array([0.5]))
+    assert early[0] == pytest.approx(-0.1 + TIP_RISE / 0.1, abs=1e-9)  # tip up 40 ms before the event

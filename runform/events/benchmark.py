@@ -7,7 +7,8 @@ contacts (tests/test_events_loro.py checks that this equals ``analyze_view``'s o
 settings chosen and its weights fitted on the *other* runners (``training.nested_method_for``).
 Runners: the Fukuchi 2017 treadmill trials and the Dorn 2012 overground sprint (scored on the
 stances before the product's too-short refusal). Rebuild the tables in docs/validation.md:
-``python -m runform.events.benchmark [data dir] [--rates] [--save CSV]``.
+``python -m runform.events.benchmark [data dir] [--rates] [--tip] [--save CSV]`` (``--tip``: the
+nested choice may also pick ``training.OPT_IN``'s sets).
 """
 
 from __future__ import annotations
@@ -279,7 +280,7 @@ def main(argv: list[str]) -> None:
         print(f"not scored: {line}")
     from .training import nested_method_for
 
-    nested = nested_method_for(trials_table(trials))
+    nested = nested_method_for(trials_table(trials), opt_in="--tip" in argv)
     methods = {"learned (nested leave one runner out)": nested,
                "foot_contact (fixed rules)": lambda r: "foot_contact"}
     out = [evaluate(trials, methods, strikes=strikes)]

@@ -8,6 +8,9 @@ to move each event depends on what the foot is doing at that moment (heel vs toe
 speeds relative to the running speed, the cadence, and their products), when the heel and toe
 accelerations peak nearby (impact and push-off show there), and on the runner's style over the
 whole record (duty factor, foot pitch at contact, foot length): a regression on those captures it.
+Toe-off is when the shoe's tip leaves, which lies beyond the toe keypoint: an extrapolated tip point
+(``tip_h``, ``tip_rise``) tells the TO model when that happened (offered to the choice only on request,
+``training.OPT_IN``; docs/validation.md says why).
 
 All features are dimensionless or in leg lengths, leg lengths/s or strides, so they mean the
 same for markers in mm and pose keypoints in px. Weights (``learned_weights.json``) come from
@@ -22,6 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..signal import cross_time
 from .base import FEET, GaitSignals, ground_line, running_speed, stride_period
 from .foot_contact import FootContact
 
@@ -34,7 +38,13 @@ TO_FEATURES = _KIN + ("speed", "cadence", "contact")
 CONTEXT = ("ctx_duty", "ctx_pitch_ic", "ctx_pitch_to", "ctx_foot")
 PEAKS = ("peak:heel_au", "peak:toe_au", "peak:toe_af", "peak:heel_af", "low:heel_af", "low:toe_au")
 IC_ALL = IC_FEATURES + ("angle", "angle_rate") + CONTEXT + PEAKS
-TO_ALL = TO_FEATURES + ("duty", "angle", "angle_rate") + CONTEXT + PEAKS
+# The last point to leave the ground is the shoe's tip, beyond the heel->toe keypoints (markers: the
+# MT1/MT5 mid-point; a pose model: nearer the tip). TIP_SHARE extends heel->toe by that share of its
+# length (a foot is ~1.4 x heel-to-MT-heads long); "tip_rise" is when that point rises TIP_RISE leg
+# lengths (or 2 x its jitter) above its lowest point in the contact, in strides from the event.
+TIP_SHARE, TIP_RISE, TIP_SEARCH_S = 0.4, 0.006, 0.1
+TIP = ("tip_h", "tip_rise")
+TO_ALL = TO_FEATURES + ("duty", "angle", "angle_rate") + CONTEXT + PEAKS + TIP
 
 
 def foot_features(sig: GaitSignals, foot: str) -> dict[str, np.ndarray]:
@@ -52,12 +62,14 @@ def foot_features(sig: GaitSignals, foot: str) -> dict[str, np.ndarray]:
     angle = np.arctan2(ht - hh, np.abs(f.toe_fwd - f.heel_fwd))
     vf_h, vf_t = (np.gradient(f.heel_fwd, t) + belt) / vr, (np.gradient(f.toe_fwd, t) + belt) / vr
     vu_h, vu_t = np.gradient(f.heel_up, t) / vr, np.gradient(f.toe_up, t) / vr
+    tip = ground_line(f.toe_fwd + TIP_SHARE * (f.toe_fwd - f.heel_fwd), f.toe_up + TIP_SHARE * (f.toe_up - f.heel_up))
     return {
         "heel_vf": vf_h, "toe_vf": vf_t, "heel_vu": vu_h, "toe_vu": vu_t,
         # accelerations (per stride): their peaks mark impact and push-off (Hreljac & Marshall 2000)
         "heel_au": np.gradient(vu_h, t) / cad, "toe_au": np.gradient(vu_t, t) / cad,
         "heel_af": np.gradient(vf_h, t) / cad, "toe_af": np.gradient(vf_t, t) / cad,
-        "heel_h": hh, "toe_h": ht, "pitch": ht - hh, "angle": angle, "angle_rate": np.gradient(angle, t) / cad,
+        "heel_h": hh, "toe_h": ht, "tip_h": tip, "pitch": ht - hh,
+        "angle": angle, "angle_rate": np.gradient(angle, t) / cad,
         "speed": vr, "cadence": np.full_like(t, cad),
     }
 
@@ -93,6 +105,10 @@ def features_at(sig: GaitSignals, feats: dict[str, np.ndarray], times: np.ndarra
             if ic is not None:
                 X[:, j] = (times - np.asarray(ic, float)) * (float(feats["cadence"][0]) if n == "duty" else 1.0)
             continue
+        if n == "tip_rise":
+            if ic is not None:
+                X[:, j] = _rise_offsets(sig.t, feats["tip_h"], np.asarray(ic, float), times) * feats["cadence"][0]
+            continue
         if n.startswith("ctx_"):
             X[:, j] = (context or {}).get(n, np.nan)
             continue
@@ -115,6 +131,28 @@ def _peak_offsets(t: np.ndarray, y: np.ndarray, times: np.ndarray, window_s: flo
         sel = np.flatnonzero((t >= e - window_s) & (t <= e + window_s) & np.isfinite(y))
         if len(sel) >= 3:
             out[k] = t[sel[int(np.argmax(y[sel]))]] - e
+    return out
+
+
+def _rise_offsets(t: np.ndarray, h: np.ndarray, ic: np.ndarray, times: np.ndarray) -> np.ndarray:
+    """Time (s) from each event to where ``h`` first rises ``TIP_RISE`` (or 2 x its jitter) above its
+    lowest point between that contact's IC and the event; ``TIP_SEARCH_S`` when it has not by then."""
+    level = FootContact(to_height=TIP_RISE).to_level(h)
+    out = np.full(len(times), np.nan)
+    ok = np.isfinite(h)
+    for k, (a, e) in enumerate(zip(ic, times)):
+        sel = np.flatnonzero((t >= a) & (t <= e) & ok)
+        if len(sel) < 2:
+            continue
+        i0 = int(sel[np.argmin(h[sel])])
+        thr = h[i0] + level
+        out[k] = TIP_SEARCH_S
+        for i in range(i0 + 1, len(t)):
+            if t[i] > e + TIP_SEARCH_S:
+                break
+            if ok[i] and h[i] > thr:
+                out[k] = cross_time(t, h, i, thr) - e
+                break
     return out
 
 
