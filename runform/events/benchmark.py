@@ -172,8 +172,9 @@ def cleaned_keypoints(trial: Trial):
 def camera_product_keypoints(trial: Trial, fps: float | None, draw: tuple[int, float] = SCORE_DRAW):
     """Product keypoints of ``trial`` as a camera at ``fps`` (``None``: the marker rate, no noise) with
     noise draw ``draw`` = (seed, phase) would give them; kept under ``CACHE_DIR`` when set (cleaning
-    dominates the benchmark's time, and training and scoring reuse the same keypoints)."""
-    path = _cache_path(trial, "markers" if fps is None else f"{fps:g}fps_s{draw[0]}_p{draw[1]:g}")
+    dominates the benchmark's time, and training and scoring reuse the same keypoints). The cache
+    knows nothing of the code: empty it after changing the reader, cleaning or filter."""
+    path = _cache_path(trial, "markers" if fps is None else f"{fps:g}fps_n{NOISE_SD:g}_s{draw[0]}_p{draw[1]:g}")
     if path is not None and path.exists():
         return pd.read_pickle(path)
     if fps is None:
@@ -256,9 +257,10 @@ def evaluate(trials: list[Trial], methods: dict[str, Callable[[str], object]], *
         kps, ref = load_trial(tr)
         for fps in rates:
             for p in range(phases if fps else 1):
-                k = camera_product_keypoints(tr, fps, (p, (p + 0.5) / phases)) if (fps is None or noise == NOISE_SD) else (
-                    cleaned_keypoints(tr) if fps is None else product_keypoints(
-                        camera_keypoints(kps, fps, noise=noise, seed=p, phase=(p + 0.5) / phases)))
+                if fps is None or noise == NOISE_SD:
+                    k = camera_product_keypoints(tr, fps, (p, (p + 0.5) / phases))
+                else:
+                    k = product_keypoints(camera_keypoints(kps, fps, noise=noise, seed=p, phase=(p + 0.5) / phases))
                 for label, method_for in methods.items():
                     df = score_trial(product_stances(k, method_for(tr.runner), raw=tr.overground), ref, k.t[0], k.t[-1])
                     df["runner"], df["speed"], df["fps"], df["phase"], df["method"] = \
