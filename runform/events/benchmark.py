@@ -27,6 +27,10 @@ SPEEDS = {"T25": 2.5, "T35": 3.5, "T45": 4.5}
 STRIKE_WORDS = {"rearfoot": "rear", "midfoot": "mid", "forefoot": "fore"}
 MIN_ON_S = 0.05  # a force above threshold for less than this is a spike, not a foot
 NOISE_SD = 0.005  # pose-like keypoint noise for the camera-rate tables, leg lengths (~1.5 px at 300 px/L)
+RATES = (30, 60, 120, 240)  # camera rates scored (and, with other noise draws, trained on)
+SCORE_DRAW = (0, 0.5)  # (noise seed, sampling phase in frames) of the scored camera keypoints
+TRAIN_DRAW = (1, 0.25)  # the training rows' draw: another noise seed and another sampling phase
+CACHE_DIR: Path | None = None  # where product keypoints per trial/rate/draw are kept between runs (--cache DIR)
 
 
 @dataclass(frozen=True)
@@ -113,11 +117,24 @@ def load_trial(trial: Trial):
     """(raw projected keypoints, reference contacts); cached for the whole process."""
     from ..io.mocap import load_mocap_keypoints
 
+    path = _cache_path(trial, "raw")
+    if path is not None and path.exists():
+        return pd.read_pickle(path)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         kps = load_mocap_keypoints(trial.markers, marker_set=trial.marker_set)
     ref = plate_reference(trial.forces) if trial.overground else reference_contacts(trial.forces, kps)
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        pd.to_pickle((kps, ref), path)
     return kps, ref
+
+
+def _cache_path(trial: Trial, tag: str) -> Path | None:
+    if CACHE_DIR is None:
+        return None
+    stem = re.sub(r"\W+", "_", f"{trial.runner}_{trial.speed}_{Path(trial.markers).stem}")
+    return Path(CACHE_DIR) / f"{stem}_{tag}.pkl"
 
 
 def readable(trials: list[Trial]) -> tuple[list[Trial], list[str]]:
@@ -153,18 +170,39 @@ def cleaned_keypoints(trial: Trial):
     return product_keypoints(load_trial(trial)[0])
 
 
-def training_table(trial: Trial) -> pd.DataFrame:
-    """``training.candidate_table`` rows of one trial at the marker rate."""
+def camera_product_keypoints(trial: Trial, fps: float | None, draw: tuple[int, float] = SCORE_DRAW):
+    """Product keypoints of ``trial`` as a camera at ``fps`` (``None``: the marker rate, no noise) with
+    noise draw ``draw`` = (seed, phase) would give them; kept under ``CACHE_DIR`` when set (cleaning
+    dominates the benchmark's time, and training and scoring reuse the same keypoints). The cache
+    knows nothing of the code: empty it after changing the reader, cleaning or filter."""
+    path = _cache_path(trial, "markers" if fps is None else f"{fps:g}fps_n{NOISE_SD:g}_s{draw[0]}_p{draw[1]:g}")
+    if path is not None and path.exists():
+        return pd.read_pickle(path)
+    if fps is None:
+        k = cleaned_keypoints(trial)
+    else:
+        k = product_keypoints(camera_keypoints(load_trial(trial)[0], fps, noise=NOISE_SD, seed=draw[0], phase=draw[1]))
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        pd.to_pickle(k, path)
+    return k
+
+
+def training_table(trial: Trial, fps: float | None = None) -> pd.DataFrame:
+    """``training.candidate_table`` rows of one trial at the marker rate (``fps`` None) or as a camera
+    at ``fps`` would see it (resampled, noise of the training draw, never the scored draw)."""
     from .training import candidate_table, product_signals
 
-    k = cleaned_keypoints(trial)
+    k = camera_product_keypoints(trial, fps, TRAIN_DRAW)
     _, ref = load_trial(trial)
-    return candidate_table(product_signals(k), ref).assign(speed=trial.speed)
+    return candidate_table(product_signals(k), ref).assign(speed=trial.speed, fps=k.frame_rate, camera=fps is not None)
 
 
-def trials_table(trials) -> pd.DataFrame:
-    """``training_table`` rows of every trial, with ``runner`` and ``speed``."""
-    return pd.concat([training_table(tr).assign(runner=tr.runner) for tr in trials], ignore_index=True)
+def trials_table(trials, rates=(None,) + RATES) -> pd.DataFrame:
+    """``training_table`` rows of every trial at the marker rate and every camera rate in ``rates``,
+    with ``runner``, ``speed`` and ``fps``."""
+    return pd.concat([training_table(tr, fps).assign(runner=tr.runner) for tr in trials for fps in rates],
+                     ignore_index=True)
 
 
 # -- training rows for the learned detector (here, not in learned.py: the detector must not import its
@@ -220,8 +258,10 @@ def evaluate(trials: list[Trial], methods: dict[str, Callable[[str], object]], *
         kps, ref = load_trial(tr)
         for fps in rates:
             for p in range(phases if fps else 1):
-                k = cleaned_keypoints(tr) if fps is None else product_keypoints(
-                    camera_keypoints(kps, fps, noise=noise, seed=p, phase=(p + 0.5) / phases))
+                if fps is None or noise == NOISE_SD:
+                    k = camera_product_keypoints(tr, fps, (p, (p + 0.5) / phases))
+                else:
+                    k = product_keypoints(camera_keypoints(kps, fps, noise=noise, seed=p, phase=(p + 0.5) / phases))
                 for label, method_for in methods.items():
                     df = score_trial(product_stances(k, method_for(tr.runner), raw=tr.overground), ref, k.t[0], k.t[-1])
                     df["runner"], df["speed"], df["fps"], df["phase"], df["method"] = \
@@ -272,7 +312,11 @@ def report(df: pd.DataFrame) -> str:
 
 
 def main(argv: list[str]) -> None:
-    args = [a for a in argv if not a.startswith("--")]
+    global CACHE_DIR
+    if "--cache" in argv:  # keep product keypoints per trial/rate/draw on disk between runs
+        CACHE_DIR = Path(argv[argv.index("--cache") + 1])
+    values = {argv[i + 1] for i, a in enumerate(argv[:-1]) if a in ("--cache", "--save")}
+    args = [a for a in argv if not a.startswith("--") and a not in values]
     root = Path(args[0] if args else "../shared/data") / "mocap"
     trials, skipped = readable(all_trials(root))
     strikes = strike_classes(root)
@@ -286,11 +330,12 @@ def main(argv: list[str]) -> None:
     out = [evaluate(trials, methods, strikes=strikes)]
     print("\nsettings chosen per held-out runner (inside the other runners):")
     for r, c in nested.choices.items():
-        print(f"- {r}: IC {c['ic'][0]}, ridge {c['ic'][1]:g}; TO {c['to'][0]}, ridge {c['to'][1]:g}")
+        print("- " + r + ": " + "; ".join(f"{ev.upper()} {c[ev][0]}, ridge {c[ev][1]:g}, camera-rate ridge {c[ev][2]}"
+                                          for ev in ("ic", "to")))
     for label, df in out[0].groupby("method", sort=False):
         print(f"\n### {label}, marker rate\n\n{report(df)}")
     if "--rates" in argv:
-        out.append(evaluate(trials, methods, rates=(30, 60, 120, 240), noise=NOISE_SD, strikes=strikes))
+        out.append(evaluate(trials, methods, rates=RATES, noise=NOISE_SD, strikes=strikes))
         for label, df in out[-1].groupby("method", sort=False):
             d = df.assign(all="all")
             print(f"\n### {label}, camera rates, noise {100 * NOISE_SD:.1f} % L\n")

@@ -11,6 +11,9 @@ whole record (duty factor, foot pitch at contact, foot length): a regression on 
 Toe-off is when the shoe's tip leaves, which lies beyond the toe keypoint: an extrapolated tip point
 (``tip_h``, ``tip_rise``) tells the TO model when that happened (offered to the choice only on request,
 ``training.OPT_IN``; docs/validation.md says why).
+Below the marker rate (150 Hz) a second, small regression adds what a camera's longer frame does to
+those features (``rate_correction``): fitted on the same trials resampled to 30-240 fps with
+pose-like noise, it is zero at 150 Hz and above and held at its 30 fps value below 30 fps.
 
 All features are dimensionless or in leg lengths, leg lengths/s or strides, so they mean the
 same for markers in mm and pose keypoints in px. Weights (``learned_weights.json``) come from
@@ -167,16 +170,46 @@ def expand(X: np.ndarray) -> np.ndarray:
     return np.c_[X, X[:, i] * X[:, j]]
 
 
-def predict(model: dict, X: np.ndarray) -> np.ndarray:
-    """Time shift (s) per row; 0 where a feature is missing, clipped to the model's ``max_shift_s``."""
+def predict(model: dict, X: np.ndarray, frame_s: float | None = None) -> np.ndarray:
+    """Time shift (s) per row; 0 where a feature is missing, clipped to the model's ``max_shift_s``.
+    With ``frame_s`` (the frame period) and a ``rate`` correction in the model, that is added."""
+    y = _marker_shift(model, X)
+    if frame_s is not None and model.get("rate"):
+        y = y + rate_correction(model["rate"], X, frame_s)
+    return np.clip(y, -model["max_shift_s"], model["max_shift_s"])
+
+
+def _marker_shift(model: dict, X: np.ndarray) -> np.ndarray:
     if "lo" in model:  # no extrapolation: a foot unlike any in training gets the nearest seen values
         X = np.clip(X, np.asarray(model["lo"]), np.asarray(model["hi"]))
     X = expand(X) if model.get("quadratic") else X
     mu, sd = np.asarray(model["mean"]), np.asarray(model["scale"])
     z = (X - mu) / sd
     y = model["intercept"] + z @ np.asarray(model["coef"])
-    y = np.where(np.isfinite(y), y, 0.0)
-    return np.clip(y, -model["max_shift_s"], model["max_shift_s"])
+    return np.where(np.isfinite(y), y, 0.0)
+
+
+def rate_basis(frame_s, ref_s: float, max_s: float) -> np.ndarray:
+    """(g, g^2) with g = how far the frame period lies beyond the marker rate's, 0 at ``ref_s`` (150 Hz)
+    or shorter, 1 at ``max_s`` (30 fps) or longer: the correction vanishes where the marker model was
+    fitted and never extrapolates past the slowest trained camera."""
+    g = np.clip((np.asarray(frame_s, float) - ref_s) / (max_s - ref_s), 0.0, 1.0)
+    return np.stack([g, g * g], axis=-1)
+
+
+def rate_design(rate: dict, X: np.ndarray, frame_s) -> np.ndarray:
+    """Columns of the camera-rate correction: [1, standardised features] times each of ``rate_basis``."""
+    z = (np.clip(X, np.asarray(rate["lo"]), np.asarray(rate["hi"])) - np.asarray(rate["mean"])) / np.asarray(rate["scale"])
+    Z = np.c_[np.ones(len(X)), z]
+    B = np.broadcast_to(rate_basis(frame_s, rate["frame_ref_s"], rate["frame_max_s"]), (len(X), 2))
+    return np.c_[Z * B[:, :1], Z * B[:, 1:]]
+
+
+def rate_correction(rate: dict, X: np.ndarray, frame_s) -> np.ndarray:
+    """Extra shift (s) at a camera's frame rate: the marker-rate model's events at 30-60 fps come out
+    late at IC and early at TO (filtered signals and their peaks smeared over a long frame)."""
+    y = rate_design(rate, X, frame_s) @ np.asarray(rate["coef"])
+    return np.where(np.isfinite(y), y, 0.0)
 
 
 class LearnedContact(FootContact):
@@ -202,9 +235,10 @@ class LearnedContact(FootContact):
             if not len(ic):
                 continue
             feats = foot_features(signals, s)
+            frame = 1.0 / signals.fps
             self.ic_[s] = ic + predict(model["ic"], features_at(signals, feats, ic, model["ic"]["features"],
-                                                                context=ctx))
+                                                                context=ctx), frame)
             if signals.fps >= self.min_fps_to:
                 self.to_[s] = to + predict(model["to"], features_at(signals, feats, to, model["to"]["features"],
-                                                                    ic=ic, context=ctx))
+                                                                    ic=ic, context=ctx), frame)
         return self
