@@ -53,10 +53,26 @@ def text_problems(text: str) -> list[str]:
             got = len(v.split(".")[1]) if "." in v else 0
             if got != d:
                 out.append(f"range {lo} to {hi} {unit}: {v} has {got} decimals, the unit has {d}")
-    seen: dict[tuple[str, str], set[str]] = {}
-    for v, unit, u, _ in WITH_U.findall(text) + WHY_U.findall(text):
-        seen.setdefault((v, unit), set()).add(u)
-    out += [f"{v} {unit} shown with {len(us)} uncertainties: {sorted(us)}" for (v, unit), us in seen.items() if len(us) > 1]
+    # one value of one metric, never keyed by the number alone (two metrics may read alike): a table
+    # row names its metric in its first cell (desktop: tab-separated) or on the line above (phone:
+    # stacked); a sentence is tied to every metric name it mentions
+    lines = [ln.strip() for ln in text.splitlines()]
+    label: dict[int, str] = {}
+    for i, ln in enumerate(lines):
+        cells = ln.split("\t")
+        if len(cells) > 1 and WITH_U.match(cells[1].strip()):
+            label[i] = cells[0].strip().lower()
+        elif WITH_U.match(ln) and i and lines[i - 1] and not re.match(NUM, lines[i - 1]):
+            label[i] = lines[i - 1].lower()
+    names = set(label.values()) - {""}
+    seen: dict[tuple[str, str, str], set[str]] = {}
+    for i, ln in enumerate(lines):
+        keys = [label[i]] if i in label else [n for n in names if n in ln.lower()] or [""]
+        for v, unit, u, _ in WITH_U.findall(ln) + WHY_U.findall(ln):
+            for k in keys:
+                seen.setdefault((k, v, unit), set()).add(u)
+    out += [f"{k + ': ' if k else ''}{v} {unit} shown with {len(us)} uncertainties: {sorted(us)}"
+            for (k, v, unit), us in seen.items() if len(us) > 1]
     return out
 
 
