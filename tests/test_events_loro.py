@@ -194,3 +194,36 @@ def test_shipped_weights_small_and_documented():
     for ev in ("ic", "to"):
         assert w[ev]["rate"]["ridge"] == w["trained_on"]["chosen"][ev]["camera_rate_ridge"]
         assert w[ev]["rate"]["frame_ref_s"] == pytest.approx(1 / 150) and w[ev]["rate"]["frame_max_s"] == pytest.approx(1 / 30)
+
+
+def test_speed_held_out_never_trains_on_the_held_speed_or_runner(monkeypatch):
+    """``benchmark.speed_held_out``: the model scoring runner R4 at 2.5 m/s is the same when every
+    2.5 m/s row (any runner) and every R4 row are replaced by noise; the all-speed nested model is not."""
+    from runform.events import benchmark, training
+
+    for ev in ("ic", "to"):
+        monkeypatch.setitem(training.CANDIDATES, ev, {"x": ("x",), "x and y": ("x", "y")})
+    rng = np.random.default_rng(2)
+    rows = []
+    for r in range(5):
+        for v in (2.5, 3.5, 4.5):
+            X = rng.normal(size=(60, 2))
+            rows.append(pd.DataFrame({"runner": f"R{r}", "speed": v, "ic_x": X[:, 0], "ic_y": X[:, 1],
+                                      "to_x": X[:, 0], "to_y": X[:, 1],
+                                      "ic_target": 0.005 * X[:, 0] + rng.normal(0, 1e-3, 60),
+                                      "to_target": -0.004 * X[:, 0] + rng.normal(0, 1e-3, 60)}))
+    tab = pd.concat(rows, ignore_index=True)
+    spoiled = tab.copy()
+    bad = (spoiled.speed == 2.5) | (spoiled.runner == "R4")
+    spoiled.loc[bad, ["ic_target", "to_target"]] = rng.normal(0, 0.02, (int(bad.sum()), 2))
+    trials = [benchmark.Trial(f"R{r}", v, "m", "f") for r in range(5) for v in (2.5, 3.5, 4.5)]
+    got = {}
+    for name, t in (("clean", tab), ("spoiled", spoiled)):
+        monkeypatch.setattr(benchmark, "trials_table", lambda trials, rates, t=t: t)
+        monkeypatch.setattr(benchmark, "evaluate", lambda trs, methods, **kw: (trs, methods))
+        scored, got[name] = benchmark.speed_held_out(trials, 2.5)
+    assert {(t.runner, t.speed) for t in scored} == {(f"R{r}", 2.5) for r in range(5)}
+    held = "learned, 2.5 m/s held out"
+    assert got["clean"][held]("R4").weights == got["spoiled"][held]("R4").weights
+    nested = "learned, nested (all speeds)"
+    assert got["clean"][nested]("R4").weights != got["spoiled"][nested]("R4").weights

@@ -8,7 +8,8 @@ settings chosen and its weights fitted on the *other* runners (``training.nested
 Runners: the Fukuchi 2017 treadmill trials and the Dorn 2012 overground sprint (scored on the
 stances before the product's too-short refusal). Rebuild the tables in docs/validation.md:
 ``python -m runform.events.benchmark [data dir] [--rates] [--tip] [--save CSV]`` (``--tip``: the
-nested choice may also pick ``training.OPT_IN``'s sets).
+nested choice may also pick ``training.OPT_IN``'s sets); ``--speed-out``: ``learned`` scored at 2.5 and
+4.5 m/s after training without that speed (``speed_held_out``).
 """
 
 from __future__ import annotations
@@ -271,6 +272,24 @@ def evaluate(trials: list[Trial], methods: dict[str, Callable[[str], object]], *
     return pd.concat(rows, ignore_index=True)
 
 
+def speed_held_out(trials: list[Trial], held: float, *, strikes: dict | None = None, rates=(None,),
+                   opt_in: bool = False) -> pd.DataFrame:
+    """``evaluate`` rows at treadmill speed ``held`` for ``learned`` fitted nested on the other runners'
+    trials at the *other* treadmill speeds only (one speed step outside what it was trained on), for
+    ``learned`` nested over every speed (the benchmark's model), and for ``foot_contact``. Scored at a
+    camera rate (``rates``), the training tables add the camera rows the rate correction is fitted on."""
+    from .training import nested_method_for
+
+    tab = trials_table(trials, rates=(None,) if tuple(rates) == (None,) else (None,) + RATES)
+    out_tab = tab[(tab.speed != held) & (tab.runner != SPRINTER)]
+    methods = {f"learned, {held:g} m/s held out": nested_method_for(out_tab, opt_in),
+               "learned, nested (all speeds)": nested_method_for(tab, opt_in),
+               "foot_contact": lambda r: "foot_contact"}
+    noise = 0.0 if rates == (None,) else NOISE_SD
+    return evaluate([t for t in trials if t.speed == held and not t.overground], methods, rates=rates,
+                    noise=noise, strikes=strikes)
+
+
 def summarise(df: pd.DataFrame) -> dict:
     """Counts and ms statistics of one group of per-contact rows."""
     fps = float(df.fps.iloc[0])
@@ -322,6 +341,12 @@ def main(argv: list[str]) -> None:
     strikes = strike_classes(root)
     for line in skipped:
         print(f"not scored: {line}")
+    if "--speed-out" in argv:  # learned one speed step outside its training speeds (docs/validation.md)
+        for held in (2.5, 4.5):
+            df = speed_held_out(trials, held, strikes=strikes, opt_in="--tip" in argv)
+            print(f"\n### {held:g} m/s held out, marker rate\n\n" + table(df, ["method"]) + "\n\n"
+                  + table(df, ["method", "strike"]))
+        return
     from .training import nested_method_for
 
     nested = nested_method_for(trials_table(trials), opt_in="--tip" in argv)
