@@ -219,7 +219,7 @@ def gated_metrics(kps, ev, *, compute, **kw):
         _check_enough(ev, rep)
         res = compute(kps, ev, **kw)
     rep.valid, rep.excluded = len(ev.stances), rep.detected - len(ev.stances)
-    _not_measured_when_few(res, rep)
+    _not_measured_when_few(res, rep, kps)
     _coarse_images(res, kps.meta.get("distinct_fps"))
     if rep.excluded:
         why = ", ".join(f"{c} {r}" for r, c in sorted(rep.reasons.items(), key=lambda x: -x[1]))
@@ -236,8 +236,9 @@ def gated_metrics(kps, ev, *, compute, **kw):
     return ev, res, rep
 
 
-def _not_measured_when_few(res, rep: GateReport) -> None:
-    """A metric with too few valid steps on a side is not measured: no finding may rest on it."""
+def _not_measured_when_few(res, rep: GateReport, kps=None) -> None:
+    """A metric with too few valid steps on a side is not measured: no finding may rest on it. The
+    reason names what was missing: a joint the model did not see, or steps excluded as implausible."""
     st = res.steps
     for mid, s in res.summary.items():
         if s.status == "not_measured" or mid not in st:
@@ -247,11 +248,44 @@ def _not_measured_when_few(res, rep: GateReport) -> None:
               else vals.notna())
         n = {side: int((ok & (st.foot == side)).sum()) for side in ("left", "right")}
         if min(n.values()) < MIN_VALID_PER_SIDE:
+            unseen = [u for side in ("left", "right") if n[side] < MIN_VALID_PER_SIDE
+                      for u in [_unseen(kps, st, mid, side)] if u]
             res.summary[mid] = s.model_copy(update=dict(
                 status="not_measured", value=None, uncertainty=None, spread=None, left=None, right=None,
                 asymmetry=None, category=None,
                 reason=f"only {n['left']} left / {n['right']} right valid steps (need {MIN_VALID_PER_SIDE} per side"
-                       f"; {rep.excluded} of {rep.detected} steps excluded as implausible)"))
+                       + "".join(f"; {u}" for u in unseen)
+                       + f"; {rep.excluded} of {rep.detected} steps excluded as implausible)"))
+
+
+_AT = {"IC": ("ic_time", "at landing"), "MS": ("ms_time", "at midstance"), "TO": ("to_time", "at push-off"),
+       "SWING": ("to_time", "at push-off")}
+
+
+def _unseen(kps, st: pd.DataFrame, mid: str, side: str) -> str | None:
+    """'the right knee (12) or right ankle (3) was not seen (confidence < 0.2) at landing in 15 of 17
+    right steps': the needed keypoints a side's steps lacked at the metric's event (either frame
+    around it, as the metric interpolates), or None when every one was seen."""
+    from .metrics.context import MIN_CONF
+    from .metrics.registry import REGISTRY
+
+    m = REGISTRY.get(mid)
+    col, when = _AT.get(getattr(m, "event", ""), (None, None))
+    if kps is None or m is None or not m.needs or col not in st or len(kps.t) < 2:
+        return None
+    times = pd.to_numeric(st.loc[st.foot == side, col], errors="coerce").to_numpy(float)
+    times = times[np.isfinite(times)]
+    if not len(times):
+        return None
+    i = np.clip(np.searchsorted(kps.t, times) - 1, 0, len(kps.t) - 2)
+    names = [n for n in (need.format(side=side) for need in m.needs) if n in kps.names]
+    unseen = {n: ~((kps.c(n)[i] >= MIN_CONF) & (kps.c(n)[i + 1] >= MIN_CONF)) for n in names}
+    counts = {n: int(u.sum()) for n, u in unseen.items() if u.any()}
+    if not counts:
+        return None
+    steps = int(np.any(list(unseen.values()), axis=0).sum())
+    who = " or ".join(f"{n.replace('_', ' ')} ({c})" for n, c in sorted(counts.items(), key=lambda x: -x[1]))
+    return f"the {who} was not seen (confidence < {MIN_CONF:g}) {when} in {steps} of {len(times)} {side} steps"
 
 
 def _coarse_images(res, distinct_fps: float | None) -> None:

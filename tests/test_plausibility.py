@@ -81,6 +81,23 @@ def test_metric_with_too_few_valid_steps_per_side_is_not_measured():
     assert s.status == "not_measured" and s.value is None and "0 left" in s.reason
 
 
+def test_not_measured_reason_names_the_unseen_joint():
+    """The far knee unseen (confidence 0.1 in every frame): knee flexion at IC is not measured, and
+    the reason says which joint was missing on which side in how many steps, not only that no step
+    was excluded as implausible."""
+    kps, truth, ev = _runner()
+    hidden = kps.copy()
+    hidden.conf[:, hidden.index("right_knee")] = 0.1
+    _, res, rep = gated_metrics(hidden, ev, compute=compute_metrics)
+    n_right = int((ev.stances.foot == "right").sum())
+    s = res.summary["knee_flexion_ic"]
+    assert s.status == "not_measured" and s.value is None
+    assert f"the right knee ({n_right}) was not seen (confidence < 0.2) at landing in {n_right} of {n_right} right steps" in s.reason
+    assert "left knee" not in s.reason and f"{rep.excluded} of {rep.detected} steps excluded" in s.reason
+    # a metric that does not need the knee is untouched
+    assert res.summary["cadence"].status == "ok"
+
+
 @pytest.mark.realdata
 def test_treadmill_reference_pose_no_impossible_valid_step():
     """Another tool's RTMPose keypoints of the shared treadmill clip through the product path:
