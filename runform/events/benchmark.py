@@ -42,6 +42,12 @@ class Trial:
     forces: str
     marker_set: str | None = None  # None: detected from the labels
     overground: bool = False  # one plate per footfall, forces per foot (the plates name the foot)
+    relabel: tuple[tuple[str, str], ...] = ()  # (old, new) label fixes for this file (LABEL_SLIPS)
+
+
+# The lab's own labelling slips (data README): in RBDS003 T25 the right MT1 marker is labelled
+# R.MT5 and the right MT5 marker R.ASY (checked against the static trial's foot geometry).
+LABEL_SLIPS = {"RBDS003runT25": (("R.MT5", "R.MT1"), ("R.ASY", "R.MT5"))}
 
 
 def fukuchi_trials(root: str | Path) -> list[Trial]:
@@ -56,7 +62,7 @@ def fukuchi_trials(root: str | Path) -> list[Trial]:
     for p in sorted((root / "fukuchi2017_more").glob("RBDS*run*.c3d")):
         m = re.match(r"(RBDS\d+)run(T\d\d)", p.stem)
         if m and m.group(2) in SPEEDS:
-            out.append(Trial(m.group(1), SPEEDS[m.group(2)], str(p), str(p)))
+            out.append(Trial(m.group(1), SPEEDS[m.group(2)], str(p), str(p), relabel=LABEL_SLIPS.get(p.stem, ())))
     return out
 
 
@@ -123,7 +129,7 @@ def load_trial(trial: Trial):
         return pd.read_pickle(path)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        kps = load_mocap_keypoints(trial.markers, marker_set=trial.marker_set)
+        kps = load_mocap_keypoints(trial.markers, marker_set=trial.marker_set, relabel=dict(trial.relabel))
     ref = plate_reference(trial.forces) if trial.overground else reference_contacts(trial.forces, kps)
     if path is not None:
         path.parent.mkdir(parents=True, exist_ok=True)

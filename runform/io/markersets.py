@@ -58,6 +58,11 @@ def _rbds_clusters() -> dict[str, tuple[str, ...]]:
         pelvis = ("R.ASIS", "L.ASIS", "R.PSIS", "L.PSIS", "R.Iliac.Crest", "L.Iliac.Crest")
         out.update({f"{s}.Knee": thigh, f"{s}.Knee.Medial": thigh, f"{s}.Ankle": shank,
                     f"{s}.Ankle.Medial": shank, f"{s}.MT2": foot, f"{s}.GTR": pelvis})
+        # A foot marker lost for a whole running trial (RBDS010's L.MT1) is carried from the static
+        # trial by the other foot markers, so the toe stays the MT1/MT5 mid-point on both feet: the
+        # MT2 fallback, carried by a rearfoot-heavy cluster, stays down ~15-25 ms longer at toe-off.
+        for lost in (f"{s}.MT1", f"{s}.MT5", f"{s}.Heel.Bottom"):
+            out[lost] = tuple(m for m in foot if m != lost)
     return out
 
 

@@ -92,12 +92,20 @@ def _static_pose(static: dict[str, np.ndarray], marker_set: str, axes: dict[str,
 
 def load_mocap_keypoints(path: str | Path, plane: str = "sagittal", *, static: str | Path | None | bool = None,
                          marker_set: str | Path | dict | None = None, vertical: str | None = None,
-                         return_3d: bool = False, require_joints: bool = True) -> Any:
+                         return_3d: bool = False, require_joints: bool = True,
+                         relabel: dict[str, str] | None = None) -> Any:
     """A marker file -> projected KeypointSeries (mm, y down); ``return_3d`` also gives the
     3D keypoints dict. ``static``: path, None = look next to the file, False = do not use.
     ``marker_set``: a built-in set's name, a mapping YAML file or dict (runform.io.markersets).
-    ``require_joints``: refuse, naming them, when hips, knees or ankles cannot be placed."""
+    ``require_joints``: refuse, naming them, when hips, knees or ankles cannot be placed.
+    ``relabel``: old -> new label for this running trial only (a lab's labelling slip in one file;
+    applied all at once, so two labels can be swapped)."""
     markers, rate, info = load_markers(path)
+    if relabel:
+        renamed = [relabel.get(k, k) for k in markers]
+        if len(set(renamed)) < len(renamed):
+            raise InputError(f"{Path(path).name}: relabel {relabel} gives two markers the same label.")
+        markers = dict(zip(renamed, markers.values()))
     ms = load_mapping(marker_set) if marker_set is not None else detect_marker_set(list(markers))
     if isinstance(ms, dict) and ms.get("name") in MARKER_SETS:
         ms = ms["name"]
