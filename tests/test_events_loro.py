@@ -65,35 +65,35 @@ def _stats(e: pd.Series) -> dict:
 
 def test_learned_events_on_unseen_runners(loro_scores):
     # Measured on this subset (8 runners at 3.5 m/s, each scored with settings and weights from the
-    # other 7; re-measured 2026-12-01 after the foot-marker repair, RBDS010's lost L.MT1):
-    # IC median 2.5 / p95 6.3 / bias -0.3 ms; TO 5.3 / 8.8 / -0.7 ms; contact time median 6.5, bias
-    # -0.4 ms. Tolerances: the goals where met (IC; TO p95 within 1.5 frames), else the measured value
+    # other 7; re-measured 2026-12-01 after the foot-marker repair and the push-off shape features):
+    # IC median 2.5 / p95 6.3 / bias -0.3 ms; TO 4.0 / 8.7 / -0.2 ms; contact time median 5.6, bias
+    # +0.1 ms. Tolerances: the goals where met (IC; TO p95 within 1.5 frames), else the measured value
     # + ~15 % (TO median, contact time). The TO median misses the 0.5-frame goal (3.3 ms) here: with 7
     # training runners of one speed the runner-wide TO offsets reach 6-8 ms (docs/validation.md; the
-    # 11-runner, 3-speed nested TO median is 3.3 ms).
+    # 11-runner, 3-speed nested TO median is 2.7 ms).
     d = loro_scores[loro_scores.method == "learned"]
     n_ref = len(d)
-    for key, median, p95 in (("ic", 0.5 * FRAME, 1.5 * FRAME), ("to", 6.0, 1.5 * FRAME)):
+    for key, median, p95 in (("ic", 0.5 * FRAME, 1.5 * FRAME), ("to", 4.6, 1.5 * FRAME)):
         s = _stats(d[f"{key}_err"])
         assert s["n"] >= 0.98 * n_ref, (key, s)
         assert abs(s["bias"]) <= 2.0, (key, s)
         assert s["median"] <= median, (key, s)
         assert s["p95"] <= p95, (key, s)
     ct = _stats(d.ct_err)
-    assert ct["median"] <= 7.5 and abs(ct["bias"]) <= 2.0, ct
+    assert ct["median"] <= 6.5 and abs(ct["bias"]) <= 2.0, ct
 
 
 def test_learned_beats_fixed_rules(loro_scores):
-    """The learned re-timing must beat the rules it starts from on held-out runners (pooled), in IC
-    and in the TO tail. Measured: IC median 2.5 vs 4.0 ms, p95 6.3 vs 10.1 ms; TO p95 8.8 vs 12.1 ms.
-    Its TO median is not better here (5.3 vs 4.5 ms): trained on 7 runners of one speed, runner-wide
-    offsets dominate it (docs/validation.md says so); the bound keeps it within 1 ms of the rules."""
+    """The learned re-timing must beat the rules it starts from on held-out runners (pooled).
+    Measured: IC median 2.5 vs 4.0 ms, p95 6.3 vs 10.1 ms; TO median 4.0 vs 4.5 ms, p95 8.7 vs
+    12.1 ms. (Without the push-off shape features its TO median here was 5.3 ms, worse than the rules':
+    trained on 7 runners of one speed, runner-wide offsets dominate it.)"""
     st = {m: {k: _stats(g[f"{k}_err"]) for k in ("ic", "to")} for m, g in loro_scores.groupby("method")}
     learned, rules = st["learned"], st["foot_contact"]
     assert learned["ic"]["median"] <= rules["ic"]["median"] - 1.0, st
     assert learned["ic"]["p95"] <= rules["ic"]["p95"] - 3.0, st
     assert learned["to"]["p95"] <= rules["to"]["p95"] - 2.0, st
-    assert learned["to"]["median"] <= rules["to"]["median"] + 1.0, st
+    assert learned["to"]["median"] <= rules["to"]["median"], st
 
 
 def test_every_held_out_runner_within_bounds(loro_scores):

@@ -165,8 +165,10 @@ def test_analyze_writes_them_with_the_other_outputs(tmp_path):
     assert list(frame.columns) == list(steps.columns) and len(frame) == len(steps) == len(a.steps)
     assert frame.attrs["units"]["contact_time_ms"] == "ms" and frame.attrs["units"]["ic_time_s"] == "s"
     np.testing.assert_allclose(steps.contact_time_ms, [r["contact_time"] for r in a.steps], equal_nan=True)
-    np.testing.assert_allclose(steps.contact_time_ms.median(), 1000 * truth.stances.contact_time.median() / 1000,
-                               rtol=0.1)
+    # in ms, near the generator's truth: within the synthetic runner's known softness (IC up to 25 ms
+    # early and TO up to 25 ms late, tests/test_events.py), which a unit slip (s vs ms) would not be
+    assert abs(steps.contact_time_ms.median() - truth.stances.contact_time.median()) <= 50.0, \
+        (steps.contact_time_ms.median(), truth.stances.contact_time.median())
 
     summ = a.summary_frame()
     assert summ.loc["cadence", "unit"] == "steps/min" and summ.loc["cadence", "value"] == a.summary["cadence"].value

@@ -10,7 +10,9 @@ accelerations peak nearby (impact and push-off show there), and on the runner's 
 whole record (duty factor, foot pitch at contact, foot length): a regression on those captures it.
 Toe-off is when the shoe's tip leaves, which lies beyond the toe keypoint: an extrapolated tip point
 (``tip_h``, ``tip_rise``) tells the TO model when that happened (offered to the choice only on request,
-``training.OPT_IN``; docs/validation.md says why).
+``training.OPT_IN``; docs/validation.md says why). How the foot rose around the candidate TO (``SHAPE``:
+that tip point's height and the toe's vertical speed 10 and 20 ms either side) says how far a
+threshold crossing sits from the force-off: a slow roll-off and a quick flick cross it differently.
 Below the marker rate (150 Hz) a second, small regression adds what a camera's longer frame does to
 those features (``rate_correction``): fitted on the same trials resampled to 30-240 fps with
 pose-like noise, it is zero at 150 Hz and above and held at its 30 fps value below 30 fps.
@@ -47,7 +49,10 @@ IC_ALL = IC_FEATURES + ("angle", "angle_rate") + CONTEXT + PEAKS
 # lengths (or 2 x its jitter) above its lowest point in the contact, in strides from the event.
 TIP_SHARE, TIP_RISE, TIP_SEARCH_S = 0.4, 0.006, 0.1
 TIP = ("tip_h", "tip_rise")
-TO_ALL = TO_FEATURES + ("duty", "angle", "angle_rate") + CONTEXT + PEAKS + TIP
+# The shape of the push-off around the candidate TO: the tip point's height and the toe's vertical
+# speed 20 and 10 ms before and after it (a fixed threshold crossing says when, not how the foot rose).
+SHAPE = tuple(f"{n}@{dt:+.3f}" for n in ("tip_h", "toe_vu") for dt in (-0.02, -0.01, 0.01, 0.02))
+TO_ALL = TO_FEATURES + ("duty", "angle", "angle_rate") + CONTEXT + PEAKS + TIP + SHAPE
 
 
 def foot_features(sig: GaitSignals, foot: str) -> dict[str, np.ndarray]:

@@ -19,7 +19,7 @@ import pandas as pd
 from .base import FEET, GaitSignals
 from .evaluate import match_events
 from .foot_contact import FootContact
-from .learned import (CONTEXT, IC_ALL, IC_FEATURES, PEAKS, TIP, TO_ALL, TO_FEATURES, expand, features_at,
+from .learned import (CONTEXT, IC_ALL, IC_FEATURES, PEAKS, SHAPE, TIP, TO_ALL, TO_FEATURES, expand, features_at,
                       foot_features, predict, rate_design, trial_context)
 
 # What the nested procedure may choose from (designed after the earlier, non-nested results;
@@ -32,7 +32,8 @@ CANDIDATES = {
     "to": {"kinematics": TO_FEATURES, "+peaks": TO_FEATURES + PEAKS,
            "+2 peaks +foot length": TO_FEATURES + _PK2_TO + ("ctx_foot",),
            "+peaks +foot length +angle": TO_FEATURES + PEAKS + ("ctx_foot", "angle", "angle_rate"),
-           "+peaks +foot length +angle +tip": TO_FEATURES + PEAKS + ("ctx_foot", "angle", "angle_rate") + TIP},
+           "+peaks +foot length +angle +tip": TO_FEATURES + PEAKS + ("ctx_foot", "angle", "angle_rate") + TIP,
+           "+peaks +foot length +angle +push-off shape": TO_FEATURES + PEAKS + ("ctx_foot", "angle", "angle_rate") + SHAPE},
 }
 # Offered to the choice only when asked (``opt_in``): the toe-tip set improves the nested score at
 # every speed but, chosen among 7 runners of one speed (tests/test_events_loro.py), it pushed one
