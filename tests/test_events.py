@@ -216,3 +216,26 @@ def test_tip_rise_times_the_toe_tip_leaving_the_ground():
     assert out[1] == TIP_SEARCH_S  # not risen within the search window after a too-early event
     early = _rise_offsets(t, np.where(t < 0.4, 0.0, 0.1 * (t - 0.4)), np.array([0.2]), np.array([0.5]))
     assert early[0] == pytest.approx(-0.1 + TIP_RISE / 0.1, abs=1e-9)  # tip up 40 ms before the event
+
+
+@pytest.mark.parametrize("kw,flag,seen", [({}, None, None),
+                                          ({"cadence": 250, "speed_mps": 8.0}, "cadence", "sprinter"),
+                                          ({"cadence": 150, "speed_mps": 1.8}, "speed", "slower than trained")])
+def test_pace_outside_the_trained_runners_is_warned(kw, flag, seen):
+    """`learned` was fitted on 2.5-4.5 m/s treadmill runners (2.8-6.2 leg lengths/s, 143-222 steps/min):
+    a record outside that says its events are extrapolated, naming the value and the range; a runner
+    inside it gets no such line."""
+    from runform.clean import clean_keypoints
+
+    kps, _ = synth_runner(fps=120.0, duration_s=6.0, **kw)
+    k, _ = clean_keypoints(kps)
+    ev = detect_events(k)
+    lines = [w for w in ev.warnings if "extrapolated" in w]
+    if flag is None:
+        assert not lines and not ev.detector.outside_
+        return
+    assert flag in ev.detector.outside_ and len(lines) == 1 and seen in lines[0]
+    value, lo, hi = ev.detector.outside_[flag]
+    assert not lo <= value <= hi
+    if flag == "cadence":
+        assert f"cadence {120 * value:.0f} steps/min" in lines[0] and abs(120 * value - kw["cadence"]) < 10

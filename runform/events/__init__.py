@@ -268,6 +268,18 @@ def _check_input(kps) -> float:
     return fps
 
 
+def _outside_warning(outside: dict) -> str:
+    """One line: which of speed / cadence lies outside the force-plate runners `learned` was fitted on."""
+    fmt = {"speed": lambda v: f"{v:.1f} leg lengths/s", "cadence": lambda v: f"{120 * v:.0f} steps/min"}
+    what = " and ".join(f"{'running speed' if n == 'speed' else 'cadence'} {fmt[n](v)} (fitted on "
+                        f"{fmt[n](lo)} to {fmt[n](hi)})" for n, (v, lo, hi) in outside.items())
+    fast = any(v > hi for v, _, hi in outside.values())
+    seen = ("a 9 m/s sprinter's contacts came out ~8 ms early at 250 fps" if fast else
+            "one speed step slower than trained, toe-offs came out ~4 ms early")
+    return (f"{what}: contact and toe-off times are extrapolated beyond the force-plate runners the "
+            f"event timing was learned on ({seen}; docs/validation.md).")
+
+
 def raw_events(kps, *, treadmill: bool | None = None, method="default") -> GaitEvents:
     """Events without the walking / too-short refusals and warnings (for validation and plots)."""
     fps = _check_input(kps)
@@ -309,5 +321,7 @@ def detect_events(kps, *, treadmill: bool | None = None, method="default") -> Ga
                         f">= {GOOD_FPS:.0f} fps needed for contact time.")
     if n < RECOMMENDED_STEPS:
         warnings.append(f"only {n} steps per side; averages are steadier over at least {RECOMMENDED_STEPS}.")
+    if getattr(ev.detector, "outside_", None):
+        warnings.append(_outside_warning(ev.detector.outside_))
     ev.warnings = warnings
     return ev

@@ -217,6 +217,29 @@ def rate_correction(rate: dict, X: np.ndarray, frame_s) -> np.ndarray:
     return np.where(np.isfinite(y), y, 0.0)
 
 
+#: record-wide features whose range in training bounds where the re-timing is interpolation
+PACE = ("speed", "cadence")
+
+
+def outside_training(model: dict, sig: GaitSignals, ic: dict) -> dict[str, tuple[float, float, float]]:
+    """name -> (the record's median, trained 1 %, trained 99 %) for running speed (L/s) and cadence
+    (strides/s) outside the range the model was fitted on: there its shift is the edge's, clipped, and
+    the events are extrapolated (the 9 m/s sprint's IC came out ~8 ms early; docs/validation.md)."""
+    names = list(model.get("features", []))
+    times = {s: np.asarray(ic[s], float) for s in FEET if len(ic[s])}
+    out = {}
+    for n in PACE:
+        if n not in names or not times:
+            continue
+        vals = np.concatenate([features_at(sig, foot_features(sig, s), t, (n,))[:, 0] for s, t in times.items()])
+        vals = vals[np.isfinite(vals)]
+        j = names.index(n)
+        lo, hi = float(model["lo"][j]), float(model["hi"][j])
+        if len(vals) and not lo <= float(np.median(vals)) <= hi:
+            out[n] = (float(np.median(vals)), lo, hi)
+    return out
+
+
 class LearnedContact(FootContact):
     """``foot_contact`` events moved by a learned shift; falls back to them where features are missing."""
 
@@ -235,6 +258,7 @@ class LearnedContact(FootContact):
         super().detect(signals)
         model = self._model()
         ctx = trial_context(signals, self.ic_, self.to_)
+        self.outside_ = outside_training(model["ic"], signals, self.ic_)
         for s in FEET:
             ic, to = self.ic_[s], self.to_[s]
             if not len(ic):
