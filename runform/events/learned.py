@@ -221,17 +221,18 @@ def rate_correction(rate: dict, X: np.ndarray, frame_s) -> np.ndarray:
 PACE = ("speed", "cadence")
 
 
-def outside_training(model: dict, sig: GaitSignals, ic: dict) -> dict[str, tuple[float, float, float]]:
+def outside_training(model: dict, sig: GaitSignals, ic: dict, feet: dict[str, dict[str, np.ndarray]]
+                     ) -> dict[str, tuple[float, float, float]]:
     """name -> (the record's median, trained 1 %, trained 99 %) for running speed (L/s) and cadence
-    (strides/s) outside the range the model was fitted on: there its shift is the edge's, clipped, and
-    the events are extrapolated (the 9 m/s sprint's IC came out ~8 ms early; docs/validation.md)."""
+    (strides/s) outside the range the model was fitted on (``feet``: ``foot_features`` of each foot
+    with contacts): there its shift is the edge's, clipped, and the events are extrapolated (the 9 m/s
+    sprint's IC came out ~8 ms early; docs/validation.md)."""
     names = list(model.get("features", []))
-    times = {s: np.asarray(ic[s], float) for s in FEET if len(ic[s])}
     out = {}
     for n in PACE:
-        if n not in names or not times:
+        if n not in names or not feet:
             continue
-        vals = np.concatenate([features_at(sig, foot_features(sig, s), t, (n,))[:, 0] for s, t in times.items()])
+        vals = np.concatenate([features_at(sig, f, np.asarray(ic[s], float), (n,))[:, 0] for s, f in feet.items()])
         vals = vals[np.isfinite(vals)]
         j = names.index(n)
         lo, hi = float(model["lo"][j]), float(model["hi"][j])
@@ -258,12 +259,10 @@ class LearnedContact(FootContact):
         super().detect(signals)
         model = self._model()
         ctx = trial_context(signals, self.ic_, self.to_)
-        self.outside_ = outside_training(model["ic"], signals, self.ic_)
-        for s in FEET:
+        feet = {s: foot_features(signals, s) for s in FEET if len(self.ic_[s])}
+        self.outside_ = outside_training(model["ic"], signals, self.ic_, feet)
+        for s, feats in feet.items():
             ic, to = self.ic_[s], self.to_[s]
-            if not len(ic):
-                continue
-            feats = foot_features(signals, s)
             frame = 1.0 / signals.fps
             self.ic_[s] = ic + predict(model["ic"], features_at(signals, feats, ic, model["ic"]["features"],
                                                                 context=ctx), frame)
