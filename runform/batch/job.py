@@ -22,6 +22,7 @@ from .inputs import Job
 
 MARKER = "batch.json"
 PARTIAL = ".partial-"
+STARTED = ".started-"  # a worker began this input: only such an input is blamed when its pool breaks
 #: Row columns that vary from run to run or engine to engine (left out when comparing summaries).
 RUN_COLUMNS = ("elapsed_s", "cpu_s", "attempts", "engine", "worker", "reused")
 
@@ -188,6 +189,8 @@ def run_job(job: Job, key: str, out_root: str, settings: Settings) -> dict[str, 
     final = out_root_p / job.slug
     tmp = out_root_p / f"{PARTIAL}{job.slug}-{os.getpid()}"
     shutil.rmtree(tmp, ignore_errors=True)
+    started = out_root_p / f"{STARTED}{job.slug}"
+    started.touch()
     t0, c0 = time.perf_counter(), time.process_time()
     try:
         fn = _resolve(settings.analyze)
@@ -206,6 +209,7 @@ def run_job(job: Job, key: str, out_root: str, settings: Settings) -> dict[str, 
     tmp.mkdir(parents=True, exist_ok=True)
     (tmp / MARKER).write_text(json.dumps({"key": key, "job": _job_dict(job), "row": row}, default=str, indent=1))
     _swap_into_place(tmp, final)
+    started.unlink(missing_ok=True)
     return row
 
 
