@@ -1,5 +1,5 @@
 try:
-    from .cli import main
+    from .cli import run
 except KeyboardInterrupt:  # Ctrl-C while starting up
     import os
     import sys
@@ -8,4 +8,4 @@ except KeyboardInterrupt:  # Ctrl-C while starting up
     sys.stderr.flush()
     os._exit(130)
 
-main()
+run()

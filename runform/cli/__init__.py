@@ -81,6 +81,19 @@ def main() -> None:
             signal.signal(signal.SIGTERM, old_term)
 
 
+def run() -> None:
+    """The `runform` command: main(), then Ctrl-C is ignored while the interpreter shuts down. Once the
+    work is done CPython uninstalls its SIGINT handler, and a late Ctrl-C would end the process by
+    the signal itself (exit -2, no message) although every result is complete. Not for in-process
+    callers, whose Ctrl-C must keep working."""
+    import signal
+
+    try:
+        main()
+    finally:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 def _main() -> None:
     try:
         _register()
