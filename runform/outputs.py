@@ -242,7 +242,7 @@ def staged(out: str | Path) -> Iterator[Path]:
     try:
         yield stage
         _commit(stage, out)
-    except KeyboardInterrupt:
+    except BaseException:  # Ctrl-C, or what a Ctrl-C inside C code turned into
         _interrupted[:] = [out]
         raise
     finally:
@@ -270,5 +270,6 @@ def current_output() -> Path | None:
 
 
 def last_interrupted() -> Path | None:
-    """The results folder whose run Ctrl-C stopped (its previous results were kept)."""
+    """The results folder whose run stopped before its commit, Ctrl-C included (its previous results were
+    kept)."""
     return _interrupted[-1] if _interrupted else None

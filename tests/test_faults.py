@@ -231,6 +231,37 @@ def test_ctrl_c_prints_one_line_and_leaves_a_complete_folder(tmp_path, runner_kp
     assert any(rc == 130 for rc, _ in outcomes), outcomes
 
 
+def test_ctrl_c_that_c_code_turns_into_another_error_still_ends_as_an_interruption(tmp_path, runner_kps):
+    """A SIGINT inside matplotlib's renderer came back as "ValueError: Invalid bounding box" (a traceback,
+    exit 1). The CLI must still say what was kept, in one line, exit 130."""
+    out = tmp_path / "out"
+    assert run_cli("analyze", runner_kps, "--out", out, "--name", "first").returncode == 0
+    before = snapshot(out)
+    script = f"""
+import os, signal, sys, time
+import runform.report as report
+from runform.cli import run
+
+def swallowed(*a, **kw):
+    try:
+        os.kill(os.getpid(), signal.SIGINT)
+        time.sleep(5)
+    except KeyboardInterrupt:
+        raise ValueError("Invalid bounding box")  # what the C renderer raised instead
+
+report.write_report = swallowed
+sys.argv = ["runform", "analyze", {str(runner_kps)!r}, "--out", {str(out)!r}, "--name", "second"]
+run()
+"""
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    p = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300, env=env)
+    assert p.returncode == 130, p.stderr
+    assert p.stderr.strip().count("\n") == 0 and "Traceback" not in p.stderr, p.stderr
+    assert p.stderr.startswith(f"interrupted: nothing in {out} was replaced"), p.stderr
+    assert snapshot(out) == before
+    assert_complete(out)
+
+
 def test_kill_9_mid_write_leaves_previous_results_and_the_next_run_cleans_up(tmp_path, runner_kps):
     out = tmp_path / "out"
     assert run_cli("analyze", runner_kps, "--out", out).returncode == 0

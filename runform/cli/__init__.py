@@ -63,22 +63,36 @@ def exit_interrupted() -> None:
     os._exit(130)
 
 
-def _sigterm(signum, frame) -> None:  # a polite kill ends like Ctrl-C: partial files removed
+#: Set by the first Ctrl-C (or SIGTERM) of this run. A signal that lands inside C code can surface as some
+#: other error there (matplotlib's renderer turns it into "ValueError: Invalid bounding box"); once it is
+#: set, whatever ends the run is reported as the interruption it was.
+_INTERRUPTED = False
+
+
+def _interrupt(signum, frame) -> None:  # SIGINT as Python's own handler does; a polite kill ends the same way
+    global _INTERRUPTED
+    _INTERRUPTED = True
     raise KeyboardInterrupt
 
 
 def main() -> None:
     import signal
 
-    try:
-        old_term = signal.signal(signal.SIGTERM, _sigterm)
-    except ValueError:  # not the main thread (embedded use)
-        old_term = None
+    global _INTERRUPTED
+    _INTERRUPTED = False
+    old = {}
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        if sig == signal.SIGINT and signal.getsignal(sig) is not signal.default_int_handler:
+            continue  # Ctrl-C ignored or handled by the caller: leave it so
+        try:
+            old[sig] = signal.signal(sig, _interrupt)
+        except ValueError:  # not the main thread (embedded use)
+            break
     try:
         _main()
     finally:
-        if old_term is not None:  # leave the caller's process as it was (tests call main() in-process)
-            signal.signal(signal.SIGTERM, old_term)
+        for sig, handler in old.items():  # leave the caller's process as it was (tests call main() in-process)
+            signal.signal(sig, handler)
 
 
 def run() -> None:
@@ -98,21 +112,30 @@ def _main() -> None:
     try:
         _register()
         rv = app(prog_name="runform", standalone_mode=False)  # errors come back to us instead of a rich box
-    except RunformError as e:
-        _fail(str(e), e.exit_code)
-    except _CLICK_ERROR as e:
-        if type(e).__name__ == "NoArgsIsHelpError":  # typer has printed the help already
-            sys.exit(e.exit_code)
-        ctx = getattr(e, "ctx", None)
-        _fail(f"{e.format_message()} (see `{ctx.command_path if ctx else 'runform'} --help`)", e.exit_code)
-    except OSError as e:  # permissions, a file where a folder should be, disk full
-        _fail(f"{e.filename}: {e.strerror}." if e.filename else str(e), 2)
     except (KeyboardInterrupt, typer.Abort):
         exit_interrupted()
+    except Exception as e:
+        if _INTERRUPTED:
+            exit_interrupted()
+        _fail_on(e)
     if rv == 130:  # typer turns Ctrl-C into Exit(130) itself
         exit_interrupted()
     if isinstance(rv, int) and rv:  # typer.Exit(n) returns n in non-standalone mode
         sys.exit(rv)
+
+
+def _fail_on(e: Exception) -> None:
+    """A user's error in one line and its exit code; anything else is a bug, raised with its traceback."""
+    if isinstance(e, RunformError):
+        _fail(str(e), e.exit_code)
+    if isinstance(e, _CLICK_ERROR):
+        if type(e).__name__ == "NoArgsIsHelpError":  # typer has printed the help already
+            sys.exit(e.exit_code)
+        ctx = getattr(e, "ctx", None)
+        _fail(f"{e.format_message()} (see `{ctx.command_path if ctx else 'runform'} --help`)", e.exit_code)
+    if isinstance(e, OSError):  # permissions, a file where a folder should be, disk full
+        _fail(f"{e.filename}: {e.strerror}." if e.filename else str(e), 2)
+    raise e
 
 
 @app.command()
