@@ -10,9 +10,39 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED_DATA = Path(os.environ.get("RUNFORM_SHARED_DATA", ROOT.parent / "shared" / "data"))
-# Tests never read or write the user's pose cache (a test's fake pose must not reach real analyses);
-# the pose-cache and batch tests switch it on in a temp folder.
-os.environ.setdefault("RUNFORM_POSE_CACHE", "0")
+# Tests never read or write the user's pose cache. They share one of their own, made fresh for each run
+# (the workers of one run inherit it from the controller): the same real clip through the default
+# model in several tests (API, CLI, web, batch) is estimated once, the first test that needs it
+# running the model. Fake poses replace `make_backend` (test_algorithms), which the cache never
+# sees, or key on a fake model id in their own folder (test_posecache).
+if not os.environ.get("RUNFORM_TEST_POSES"):
+    import atexit
+    import shutil
+    import tempfile
+
+    os.environ["RUNFORM_TEST_POSES"] = tempfile.mkdtemp(prefix="runform-test-poses-")
+    atexit.register(shutil.rmtree, os.environ["RUNFORM_TEST_POSES"], ignore_errors=True)
+os.environ["RUNFORM_POSE_CACHE_DIR"] = os.environ["RUNFORM_TEST_POSES"]
+os.environ["RUNFORM_POSE_CACHE"] = "1"
+
+
+_MODELS_FETCHED = False
+
+
+def pytest_runtest_setup(item):
+    """Fetch the default pose models (quietly, once per process) before the first test marked `model`:
+    which test comes first depends on the order and on how tests are spread over workers, and a
+    CLI test that checks stderr is exactly one line must not see the first run's download log."""
+    global _MODELS_FETCHED
+    if _MODELS_FETCHED or item.get_closest_marker("model") is None:
+        return
+    _MODELS_FETCHED = True
+    from runform.models import fetch
+
+    try:
+        fetch(log=lambda msg: None)
+    except Exception:  # offline or refused: the test meets the same condition itself
+        pass
 
 
 def shared_path(*parts: str) -> Path:
