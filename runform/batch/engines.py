@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any, Callable, Sequence
 
 from .inputs import Job
-from .job import MARKER, STARTED, Settings, init_worker, run_job
+from .job import MARKER, Settings, init_worker, run_job, started_marker
 
 Item = tuple[Job, str]  # (job, key)
 OnDone = Callable[[Job, str, dict[str, Any]], None]
@@ -107,9 +107,9 @@ def run_local(items: Sequence[Item], out: Path, settings: Settings, *, workers: 
             procs.clear()
             suspects = list(inflight.values())
             inflight.clear()
-            began = {j.slug for j, _ in suspects if (out / f"{STARTED}{j.slug}").exists()}
+            began = {j.slug for j, _ in suspects if started_marker(out, j.slug).exists()}
             for job, key in reversed(suspects):
-                (out / f"{STARTED}{job.slug}").unlink(missing_ok=True)
+                started_marker(out, job.slug).unlink(missing_ok=True)
                 if began and job.slug not in began:  # queued behind the crash, never begun: not a suspect
                     pending.appendleft((job, key))
                     continue

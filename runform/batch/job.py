@@ -27,6 +27,11 @@ STARTED = ".started-"  # a worker began this input: only such an input is blamed
 RUN_COLUMNS = ("elapsed_s", "cpu_s", "attempts", "engine", "worker", "reused")
 
 
+def started_marker(out_root: Path, slug: str) -> Path:
+    """The file a worker leaves while it runs input `slug` (see STARTED)."""
+    return out_root / f"{STARTED}{slug}"
+
+
 @dataclass(frozen=True)
 class Settings:
     """What every worker needs; part of each input's key (changing any reruns everything).
@@ -189,7 +194,7 @@ def run_job(job: Job, key: str, out_root: str, settings: Settings) -> dict[str, 
     final = out_root_p / job.slug
     tmp = out_root_p / f"{PARTIAL}{job.slug}-{os.getpid()}"
     shutil.rmtree(tmp, ignore_errors=True)
-    started = out_root_p / f"{STARTED}{job.slug}"
+    started = started_marker(out_root_p, job.slug)
     started.touch()
     t0, c0 = time.perf_counter(), time.process_time()
     try:
